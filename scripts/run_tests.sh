@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Run the whole test suite: unit, property, contract and integration tests, then the e2e tests
+# against a LocalStack (with the sagewatch plugin) that this script starts and always stops.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+PY=.venv/bin/python
+PORT="${SAGEWATCH_LOCALSTACK_PORT:-4566}"
+export SAGEWATCH_ENDPOINT_URL="${SAGEWATCH_ENDPOINT_URL:-http://127.0.0.1:${PORT}}"
+
+"$PY" -m pytest -m "not e2e" -q -p no:cacheprovider
+unit_status=$?
+
+started=0
+if "$PY" -m sagewatch.localstack up --port "$PORT" --timeout 180; then
+  started=1
+  "$PY" -m pytest -m e2e -q -p no:cacheprovider
+  e2e_status=$?
+else
+  echo "run_tests: LocalStack did not start; the e2e tests cannot run" >&2
+  e2e_status=1
+fi
+if [ "$started" = 1 ]; then
+  "$PY" -m sagewatch.localstack down || true
+fi
+
+if [ "$unit_status" -ne 0 ] || [ "$e2e_status" -ne 0 ]; then
+  echo "run_tests: FAILED (unit/integration exit $unit_status, e2e exit $e2e_status)" >&2
+  exit 1
+fi
+echo "run_tests: all tests passed"

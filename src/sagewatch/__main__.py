@@ -1,0 +1,5 @@
+import sys
+
+from sagewatch.cli import main
+
+sys.exit(main())

@@ -1,0 +1,55 @@
+"""CloudWatch metric lines written by data-quality jobs (contract §4.5 and §5)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sagewatch.constraints.check import CheckResult
+from sagewatch.profile.dataset import DatasetProfile
+from sagewatch.profile.infer import FRACTIONAL, INTEGRAL
+from sagewatch.schemas.constraints import Constraints
+from sagewatch.schemas.serialize import dumps_compact
+
+__all__ = ["data_quality_metrics", "dumps_metric_lines", "format_metric_time"]
+
+
+def format_metric_time(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def data_quality_metrics(current: DatasetProfile, check: CheckResult | None, constraints: Constraints | None, *,
+                         timestamp: datetime, endpoint: str | None, schedule: str | None) -> list[dict[str, Any]]:
+    """``feature_data_*``, ``feature_non_null_*`` and ``feature_baseline_drift_*`` metrics.
+
+    Dimensions are ``Endpoint`` and ``MonitoringSchedule``; batch jobs (no endpoint) use
+    ``MonitoringSchedule`` only (contract §12).
+    """
+    dimensions = []
+    if endpoint:
+        dimensions.append({"Name": "Endpoint", "Value": endpoint})
+    if schedule:
+        dimensions.append({"Name": "MonitoringSchedule", "Value": schedule})
+    when = format_metric_time(timestamp)
+    emit_all = constraints is None or constraints.monitoring_config.emit_metrics
+    lines: list[dict[str, Any]] = []
+    for name, column in current.columns.items():
+        feature = constraints.feature(name) if constraints else None
+        emit = emit_all if feature is None or feature.emit_metrics is None else feature.emit_metrics
+        if not emit:
+            continue
+        if column.inferred_type in (INTEGRAL, FRACTIONAL) and column.n_numeric:
+            lines.append({"MetricName": f"feature_data_{name}", "Timestamp": when, "Dimensions": dimensions,
+                          "StatisticValues": {"SampleCount": float(column.n_numeric), "Sum": float(column.total),
+                                              "Minimum": float(column.minimum), "Maximum": float(column.maximum)},
+                          "Unit": "None"})
+        lines.append({"MetricName": f"feature_non_null_{name}", "Timestamp": when, "Dimensions": dimensions,
+                      "Value": float(column.completeness), "Unit": "None"})
+        if check is not None and name in check.drift_distances:
+            lines.append({"MetricName": f"feature_baseline_drift_{name}", "Timestamp": when,
+                          "Dimensions": dimensions, "Value": float(check.drift_distances[name]), "Unit": "None"})
+    return lines
+
+
+def dumps_metric_lines(lines: list[dict[str, Any]]) -> str:
+    return "".join(dumps_compact(line) + "\n" for line in lines)

@@ -1,0 +1,176 @@
+"""Run a data-quality job: suggest a baseline, or monitor against one (contract §3–4)."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import re
+import shutil
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from sagewatch.constraints.check import CheckResult, check_constraints
+from sagewatch.constraints.suggest import suggest_constraints
+from sagewatch.datasets import iter_dataset, load_preprocessor, parse_dataset_format
+from sagewatch.errors import JobError, SagewatchError
+from sagewatch.job.metrics import data_quality_metrics, dumps_metric_lines
+from sagewatch.job.spec import JobSpec
+from sagewatch.profile.dataset import DatasetProfile, profile_tables
+from sagewatch.report.extra import drift_report_document, load_baseline_sample
+from sagewatch.schemas.constraints import (CONSTRAINTS_FILE, VIOLATIONS_FILE, Constraints, dumps_violations,
+                                           load_constraints)
+from sagewatch.schemas.serialize import dumps_jackson
+from sagewatch.schemas.statistics import STATISTICS_FILE, load_statistics, statistics_document
+
+__all__ = ["JobOutcome", "run_job", "completed_message", "EXTRA_REPORT_FILE"]
+
+EXTRA_REPORT_FILE = "sagewatch_report.json"
+_POSITIONAL = re.compile(r"^_c(\d+)$")
+
+
+@dataclass(frozen=True)
+class JobOutcome:
+    message: str
+    violations: int
+    outputs: tuple[Path, ...]
+    profile: DatasetProfile
+    check: CheckResult | None = None
+    skips: dict[str, int] = field(default_factory=dict)
+
+
+def completed_message(violations: int) -> str:
+    """The analyzer's exit messages (contract §4.4).
+
+    >>> completed_message(0), completed_message(60)
+    ('Completed: Job completed successfully with no violations.', 'CompletedWithViolations: Job completed successfully with 60 violations.')
+    """
+    if violations:
+        return f"CompletedWithViolations: Job completed successfully with {violations} violations."
+    return "Completed: Job completed successfully with no violations."
+
+
+def _name_positional_columns(profile: DatasetProfile, baseline_names: list[str]) -> DatasetProfile:
+    """Captured data has no header: give ``_c0, _c1, …`` the baseline's names by position."""
+    names = list(profile.columns)
+    if not names or not all(_POSITIONAL.match(n) for n in names) or names == baseline_names[: len(names)]:
+        return profile
+    renamed = {}
+    for name, column in profile.columns.items():
+        index = int(_POSITIONAL.match(name).group(1))
+        new = baseline_names[index] if index < len(baseline_names) else name
+        renamed[new] = replace(column, name=new)
+    sample = {renamed_name: profile.sample[old] for old, renamed_name in zip(names, renamed) if old in profile.sample}
+    return DatasetProfile(renamed, profile.item_count, sample, profile.sample_seen)
+
+
+def _load_script(path: Path, function: str) -> Callable[..., Any]:
+    if not path.is_file():
+        raise JobError(f"post-analytics processor script not found: {path.name}")
+    spec = importlib.util.spec_from_file_location(f"sagewatch_user_{path.stem}", path)
+    module = importlib.util.module_from_spec(spec)
+    try:
+        spec.loader.exec_module(module)
+    except Exception as e:  # a user script: any error is reported, not raised through
+        raise JobError(f"post-analytics processor script {path.name} failed to import: {e}") from e
+    handler = getattr(module, function, None)
+    if not callable(handler):
+        raise JobError(f"{path.name} defines no function {function}()")
+    return handler
+
+
+def _profile(spec: JobSpec, progress: Callable[[Iterable[pa.Table]], Iterable[pa.Table]] | None
+             ) -> tuple[DatasetProfile, dict[str, int]]:
+    fmt = parse_dataset_format(spec.dataset_format)
+    preprocessor = load_preprocessor(spec.record_preprocessor_script) if spec.record_preprocessor_script else None
+    reader = iter_dataset(spec.dataset_source, fmt, start_time=spec.start_time, end_time=spec.end_time,
+                          preprocessor=preprocessor)
+    chunks: Iterable[pa.Table] = progress(reader) if progress else reader
+    profile = profile_tables(chunks)
+    skips = dict(reader.skips.counts) if hasattr(reader.skips, "counts") else dict(reader.skips)
+    if profile.item_count == 0:
+        skipped = sum(skips.values())
+        raise JobError(f"no records to analyse in {spec.dataset_source.name}"
+                       + (f" ({skipped} records skipped: {skips})" if skipped else ""))
+    return profile, skips
+
+
+def _publish(outputs: dict[str, str], spec: JobSpec) -> list[Path]:
+    """Write every file to a private folder first, then move them in: no half-written report."""
+    spec.output_path.mkdir(parents=True, exist_ok=True)
+    staging = spec.output_path / f".sagewatch-staging-{uuid.uuid4().hex}"
+    staging.mkdir()
+    try:
+        for name, text in outputs.items():
+            (staging / name).write_text(text, encoding="utf-8")
+        written = []
+        for name in outputs:
+            os.replace(staging / name, spec.output_path / name)
+            written.append(spec.output_path / name)
+        return written
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def run_job(spec: JobSpec, *, progress: Callable[[Iterable[pa.Table]], Iterable[pa.Table]] | None = None
+            ) -> JobOutcome:
+    """Baseline (no baseline files) or monitor (with them); returns the outcome, raises on failure."""
+    if spec.analysis_type and spec.analysis_type.upper() != "DATA_QUALITY":
+        raise JobError(f"analysis_type {spec.analysis_type!r} is not supported by this analyzer yet; "
+                       "supported: data quality (analysis_type unset)")
+    for key, value in spec.extra_environment.items():  # exported for user scripts, as the analyzer does
+        os.environ.setdefault(key, value)
+    constraints = baseline = None
+    if spec.is_monitoring:
+        if spec.baseline_constraints is None:
+            raise JobError("baseline_statistics is set but baseline_constraints is not; monitoring needs both "
+                           "or at least baseline_constraints")
+        try:
+            constraints = load_constraints(spec.baseline_constraints)
+            baseline = load_statistics(spec.baseline_statistics) if spec.baseline_statistics else None
+        except SagewatchError as e:
+            raise JobError(f"cannot load the baseline: {e}") from e
+    if not spec.dataset_source.exists():
+        raise JobError(f"dataset_source {spec.dataset_source} does not exist")
+    profile, skips = _profile(spec, progress)
+    outputs: dict[str, str] = {}
+    check = None
+    if constraints is None:
+        suggested = suggest_constraints(profile, categorical_drift_method=spec.categorical_drift_method)
+        outputs[STATISTICS_FILE] = dumps_jackson(statistics_document(profile))
+        outputs[CONSTRAINTS_FILE] = suggested.dumps()
+        violations = 0
+    else:
+        profile = _name_positional_columns(profile, [f.name for f in constraints.features])
+        check = check_constraints(profile, constraints, baseline) if constraints.monitoring_config.evaluate_constraints \
+            or baseline is not None else CheckResult(())
+        violations = len(check.violations)
+        outputs[STATISTICS_FILE] = dumps_jackson(statistics_document(profile))
+        outputs[CONSTRAINTS_FILE] = suggest_constraints(profile).dumps()
+        outputs[VIOLATIONS_FILE] = dumps_violations(list(check.violations))
+    outputs[EXTRA_REPORT_FILE] = json.dumps(
+        drift_report_document(profile, baseline, check, skips, constraints=constraints,
+                              baseline_sample=load_baseline_sample(spec.baseline_statistics)), indent=2)
+    written = _publish(outputs, spec)
+    if constraints is not None and spec.publish_cloudwatch_metrics:
+        stamp = spec.metric_time or spec.start_time or spec.end_time
+        if stamp is None:
+            from datetime import datetime, timezone
+            stamp = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0)
+        lines = data_quality_metrics(profile, check, constraints, timestamp=stamp, endpoint=spec.endpoint_name,
+                                     schedule=spec.schedule_name)
+        spec.metrics_dir.mkdir(parents=True, exist_ok=True)
+        (spec.metrics_dir / "cloudwatch_metrics.jsonl").write_text(dumps_metric_lines(lines), encoding="utf-8")
+    if spec.post_analytics_processor_script:
+        handler = _load_script(spec.post_analytics_processor_script, "postprocess_handler")
+        try:
+            handler()
+        except Exception as e:  # a user script
+            raise JobError(f"There is an exception raised in post-analytics processor script. "
+                           f"Please double check the script. {type(e).__name__}: {e}") from e
+    return JobOutcome(completed_message(violations), violations, tuple(written), profile, check, skips)

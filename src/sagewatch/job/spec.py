@@ -1,0 +1,185 @@
+"""The processing-container contract parsed once into a typed :class:`JobSpec` (contract §4).
+
+Settings come from the process environment and from the ``Environment`` of
+``/opt/ml/config/processingjobconfig.json`` (the environment wins). ``SAGEWATCH_OPT_ML``
+relocates every fixed ``/opt/ml`` path so the job runs outside a container.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Mapping
+
+from sagewatch.errors import JobError
+
+__all__ = ["JobSpec", "OptMlPaths", "parse_job_spec", "parse_time", "RESERVED_KEYS"]
+
+CONTAINER_ROOT = "/opt/ml"
+RESERVED_KEYS = frozenset({
+    "dataset_format", "dataset_source", "output_path", "publish_cloudwatch_metrics", "sagemaker_endpoint_name",
+    "sagemaker_monitoring_schedule_name", "sagemaker_endpoint_datacapture_prefix", "start_time", "end_time",
+    "metric_time", "baseline_constraints", "baseline_statistics", "record_preprocessor_script",
+    "post_analytics_processor_script", "analysis_type", "problem_type", "inference_attribute",
+    "probability_attribute", "probability_threshold_attribute", "ground_truth_attribute",
+    "categorical_drift_method", "positive_label", "exclude_features_attribute", "monitoring_input_type",
+    "report_enabled", "automl_problem_name", "detect_outliers", "detect_drift", "image_data",
+    "CLOUDWATCH_METRICS_DIRECTORY", "ground_truth_source",
+})
+_TIME_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$")
+
+
+def parse_time(value: str, name: str) -> datetime:
+    """Parse the contract's ``YYYY-MM-DDTHH:MM:SSZ`` (offsets and fractions accepted) as UTC.
+
+    >>> parse_time("2019-12-01T16:20:00Z", "end_time").isoformat()
+    '2019-12-01T16:20:00+00:00'
+    """
+    text = value.strip()
+    if not _TIME_RE.match(text):
+        raise JobError(f"{name} must look like 2019-12-01T16:20:00Z, got {value!r}")
+    parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return parsed.astimezone(timezone.utc)
+
+
+@dataclass(frozen=True)
+class OptMlPaths:
+    """The fixed container paths, relocated under ``root``."""
+
+    root: Path
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> OptMlPaths:
+        return cls(Path(environ.get("SAGEWATCH_OPT_ML", CONTAINER_ROOT)))
+
+    def relocate(self, path: str) -> Path:
+        """Map a ``/opt/ml/...`` path of the contract onto ``root``; other paths stay as they are."""
+        if path == CONTAINER_ROOT or path.startswith(CONTAINER_ROOT + "/"):
+            return self.root / path[len(CONTAINER_ROOT):].lstrip("/")
+        return Path(path)
+
+    @property
+    def config_file(self) -> Path:
+        return self.root / "config" / "processingjobconfig.json"
+
+    @property
+    def legacy_config_file(self) -> Path:  # one DG page's location (contract §12)
+        return self.root / "processing" / "processingjobconfig.json"
+
+    @property
+    def message_file(self) -> Path:
+        return self.root / "output" / "message"
+
+    @property
+    def default_metrics_dir(self) -> Path:
+        return self.root / "output" / "metrics" / "cloudwatch"
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    dataset_source: Path
+    output_path: Path
+    dataset_format: dict[str, Any]
+    paths: OptMlPaths
+    baseline_statistics: Path | None = None
+    baseline_constraints: Path | None = None
+    start_time: datetime | None = None
+    end_time: datetime | None = None
+    metric_time: datetime | None = None
+    publish_cloudwatch_metrics: bool = False
+    endpoint_name: str | None = None
+    schedule_name: str | None = None
+    categorical_drift_method: str | None = None
+    record_preprocessor_script: Path | None = None
+    post_analytics_processor_script: Path | None = None
+    analysis_type: str | None = None
+    metrics_dir: Path | None = None
+    extra_environment: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def is_monitoring(self) -> bool:
+        """Baseline files given -> monitor; none -> suggest a baseline."""
+        return self.baseline_constraints is not None or self.baseline_statistics is not None
+
+
+def _load_config_environment(paths: OptMlPaths) -> dict[str, str]:
+    for candidate in (paths.config_file, paths.legacy_config_file):
+        if candidate.is_file():
+            try:
+                config = json.loads(candidate.read_text(encoding="utf-8"))
+            except (OSError, json.JSONDecodeError) as e:
+                raise JobError(f"cannot read {candidate.name}: {e}") from e
+            environment = config.get("Environment") or {}
+            if not isinstance(environment, dict):
+                raise JobError(f"{candidate.name}: Environment must be an object")
+            return {str(k): str(v) for k, v in environment.items()}
+    return {}
+
+
+def _default_format(settings: Mapping[str, str]) -> dict[str, Any]:
+    # the analyzer's default for endpoint monitoring when no dataset_format is given
+    if settings.get("sagemaker_endpoint_name") or settings.get("sagemaker_monitoring_schedule_name"):
+        return {"sagemakerCaptureJson": {"captureIndexNames": ["endpointInput", "endpointOutput"]}}
+    raise JobError("dataset_format is required, e.g. '{\"csv\": {\"header\": true}}'")
+
+
+def parse_job_spec(environ: Mapping[str, str] | None = None) -> JobSpec:
+    """Build the job's settings; a missing or malformed setting raises :class:`JobError`."""
+    environ = dict(os.environ if environ is None else environ)
+    paths = OptMlPaths.from_env(environ)
+    settings = _load_config_environment(paths)
+    settings.update({k: v for k, v in environ.items() if k in RESERVED_KEYS})
+
+    def path(key: str, required: bool = False) -> Path | None:
+        value = settings.get(key, "").strip()
+        if not value:
+            if required:
+                raise JobError(f"{key} is not set; it must name a folder of the processing job")
+            return None
+        return paths.relocate(value)
+
+    def time(key: str) -> datetime | None:
+        value = settings.get(key, "").strip()
+        return parse_time(value, key) if value else None
+
+    raw_format = settings.get("dataset_format", "").strip()
+    if raw_format:
+        try:
+            dataset_format = json.loads(raw_format)
+        except json.JSONDecodeError as e:
+            raise JobError(f"dataset_format is not valid JSON: {raw_format!r} ({e.msg})") from e
+        if not isinstance(dataset_format, dict):
+            raise JobError(f"dataset_format must be a JSON object, got {raw_format!r}")
+    else:
+        dataset_format = _default_format(settings)
+    publish = settings.get("publish_cloudwatch_metrics", "Disabled").strip().lower()
+    if publish not in ("enabled", "disabled"):
+        raise JobError(f"publish_cloudwatch_metrics must be Enabled or Disabled, got {publish!r}")
+    start, end = time("start_time"), time("end_time")
+    if start and end and start >= end:
+        raise JobError(f"start_time {settings['start_time']} is not before end_time {settings['end_time']}")
+    metrics_dir = settings.get("CLOUDWATCH_METRICS_DIRECTORY")
+    return JobSpec(
+        dataset_source=path("dataset_source", required=True),
+        output_path=path("output_path", required=True),
+        dataset_format=dataset_format,
+        paths=paths,
+        baseline_statistics=path("baseline_statistics"),
+        baseline_constraints=path("baseline_constraints"),
+        start_time=start, end_time=end, metric_time=time("metric_time"),
+        publish_cloudwatch_metrics=publish == "enabled",
+        endpoint_name=settings.get("sagemaker_endpoint_name") or None,
+        schedule_name=settings.get("sagemaker_monitoring_schedule_name") or None,
+        categorical_drift_method=settings.get("categorical_drift_method") or None,
+        record_preprocessor_script=path("record_preprocessor_script"),
+        post_analytics_processor_script=path("post_analytics_processor_script"),
+        analysis_type=settings.get("analysis_type") or None,
+        metrics_dir=paths.relocate(metrics_dir) if metrics_dir else paths.default_metrics_dir,
+        extra_environment={k: v for k, v in settings.items() if k not in RESERVED_KEYS},
+    )

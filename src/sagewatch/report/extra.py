@@ -1,0 +1,131 @@
+"""``sagewatch_report.json``: what sagewatch measures beyond SageMaker's files.
+
+SageMaker's files keep their schema; everything extra (all drift measures of the registry,
+the multivariate MMD test, skipped-record counts, a row sample for later multivariate tests)
+goes here.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sagewatch import __version__
+from sagewatch.constraints.check import CheckResult
+from sagewatch.drift.compare import compare_columns
+from sagewatch.drift.mmd import mmd_test
+from sagewatch.errors import SagewatchError
+from sagewatch.profile.dataset import DatasetProfile
+from sagewatch.profile.infer import FRACTIONAL, INTEGRAL, STRING
+from sagewatch.schemas.constraints import Constraints
+
+__all__ = ["drift_report_document", "load_baseline_sample", "feature_drift", "REPORT_SAMPLE_ROWS"]
+
+REPORT_SAMPLE_ROWS = 1_000
+REPORT_FILE = "sagewatch_report.json"
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    if isinstance(value, np.generic):
+        return _finite(value.item())
+    return value
+
+
+def _numeric_names(profile: DatasetProfile) -> list[str]:
+    return [n for n, c in profile.columns.items() if c.inferred_type in (INTEGRAL, FRACTIONAL)]
+
+
+def feature_drift(baseline: DatasetProfile, current: DatasetProfile) -> list[dict[str, Any]]:
+    """Every applicable registry measure for each feature present on both sides."""
+    features = []
+    for name, base in baseline.columns.items():
+        cur = current.columns.get(name)
+        if cur is None:
+            continue
+        entry: dict[str, Any] = {"name": name, "inferred_type": base.inferred_type, "measures": []}
+        try:
+            if base.inferred_type in (INTEGRAL, FRACTIONAL):
+                b, c = base.distribution(), cur.distribution()
+                if b is not None and c is not None and not b.is_empty() and not c.is_empty():
+                    entry["measures"] = [r.to_dict() for r in compare_columns(b, c)]
+            elif base.inferred_type == STRING:
+                b_counts, c_counts = base.category_counts(), cur.category_counts()
+                if b_counts and c_counts:
+                    entry["measures"] = [r.to_dict() for r in compare_columns(b_counts, c_counts)]
+        except SagewatchError as e:
+            entry["error"] = str(e)
+        features.append(entry)
+    return features
+
+
+def _sample_block(profile: DatasetProfile) -> dict[str, Any]:
+    names = _numeric_names(profile)
+    matrix = profile.sample_matrix(names)[:REPORT_SAMPLE_ROWS] if names else np.empty((0, 0))
+    rows = [[None if not math.isfinite(v) else float(v) for v in row] for row in matrix.tolist()]
+    return {"columns": names, "rows_seen": profile.sample_seen, "data": rows}
+
+
+def load_baseline_sample(statistics_path: Path | None) -> dict[str, np.ndarray] | None:
+    """The row sample a sagewatch baseline left next to its ``statistics.json``, if any."""
+    if statistics_path is None:
+        return None
+    sidecar = statistics_path.parent / REPORT_FILE
+    try:
+        block = json.loads(sidecar.read_text(encoding="utf-8")).get("sample")
+    except (OSError, ValueError):
+        return None
+    if not block or not block.get("columns"):
+        return None
+    data = np.array([[np.nan if v is None else v for v in row] for row in block["data"]], dtype=np.float64)
+    if data.size == 0:
+        return None
+    return {name: data[:, i] for i, name in enumerate(block["columns"])}
+
+
+def _multivariate(baseline_sample: dict[str, np.ndarray] | None, current: DatasetProfile) -> dict[str, Any]:
+    if baseline_sample is None:
+        return {"mmd": None, "reason": "the baseline has no row sample (not made by sagewatch)"}
+    names = [n for n in _numeric_names(current) if n in baseline_sample]
+    if len(names) < 2:
+        return {"mmd": None, "reason": "fewer than two numeric features in common"}
+    base = np.column_stack([baseline_sample[n] for n in names])
+    cur = current.sample_matrix(names)
+    base = base[~np.isnan(base).any(axis=1)]
+    cur = cur[~np.isnan(cur).any(axis=1)]
+    if len(base) < 10 or len(cur) < 10:
+        return {"mmd": None, "reason": "fewer than 10 complete rows in a sample"}
+    try:
+        result = mmd_test(base, cur)
+    except SagewatchError as e:
+        return {"mmd": None, "reason": str(e)}
+    return {"features": names, "mmd": result.to_dict()}
+
+
+def drift_report_document(current: DatasetProfile, baseline: DatasetProfile | None, check: CheckResult | None,
+                          skips: dict[str, int], *, constraints: Constraints | None = None,
+                          baseline_sample: dict[str, np.ndarray] | None = None) -> dict[str, Any]:
+    document: dict[str, Any] = {
+        "version": "1.0",
+        "generator": f"sagewatch {__version__}",
+        "dataset": {"item_count": current.item_count, "skipped_records": dict(skips),
+                    "skipped_total": int(sum(skips.values()))},
+    }
+    if check is not None:
+        document["violations"] = len(check.violations)
+        document["baseline_drift"] = {name: check.drift_details.get(name, {}) | {"distance": d}
+                                      for name, d in check.drift_distances.items()}
+    if baseline is not None:
+        document["features"] = feature_drift(baseline, current)
+        document["multivariate"] = _multivariate(baseline_sample, current)
+    document["sample"] = _sample_block(current)
+    return _finite(document)
