@@ -1,0 +1,66 @@
+"""Small vectorised helpers over pyarrow arrays shared by the capture and dataset readers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from sagewatch.capture.records import parse_inference_time
+
+__all__ = ["parse_time_array", "join_lines", "as_array"]
+
+_UTC_SECONDS = pa.timestamp("s", tz="UTC")
+
+
+def as_array(values: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """Return a single contiguous array from an array or a chunked array."""
+    if isinstance(values, pa.ChunkedArray):
+        return values.combine_chunks() if values.num_chunks != 1 else values.chunk(0)
+    return values
+
+
+def parse_time_array(values: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """Parse ISO-8601 strings into ``timestamp[s, UTC]``; unparseable values become null.
+
+    The service's ``YYYY-MM-DDTHH:MM:SSZ`` is parsed in bulk; only the values that do not
+    match it (fractions of a second, offsets) go through :func:`parse_inference_time`.
+    Fractions of a second are truncated.
+    """
+    values = as_array(values)
+    if pa.types.is_timestamp(values.type):
+        return pc.cast(values, _UTC_SECONDS, safe=False)
+    values = values.cast(pa.string())
+    fast = pc.strptime(values, format="%Y-%m-%dT%H:%M:%SZ", unit="s", error_is_null=True)
+    retry = np.flatnonzero(
+        pc.and_(pc.is_null(fast), pc.is_valid(values)).to_numpy(zero_copy_only=False)
+    )
+    if len(retry) == 0:
+        return pc.cast(fast, _UTC_SECONDS)
+    seconds = pc.cast(fast, pa.int64()).to_numpy(zero_copy_only=False).astype("float64")
+    for i in retry:  # only the values not in the service's format
+        try:
+            when: datetime = parse_inference_time(values[int(i)].as_py())
+            seconds[i] = int(when.timestamp())
+        except (ValueError, TypeError, OverflowError):
+            pass
+    mask = np.isnan(seconds)
+    ints = np.where(mask, 0, seconds).astype("int64")
+    return pa.array(ints, type=pa.int64(), mask=mask).cast(_UTC_SECONDS)
+
+
+def join_lines(values: pa.Array | pa.ChunkedArray, sep: str = "\n") -> pa.Buffer:
+    """Concatenate a string array into one buffer, with ``sep`` after every value.
+
+    Nulls count as empty strings.
+    """
+    values = pc.fill_null(as_array(values).cast(pa.string()), "")
+    if len(values) == 0:
+        return pa.py_buffer(b"")
+    # a final empty element makes the text end with ``sep``, so a last empty value stays a row
+    values = pa.concat_arrays([values, pa.array([""], pa.string())])
+    offsets = pa.array([0, len(values)], pa.int32())
+    joined = pc.binary_join(pa.ListArray.from_arrays(offsets, values), sep)[0]
+    return joined.as_buffer()

@@ -1,0 +1,178 @@
+"""The ``dataset_format`` of a processing job, parsed into a typed value (contract §4.2).
+
+Accepted forms (a JSON string or a dict)::
+
+    {"csv": {"header": true, "output_columns_position": "START"}}
+    {"json": {"lines": true}}            # "line" is accepted for "lines"
+    {"parquet": {}}
+    {"sagemakerCaptureJson": {"captureIndexNames": ["endpointInput", "endpointOutput"]}}
+    {"sagemakerMergeJson": {"captureIndexNames": ["endpointOutput"]}}
+
+Other keys (e.g. ``compression``, ignored by the analyzer, contract §4.3) are ignored.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from sagewatch.capture.flatten import DEFAULT_CAPTURE_INDEX_NAMES
+from sagewatch.errors import DatasetError
+
+__all__ = [
+    "DatasetFormat",
+    "CsvFormat",
+    "JsonFormat",
+    "ParquetFormat",
+    "CaptureJsonFormat",
+    "MergeJsonFormat",
+    "KNOWN_FORMATS",
+    "parse_dataset_format",
+]
+
+@dataclass(frozen=True)
+class DatasetFormat:
+    """Base class of the dataset formats; ``name`` is the key used in ``dataset_format``."""
+
+    name: ClassVar[str] = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the ``dataset_format`` dict for this format."""
+        raise NotImplementedError
+
+    def to_json(self) -> str:
+        """Return ``dataset_format`` as the SDK writes it (``json.dumps`` with its default spaces)."""
+        return json.dumps(self.to_dict())
+
+
+@dataclass(frozen=True)
+class CsvFormat(DatasetFormat):
+    """CSV files.
+
+    Attributes
+    ----------
+    header : bool
+        The first line of every file holds column names (SDK default for baselining: true).
+        Without a header, columns are named ``_c0``, ``_c1``, ...
+    output_columns_position : {"START", "END"}
+        Where the model output / label columns sit in each row; carried for consumers.
+    """
+
+    name: ClassVar[str] = "csv"
+    header: bool = True
+    output_columns_position: str = "START"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"csv": {"header": self.header, "output_columns_position": self.output_columns_position}}
+
+
+@dataclass(frozen=True)
+class JsonFormat(DatasetFormat):
+    """JSON files: JSON Lines (``lines=True``) or one JSON array per file."""
+
+    name: ClassVar[str] = "json"
+    lines: bool = True
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"json": {"lines": self.lines}}
+
+
+@dataclass(frozen=True)
+class ParquetFormat(DatasetFormat):
+    """Parquet files, read as they are."""
+
+    name: ClassVar[str] = "parquet"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"parquet": {}}
+
+
+@dataclass(frozen=True)
+class CaptureJsonFormat(DatasetFormat):
+    """Data-capture JSON Lines; ``capture_index_names`` are the ``captureData`` parts to read."""
+
+    name: ClassVar[str] = "sagemakerCaptureJson"
+    capture_index_names: tuple[str, ...] = DEFAULT_CAPTURE_INDEX_NAMES
+
+    def to_dict(self) -> dict[str, Any]:
+        return {self.name: {"captureIndexNames": list(self.capture_index_names)}}
+
+
+@dataclass(frozen=True)
+class MergeJsonFormat(CaptureJsonFormat):
+    """Capture records merged with ground truth (model-quality monitoring, contract §2.3)."""
+
+    name: ClassVar[str] = "sagemakerMergeJson"
+
+
+KNOWN_FORMATS: dict[str, type[DatasetFormat]] = {
+    cls.name: cls for cls in (CsvFormat, JsonFormat, ParquetFormat, CaptureJsonFormat, MergeJsonFormat)
+}
+
+
+def _bool(value: Any, key: str, fmt: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    raise DatasetError(f"dataset_format {fmt}.{key} must be true or false, got {value!r}")
+
+
+def parse_dataset_format(value: str | Mapping[str, Any] | DatasetFormat) -> DatasetFormat:
+    """Parse ``dataset_format`` (a JSON string, a dict or an already parsed format).
+
+    Raises
+    ------
+    DatasetError
+        Invalid JSON, not exactly one format key, an unknown format (the message lists the
+        known ones) or a bad option value.
+
+    Examples
+    --------
+    >>> parse_dataset_format('{"csv": {"header": true, "output_columns_position": "START"}}')
+    CsvFormat(header=True, output_columns_position='START')
+    >>> parse_dataset_format({"json": {"line": False}})
+    JsonFormat(lines=False)
+    >>> parse_dataset_format('{"sagemakerMergeJson":{"captureIndexNames":["endpointOutput"]}}')
+    MergeJsonFormat(capture_index_names=('endpointOutput',))
+    >>> parse_dataset_format({"sagemakerCaptureJson": {}}).capture_index_names
+    ('endpointInput', 'endpointOutput')
+    """
+    if isinstance(value, DatasetFormat):
+        return value
+    if isinstance(value, (str, bytes)):
+        try:
+            value = json.loads(value)
+        except ValueError as exc:
+            raise DatasetError(f"dataset_format is not valid JSON: {exc}") from exc
+    if not isinstance(value, Mapping) or len(value) != 1:
+        raise DatasetError(
+            f"dataset_format must be an object with exactly one of {sorted(KNOWN_FORMATS)}, got {value!r}"
+        )
+    (fmt, options), = value.items()
+    if fmt not in KNOWN_FORMATS:
+        raise DatasetError(f"unknown dataset_format {fmt!r}; known formats: {sorted(KNOWN_FORMATS)}")
+    options = {} if options is None else options
+    if not isinstance(options, Mapping):
+        raise DatasetError(f"dataset_format {fmt!r} options must be an object, got {options!r}")
+    if fmt == "csv":
+        position = str(options.get("output_columns_position", "START")).upper()
+        if position not in ("START", "END"):
+            raise DatasetError(f"dataset_format csv.output_columns_position must be START or END, got {position!r}")
+        return CsvFormat(header=_bool(options.get("header", True), "header", fmt), output_columns_position=position)
+    if fmt == "json":
+        lines = options.get("lines", options.get("line", True))
+        return JsonFormat(lines=_bool(lines, "lines", fmt))
+    if fmt == "parquet":
+        return ParquetFormat()
+    names = options.get("captureIndexNames", list(DEFAULT_CAPTURE_INDEX_NAMES))
+    if (
+        isinstance(names, (str, bytes))
+        or not names
+        or not all(isinstance(n, str) and n for n in names)
+    ):
+        raise DatasetError(f"dataset_format {fmt}.captureIndexNames must be a non-empty list of names, got {names!r}")
+    cls = KNOWN_FORMATS[fmt]
+    return cls(capture_index_names=tuple(names))  # type: ignore[call-arg]

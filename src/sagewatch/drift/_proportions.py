@@ -1,0 +1,28 @@
+"""Turn a pair of summaries into a pair of probability vectors (private; used by psi, js, hellinger).
+
+Categorical counts give shares over the union of values; sketches give shares over baseline-quantile
+bins (:func:`sagewatch.drift.sketch_cdf.binned_proportions`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from sagewatch.drift._validation import align_counts
+from sagewatch.drift.sketch_cdf import as_distribution, binned_proportions
+
+
+def paired_proportions(baseline: Any, current: Any, *, n_bins: int) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
+    """Return ``(p_baseline, p_current, details)``; ``details`` says how the vectors were built."""
+    if isinstance(baseline, Mapping) or isinstance(current, Mapping):
+        values, counts_b, counts_c = align_counts(baseline, current)
+        return counts_b / counts_b.sum(), counts_c / counts_c.sum(), {
+            "n_categories": len(values), "n_baseline": float(counts_b.sum()), "n_current": float(counts_c.sum())}
+    b = as_distribution(baseline, name="baseline")
+    c = as_distribution(current, name="current")
+    edges, p_b, p_c = binned_proportions(b, c, n_bins=n_bins)
+    return p_b, p_c, {"n_bins": int(p_b.size), "bin_edges": tuple(edges.tolist()),
+                      "n_baseline": b.n, "n_current": c.n}

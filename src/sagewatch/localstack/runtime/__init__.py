@@ -1,0 +1,1 @@
+"""SageMaker runtime (``sagemaker-runtime:default``): InvokeEndpoint served by host-process model workers."""

@@ -1,0 +1,364 @@
+"""The HTTP model server: SageMaker's inference-container contract on the standard library.
+
+Routes (SageMaker DG "Custom Inference Code with Hosting Services"):
+
+- ``GET /ping``: 200 once the model is loaded, 503 before;
+- ``POST /invocations``: the request body with its ``Content-Type``, answered in a type of ``Accept``;
+  400 for a body that does not decode, 413 for one that is too large, 415 for an unsupported
+  Content-Type or Accept, 500 with ``"<type>: <message>"`` for an exception of the model or its script,
+  503 before the model is loaded. Error bodies are ``text/plain`` (the emulator turns them into the
+  ``ModelError`` message);
+- ``GET /execution-parameters``: batch transform's ``MaxConcurrentTransforms`` (the worker count),
+  ``BatchStrategy`` (``MULTI_RECORD``) and ``MaxPayloadInMB`` (6).
+
+HTTP/1.1 with keep-alive and ``TCP_NODELAY``. Each worker process answers one invocation at a time (the
+model and the user's functions need not be thread-safe), while ``/ping`` stays answerable; run more
+workers (``--workers``, forked after the socket is bound) for parallel invocations.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import socket
+import socketserver
+import threading
+import time
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from sagewatch.serving.content import JSON
+from sagewatch.serving.errors import ModelLoadError, ModelServerError, PayloadTooLargeError
+from sagewatch.serving.handlers import Handlers, InferenceContext, load_handlers
+from sagewatch.serving.loaders import is_xgboost_booster
+from sagewatch.serving.settings import LOCAL_HOST, MAX_PAYLOAD_MB, REALTIME_PAYLOAD_MB
+
+__all__ = ["ModelService", "Response", "ServerHandle", "make_http_server", "start_server"]
+
+logger = logging.getLogger(__name__)
+
+TEXT = "text/plain; charset=utf-8"
+IDLE_TIMEOUT = 300.0
+"""Seconds an idle keep-alive connection is kept open."""
+
+
+class Response(NamedTuple):
+    """An HTTP answer: status, body and Content-Type."""
+
+    status: int
+    body: bytes
+    content_type: str
+
+    @classmethod
+    def text(cls, status: int, message: str) -> Response:
+        return cls(status, message.encode("utf-8"), TEXT)
+
+
+class ModelService:
+    """The model behind the routes, independent of HTTP: load once, then answer invocations.
+
+    Parameters
+    ----------
+    model_dir : Path
+        The extracted model artefacts (``model_fn``'s argument).
+    code_dir : Path, optional
+        The folder of the inference script; ``None``: ``model_dir/code`` when it exists, else ``model_dir``.
+    program : str
+        The inference script's file name.
+    program_required : bool
+        Fail to load when the script is missing.
+    default_accept : str
+        The response type for a missing or ``*/*`` Accept header.
+    predict_method : {"predict", "predict_proba"}
+        The default ``predict_fn``'s model method.
+    workers : int
+        Announced as ``MaxConcurrentTransforms`` by ``/execution-parameters``.
+    """
+
+    def __init__(self, model_dir: Path, *, code_dir: Path | None = None, program: str = "inference.py",
+                 program_required: bool = False, default_accept: str = JSON, predict_method: str = "predict",
+                 workers: int = 1) -> None:
+        self.model_dir = Path(model_dir)
+        if code_dir is None:
+            code_dir = self.model_dir / "code" if (self.model_dir / "code").is_dir() else self.model_dir
+        self.code_dir = code_dir
+        self.program = program
+        self.program_required = program_required
+        self.default_accept = default_accept
+        self.predict_method = predict_method
+        self.workers = workers
+        self.handlers: Handlers | None = None
+        self.model: Any = None
+        self._context = InferenceContext.for_model_dir(self.model_dir)
+        self._lock = threading.Lock()
+        self._ready = threading.Event()
+
+    @property
+    def ready(self) -> bool:
+        """Whether the model is loaded."""
+        return self._ready.is_set()
+
+    def load(self) -> None:
+        """Resolve the handlers and call ``model_fn``; afterwards ``/ping`` answers 200.
+
+        Raises
+        ------
+        ModelLoadError
+            If the script or the model cannot be loaded (exceptions of ``model_fn`` are wrapped).
+        """
+        started = time.perf_counter()
+        handlers = load_handlers(self.code_dir, self.program, required=self.program_required,
+                                 predict_method=self.predict_method)
+        try:
+            model = handlers.load_model(self.model_dir)
+        except ModelLoadError:
+            raise
+        except Exception as error:
+            raise ModelLoadError(f"model_fn failed: {type(error).__name__}: {error}") from error
+        if (self.predict_method != "predict" and "predict_fn" not in handlers.defined
+                and handlers.transform_fn is None and not is_xgboost_booster(model)
+                and not callable(getattr(model, self.predict_method, None))):
+            raise ModelLoadError(f"The model ({type(model).__name__}) has no {self.predict_method} method.")
+        self.handlers, self.model = handlers, model
+        self._ready.set()
+        logger.info("Model %s loaded from %s in %.2f s (script: %s)", type(model).__name__, self.model_dir,
+                    time.perf_counter() - started, handlers.source or "none")
+
+    def ping(self) -> Response:
+        """200 when ready, 503 before."""
+        if self.ready:
+            return Response(200, b"", TEXT)
+        return Response.text(503, "The model is not loaded yet.")
+
+    def execution_parameters(self) -> Response:
+        """Batch transform's execution parameters as JSON."""
+        body = {"MaxConcurrentTransforms": self.workers, "BatchStrategy": "MULTI_RECORD",
+                "MaxPayloadInMB": REALTIME_PAYLOAD_MB}
+        return Response(200, json.dumps(body).encode("utf-8"), JSON)
+
+    def invoke(self, body: bytes, content_type: str | None, accept: str | None) -> Response:
+        """Answer one invocation; never raises.
+
+        Examples
+        --------
+        >>> ModelService(Path("nowhere")).invoke(b"1", "text/csv", None).status
+        503
+        """
+        handlers = self.handlers
+        if handlers is None:
+            return Response.text(503, "The model is not loaded yet.")
+        try:
+            with self._lock:
+                payload, response_type = handlers.invoke(self.model, body, content_type, accept,
+                                                         default_accept=self.default_accept,
+                                                         context=self._context)
+        except ModelServerError as error:
+            if error.status >= 500:
+                logger.exception("Invocation failed")
+            return Response.text(error.status, str(error))
+        except Exception as error:  # the model's or the script's exception: answered as the model's error
+            logger.exception("Invocation failed")
+            return Response.text(500, f"{type(error).__name__}: {error}")
+        return Response(200, payload, response_type)
+
+
+def _read_chunked(stream: Any, limit: int) -> bytes:
+    """Read a ``Transfer-Encoding: chunked`` body."""
+    parts: list[bytes] = []
+    total = 0
+    while True:
+        line = stream.readline(65537)
+        try:
+            size = int(line.split(b";", 1)[0].strip() or b"x", 16)
+        except ValueError as error:
+            raise ModelServerError("Malformed chunked request body.") from error
+        if size == 0:
+            while stream.readline(65537) not in (b"\r\n", b"\n", b""):
+                pass  # trailers
+            return b"".join(parts)
+        total += size
+        if total > limit:
+            raise PayloadTooLargeError(f"The request body is larger than {limit} bytes.")
+        parts.append(stream.read(size))
+        stream.readline(65537)
+
+
+class _RequestHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "sagewatch-serving"
+    sys_version = ""
+    disable_nagle_algorithm = True
+    timeout = IDLE_TIMEOUT
+    server: _HTTPServer
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - BaseHTTPRequestHandler's name
+        logger.debug("%s - %s", self.address_string(), format % args)
+
+    def _send(self, response: Response) -> None:
+        self.send_response(response.status)
+        self.send_header("Content-Type", response.content_type)
+        self.send_header("Content-Length", str(len(response.body)))
+        if self.close_connection:
+            self.send_header("Connection", "close")
+        self.end_headers()
+        self.wfile.write(response.body)
+
+    def _route(self) -> str:
+        return self.path.split("?", 1)[0]
+
+    def do_GET(self) -> None:  # noqa: N802 - BaseHTTPRequestHandler's name
+        service = self.server.service
+        path = self._route()
+        if path == "/ping":
+            self._send(service.ping())
+        elif path == "/execution-parameters":
+            self._send(service.execution_parameters())
+        else:
+            self._send(Response.text(404, f"No route GET {path}: use GET /ping or POST /invocations."))
+
+    def _read_body(self) -> bytes:
+        limit = self.server.max_payload_bytes
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            return _read_chunked(self.rfile, limit)
+        length_header = self.headers.get("Content-Length")
+        if length_header is None:
+            return b""
+        try:
+            length = int(length_header)
+        except ValueError as error:
+            raise ModelServerError(f"Content-Length {length_header!r} is not a number.") from error
+        if length < 0:
+            raise ModelServerError(f"Content-Length {length} is negative.")
+        if length > limit:
+            raise PayloadTooLargeError(f"The request body has {length} bytes; this server accepts at most "
+                                       f"{limit}.")
+        return self.rfile.read(length)
+
+    def do_POST(self) -> None:  # noqa: N802 - BaseHTTPRequestHandler's name
+        path = self._route()
+        try:
+            body = self._read_body()
+        except ModelServerError as error:
+            self.close_connection = True  # the unread body would be taken for the next request
+            status = error.status if error.status != 500 else 400
+            self._send(Response.text(status, str(error)))
+            return
+        if path != "/invocations":
+            self._send(Response.text(404, f"No route POST {path}: use POST /invocations."))
+            return
+        self._send(self.server.service.invoke(body, self.headers.get("Content-Type"), self.headers.get("Accept")))
+
+
+class _HTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 128
+
+    def __init__(self, address: tuple[str, int], service: ModelService, max_payload_bytes: int) -> None:
+        self.service = service
+        self.max_payload_bytes = max_payload_bytes
+        super().__init__(address, _RequestHandler)
+
+    def server_bind(self) -> None:
+        # HTTPServer.server_bind resolves the host's FQDN, a DNS look-up that can take seconds; skip it.
+        socketserver.TCPServer.server_bind(self)
+        host, port = self.server_address[:2]
+        self.server_name, self.server_port = str(host), int(port)
+
+
+def make_http_server(host: str, port: int, service: ModelService, *,
+                     max_payload_bytes: int = MAX_PAYLOAD_MB * 1024 * 1024) -> _HTTPServer:
+    """Bind the HTTP server for *service* (``port=0`` picks a free port); it is not serving yet."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    server_class = type("_HTTPServer6", (_HTTPServer,), {"address_family": family}) \
+        if family == socket.AF_INET6 else _HTTPServer
+    return server_class((host, port), service, max_payload_bytes)
+
+
+@dataclass
+class ServerHandle:
+    """A model server running in a thread of this process (see :func:`start_server`)."""
+
+    host: str
+    port: int
+    service: ModelService
+    _server: _HTTPServer
+    _thread: threading.Thread
+
+    @property
+    def url(self) -> str:
+        """``http://host:port``."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop serving and close the socket; idempotent."""
+        if self._thread.is_alive():
+            self._server.shutdown()
+            self._thread.join(timeout)
+        self._server.server_close()
+
+    def __enter__(self) -> ServerHandle:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+
+def start_server(model_dir: str | Path, port: int = 0, *, host: str = LOCAL_HOST, code_dir: str | Path | None = None,
+                 program: str = "inference.py", default_accept: str = JSON,
+                 predict_method: str = "predict") -> ServerHandle:
+    """Serve the model of *model_dir* from a thread of this process; returns once the model is loaded.
+
+    The socket is bound first, so ``/ping`` answers 503 while the model loads. The script's folder is put
+    on ``sys.path`` of this process and its module registered under its own name (``inference``), so run
+    one model per process when scripts clash; :func:`sagewatch.serving.spawn_server` does.
+
+    Parameters
+    ----------
+    model_dir : str or Path
+        The extracted model artefacts.
+    port : int
+        0 picks a free port; read it from the handle.
+    host : str
+        Address to bind.
+    code_dir, program, default_accept, predict_method
+        As for :class:`ModelService`.
+
+    Returns
+    -------
+    ServerHandle
+        With ``port``, ``url`` and ``stop()``; a context manager.
+
+    Raises
+    ------
+    ModelLoadError
+        If the model cannot be loaded (the server is stopped again).
+
+    Examples
+    --------
+    >>> import tempfile, joblib, urllib.request
+    >>> from sklearn.dummy import DummyRegressor
+    >>> model = DummyRegressor(strategy="constant", constant=3.0).fit([[0]], [0])
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     _ = joblib.dump(model, Path(folder) / "model.joblib")
+    ...     with start_server(folder) as server:
+    ...         request = urllib.request.Request(server.url + "/invocations", data=b"1\\n2",
+    ...                                          headers={"Content-Type": "text/csv", "Accept": "text/csv"})
+    ...         urllib.request.urlopen(request).read()
+    b'3.0\\n3.0'
+    """
+    service = ModelService(Path(model_dir), code_dir=Path(code_dir) if code_dir is not None else None,
+                           program=program, default_accept=default_accept, predict_method=predict_method)
+    server = make_http_server(host, port, service)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True,
+                              name=f"sagewatch-serving-{server.server_port}")
+    thread.start()
+    handle = ServerHandle(host, server.server_port, service, server, thread)
+    try:
+        service.load()
+    except BaseException:
+        handle.stop()
+        raise
+    return handle
