@@ -13,6 +13,7 @@ import subprocess
 import tarfile
 import textwrap
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -178,6 +179,10 @@ def test_random_forest_from_a_folder_with_two_workers(trained, tmp_path):
         tar.extractall(model_dir, filter="data")
     server = Server(model_dir, tmp_path / "server.log", workers=2)
     try:
+        deadline = time.monotonic() + STARTUP_TIMEOUT  # /ping answered by one worker; wait for the second
+        while server.log.read_text().count("Ready: serving on http://127.0.0.1:") < 2:
+            assert time.monotonic() < deadline, server.log.read_text()
+            time.sleep(0.05)
         rows = _probe_rows()
         expected = json.dumps({"predictions": models["forest"].predict(rows).tolist()}).encode()
         for _ in range(4):
@@ -186,7 +191,7 @@ def test_random_forest_from_a_folder_with_two_workers(trained, tmp_path):
         assert json.loads(server.request("GET", "/execution-parameters")[2])["MaxConcurrentTransforms"] == 2
     finally:
         assert server.stop() == 0
-    assert server.log.read_text().count("Ready: serving on http://127.0.0.1:") == 2
+    assert server.log.read_text().count("Stopping (pid ") == 2
 
 
 def test_predict_proba_through_the_environment(trained, tmp_path):

@@ -26,6 +26,10 @@ def main(environ=None) -> int:
     import os
     env = dict(os.environ if environ is None else environ)
     paths = OptMlPaths.from_env(env)
+    try:  # a message left by an earlier run in the same folder must not stand for this run
+        paths.message_file.unlink(missing_ok=True)
+    except OSError:
+        pass
     try:
         spec = parse_job_spec(env)
         outcome = run_job(spec)
