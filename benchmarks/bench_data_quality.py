@@ -243,8 +243,8 @@ def worker_sagewatch_profile(args: dict) -> dict:
         t2 = time.perf_counter()
         out = io.StringIO()
         stats = pstats.Stats(profiler, stream=out)
-        stats.sort_stats("tottime").print_stats(15)
-        stats.sort_stats("cumulative").print_stats(25)
+        stats.sort_stats("tottime").print_stats(12)
+        stats.sort_stats("cumulative").print_stats(20)
         print(out.getvalue(), file=sys.stderr)
     else:
         profile = profile_table(table)
@@ -394,6 +394,15 @@ def spawn(python: str | Path, worker: str, args: dict, *, env: dict | None = Non
     return result
 
 
+def sagewatch_python() -> str | None:
+    """An interpreter with sagewatch: this one, else the repository's .venv (as made by ``make install``)."""
+    import importlib.util
+    if importlib.util.find_spec("sagewatch") is not None:
+        return sys.executable
+    venv = HERE.parent / ".venv" / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+    return str(venv) if venv.exists() else None
+
+
 def best_of(runs: list[dict]) -> dict:
     ok = [r for r in runs if "error" not in r]
     if not ok:
@@ -425,8 +434,12 @@ def ensure_venv(name: str, requirements: list[str]) -> tuple[Path | None, str | 
             subprocess.run([str(python), "-m", "pip", "install", "--disable-pip-version-check", *requirements],
                            check=True, stdout=out, stderr=subprocess.STDOUT, timeout=1800)
     except (subprocess.CalledProcessError, subprocess.TimeoutExpired, OSError) as e:
-        tail = "\n    ".join(log.read_text(errors="replace").strip().splitlines()[-8:]) if log.is_file() else ""
-        return None, (f"could not create the {name} venv ({e}); see {log.relative_to(HERE.parent)}"
+        lines = log.read_text(errors="replace").strip().splitlines()[-4:] if log.is_file() else []
+        tail = "\n    ".join(line if len(line) <= 200 else line[:197] + "..." for line in lines)
+        why = f"exit status {e.returncode}" if isinstance(e, subprocess.CalledProcessError) else type(e).__name__
+        step = "pip install" if isinstance(e, subprocess.CalledProcessError) and "pip" in e.cmd else "venv"
+        return None, (f"could not create the {name} venv ({step} failed: {why}); "
+                      f"see {log.relative_to(HERE.parent)}"
                       + (f"\n    {tail}" if tail else ""))
     stamp.write_text(wanted)
     return python, None
@@ -466,12 +479,19 @@ def main(argv: list[str] | None = None) -> int:
         return run_worker_main(args._worker, args._args or "{}")
     if args.rows < 10:
         parser.error("--rows must be at least 10")
+    if args.repeat < 1 or args.peer_repeat < 1:
+        parser.error("--repeat and --peer-repeat must be at least 1")
 
     print(f"sagewatch data-quality benchmark: {args.rows:,} rows x {N_NUMERIC + N_CATEGORICAL} columns "
           f"({N_NUMERIC} numeric, {N_CATEGORICAL} categorical)")
     print(f"  python {platform.python_version()} on {platform.system()} {platform.machine()}, "
           f"{os.cpu_count()} CPUs")
-    prepared = spawn(sys.executable, "prepare", {"rows": args.rows}, timeout=1800)
+    py = sagewatch_python()
+    if py is None:
+        print("sagewatch is not importable by this interpreter and there is no .venv: install it first "
+              "(make install, or pip install -e .)", file=sys.stderr)
+        return 1
+    prepared = spawn(py, "prepare", {"rows": args.rows}, timeout=1800)
     if "error" in prepared:
         print(f"could not build the data: {prepared['error']}", file=sys.stderr)
         return 1
@@ -481,7 +501,6 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  frame in memory (pyarrow Table.nbytes of the baseline): {frame / 2**20:.1f} MiB")
     results: dict[str, dict] = {}
     notes: list[str] = []
-    py = sys.executable
     logs = WORK / "logs"
 
     # (a) profile only
@@ -539,7 +558,11 @@ def main(argv: list[str] | None = None) -> int:
         result = spawn(py, "sagewatch_profile", {"data": str(baseline), "cprofile": True}, stderr_to=log)
         print(f"  single-threaded profile_table under cProfile: {fmt(result.get('wall_s'))} s; "
               f"stats in {log.relative_to(HERE.parent)}")
-        print("\n".join("  " + line for line in log.read_text().splitlines()[:60]))
+        lines = log.read_text().splitlines()
+        cut = next((i for i, line in enumerate(lines) if "Ordered by: cumulative" in line), len(lines))
+        print("\n".join("  " + line for line in lines[:max(0, cut - 2)]))  # the tottime half
+        print("  (DataSketches' KLL update and other pybind11/C++ calls are not separate cProfile entries: "
+              "their time shows as tottime of the Python function calling them.)")
 
     report(results, frame, args.rows, notes)
     if args.json:

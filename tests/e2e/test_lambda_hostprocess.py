@@ -293,7 +293,8 @@ def test_unserializable_result_is_a_marshal_error(lambda_client, probe):
     result = invoke(lambda_client, probe["FunctionName"], {"action": "unserializable"})
     assert result["function_error"] == "Unhandled"
     assert result["payload"]["errorType"] == "Runtime.MarshalError"
-    assert result["payload"]["errorMessage"] == "Unable to marshal response: Object of type set is not JSON serializable"
+    assert result["payload"]["errorMessage"] == (
+        "Unable to marshal response: Object of type set is not JSON serializable")
 
 
 def test_layers_provide_modules_and_a_later_layer_wins(lambda_client, make_function, make_layer):
@@ -342,6 +343,22 @@ def test_nodejs_function_fails_clearly(lambda_client, make_function):
     assert result["payload"]["errorType"] == "InvalidRuntimeException"
     assert "nodejs20.x" in result["payload"]["errorMessage"]
     assert "only Python runtimes" in result["payload"]["errorMessage"]
+
+
+def test_image_function_fails_clearly(lambda_client, role_arn):
+    name = f"sw-e2e-{uuid.uuid4().hex[:10]}"
+    image = "000000000000.dkr.ecr.us-east-1.amazonaws.com/sagewatch-e2e:latest"
+    lambda_client.create_function(FunctionName=name, PackageType="Image", Role=role_arn, Code={"ImageUri": image})
+    try:
+        wait_until(lambda: lambda_client.get_function_configuration(FunctionName=name)["State"] != "Pending",
+                   timeout=30, what=f"function {name} to leave Pending")
+        result = invoke(lambda_client, name, {})
+        assert result["function_error"] == "Unhandled"
+        assert result["payload"]["errorType"] == "InvalidRuntimeException"
+        assert image in result["payload"]["errorMessage"]
+        assert "only Python runtimes" in result["payload"]["errorMessage"]
+    finally:
+        lambda_client.delete_function(FunctionName=name)
 
 
 def test_eventbridge_rule_delivers_an_event_to_the_function(lambda_client, client, probe, bucket):

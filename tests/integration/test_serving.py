@@ -117,7 +117,7 @@ def logistic_server(trained, tmp_path_factory):
     _, _, archives = trained
     server = Server(archives["logistic"], tmp_path_factory.mktemp("logistic-log") / "server.log")
     yield server
-    assert server.stop() == 0
+    assert server.stop() == 0, server.log.read_text()
 
 
 def test_ping_answers_200_once_loaded(logistic_server):
@@ -190,7 +190,7 @@ def test_random_forest_from_a_folder_with_two_workers(trained, tmp_path):
         assert server.invoke(CLEAR_ROWS.encode(), accept="application/json")[2] == b'{"predictions": [1, 0, 1]}'
         assert json.loads(server.request("GET", "/execution-parameters")[2])["MaxConcurrentTransforms"] == 2
     finally:
-        assert server.stop() == 0
+        assert server.stop() == 0, server.log.read_text()
     assert server.log.read_text().count("Stopping (pid ") == 2
 
 
@@ -202,7 +202,7 @@ def test_predict_proba_through_the_environment(trained, tmp_path):
         expected = "\n".join(",".join(str(p) for p in row) for row in models["logistic"].predict_proba(rows))
         assert server.invoke(_csv(rows)) == (200, "text/csv", expected.encode())
     finally:
-        assert server.stop() == 0
+        assert server.stop() == 0, server.log.read_text()
 
 
 INFERENCE = textwrap.dedent(
@@ -254,7 +254,7 @@ def test_inference_py_with_custom_functions(trained, tmp_path):
         assert server.invoke(b"1,2,3,4", "text/csv") == (
             500, "text/plain; charset=utf-8", b"ValueError: only JSON, got text/csv")
     finally:
-        assert server.stop() == 0
+        assert server.stop() == 0, server.log.read_text()
 
 
 def test_startup_failure_exits_1_with_the_reason(tmp_path):
@@ -331,7 +331,7 @@ def test_model_data_from_s3_honours_aws_endpoint_url(trained, tmp_path):
         try:
             assert server.invoke(CLEAR_ROWS.encode()) == (200, "text/csv", b"1\n0\n1")
         finally:
-            assert server.stop() == 0
+            assert server.stop() == 0, server.log.read_text()
     finally:
         s3.shutdown()
         s3.server_close()

@@ -163,7 +163,10 @@ def status(port: int | None = None, state_dir: str | os.PathLike[str] | None = N
     (False, None)
     """
     settings = resolve_settings(port, state_dir)
-    record = _running_instance(settings) if settings.instance_file.exists() else None
+    record = None
+    if settings.instance_file.exists():
+        require_localstack()
+        record = _running_instance(settings)
     if record is not None:
         settings = LauncherSettings(port=int(record["port"]), state_dir=settings.state_dir,
                                     host=str(record.get("host", DEFAULT_HOST)))

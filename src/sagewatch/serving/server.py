@@ -260,6 +260,12 @@ class _HTTPServer(ThreadingHTTPServer):
         self.max_payload_bytes = max_payload_bytes
         super().__init__(address, _RequestHandler)
 
+    def server_activate(self) -> None:
+        super().server_activate()
+        # Forked workers share this socket and all wake up for each connection; the ones that lose the race
+        # must not block in accept() (where shutdown() could never stop them).
+        self.socket.setblocking(False)
+
     def server_bind(self) -> None:
         # HTTPServer.server_bind resolves the host's FQDN, a DNS look-up that can take seconds; skip it.
         socketserver.TCPServer.server_bind(self)

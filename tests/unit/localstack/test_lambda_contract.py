@@ -183,12 +183,12 @@ def test_exception_error_has_aws_shape_and_skips_runtime_frames():
 
 
 def test_error_log_text_is_one_record_with_cr_separated_lines():
-    text = error_log_text({"errorType": "ValueError", "errorMessage": "bad",
-                           "stackTrace": ['  File "/code/index.py", line 3, in handler\n    raise ValueError("bad")\n']})
+    frame = '  File "index.py", line 3, in handler\n    raise ValueError("bad")\n'
+    text = error_log_text({"errorType": "ValueError", "errorMessage": "bad", "stackTrace": [frame]})
     assert text.endswith("\n") and text.count("\n") == 1
     lines = text[:-1].split("\r")
     assert lines[:2] == ["[ERROR] ValueError: bad", "Traceback (most recent call last):"]
-    assert lines[2] == '\u00a0\u00a0File "/code/index.py", line 3, in handler'
+    assert lines[2] == '\u00a0\u00a0File "index.py", line 3, in handler'
 
 
 def test_marshal_response_encodes_json_bytes_and_decimals():
@@ -209,5 +209,5 @@ def test_unmarshal_event_rejects_non_json():
 
 
 def test_report_line_follows_aws_format():
-    assert report_line("r1", 0.2, "128", 41) == (
-        "REPORT RequestId: r1\tDuration: 0.20 ms\tBilled Duration: 1 ms\tMemory Size: 128 MB\tMax Memory Used: 41 MB")
+    assert report_line("r1", 0.2, "128", 41) == ("REPORT RequestId: r1\tDuration: 0.20 ms\tBilled Duration: 1 ms\t"
+                                                 "Memory Size: 128 MB\tMax Memory Used: 41 MB")

@@ -52,6 +52,7 @@ from localstack.services.lambda_.invocation.runtime_executor import RuntimeExecu
 from localstack.utils.net import get_free_tcp_port
 
 from sagewatch.localstack.lambda_host.contract import report_line
+from sagewatch.localstack.lambda_host.init import RESTART_MARKER
 
 LOG = logging.getLogger(__name__)
 
@@ -297,7 +298,11 @@ class HostProcessExecutor(RuntimeExecutor):
 
     @classmethod
     def validate_environment(cls) -> bool:
-        return INIT_SCRIPT.is_file()
+        if not INIT_SCRIPT.is_file():
+            LOG.warning("The hostprocess Lambda executor cannot find its init program %s; reinstall sagewatch",
+                        INIT_SCRIPT)
+            return False
+        return True
 
     # --- process handling ------------------------------------------------------------------------------------
 
@@ -305,7 +310,7 @@ class HostProcessExecutor(RuntimeExecutor):
         assert self._env is not None and self._workdir is not None
         env = dict(self._env)
         if restarted:
-            env["_SAGEWATCH_LAMBDA_RESTARTED"] = "1"  # init.RESTART_MARKER: do not post ``ready`` again
+            env[RESTART_MARKER] = "1"  # the init must not post ``ready`` again
         with open(self._workdir / "process.log", "ab") as log:
             self.process = subprocess.Popen(  # noqa: S603 - our interpreter and our script
                 [sys.executable, "-P", str(INIT_SCRIPT)],
