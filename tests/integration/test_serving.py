@@ -8,8 +8,10 @@ from __future__ import annotations
 import http.client
 import io
 import json
+import os
 import signal
 import subprocess
+import sys
 import tarfile
 import textwrap
 import threading
@@ -336,3 +338,93 @@ def test_model_data_from_s3_honours_aws_endpoint_url(trained, tmp_path):
         s3.shutdown()
         s3.server_close()
     assert "GET /models/churn/model.tar.gz" in _FakeS3.seen
+
+
+# --- XGBoost -------------------------------------------------------------------------------------------------
+
+
+def test_xgboost_booster_in_model_tar_gz(tmp_path):
+    xgboost = pytest.importorskip(
+        "xgboost", reason="xgboost is not installed here; the server's XGBoost path (lazy import) is not exercised")
+    features, labels = _training_data()
+    booster = xgboost.train({"objective": "binary:logistic", "max_depth": 3, "eta": 0.3, "seed": 0},
+                            xgboost.DMatrix(features, labels), num_boost_round=10)
+    booster.save_model(tmp_path / "xgboost-model.ubj")
+    (tmp_path / "xgboost-model.ubj").rename(tmp_path / "xgboost-model")  # SageMaker XGBoost container's name
+    archive = _tarball(tmp_path / "model.tar.gz", {"xgboost-model": tmp_path / "xgboost-model"})
+    server = Server(archive, tmp_path / "server.log")
+    try:
+        rows = _probe_rows()
+        scores = booster.predict(xgboost.DMatrix(rows))
+        assert server.invoke(_csv(rows)) == (200, "text/csv", "\n".join(str(s) for s in scores).encode())
+        status, _, body = server.invoke(CLEAR_ROWS.encode(), accept="application/json")
+        clear = json.loads(body)["predictions"]
+        assert status == 200 and [round(score) for score in clear] == [1, 0, 1]
+    finally:
+        assert server.stop() == 0, server.log.read_text()
+
+
+# --- the container entry point -------------------------------------------------------------------------------
+
+DOCKERFILE = Path(__file__).resolve().parents[2] / "containers" / "serving" / "Dockerfile"
+
+
+def _instruction(name: str) -> str:
+    lines = [line for line in DOCKERFILE.read_text().splitlines() if line.startswith(name + " ")]
+    assert len(lines) == 1, f"{DOCKERFILE.name} must have one {name}"
+    return lines[0][len(name) + 1:].strip()
+
+
+def _entrypoint_command() -> list[str]:
+    """The ENTRYPOINT + CMD of the Dockerfile (exec form), run with this interpreter as `python`."""
+    entrypoint, command = json.loads(_instruction("ENTRYPOINT")), json.loads(_instruction("CMD"))
+    assert entrypoint[0] == "python"
+    return [sys.executable, *entrypoint[1:], *command]
+
+
+def test_dockerfile_is_the_sagemaker_serving_image():
+    assert _instruction("FROM") == "python:3.11-slim"
+    assert json.loads(_instruction("ENTRYPOINT")) == ["python", "-m", "sagewatch.serving"]
+    assert json.loads(_instruction("CMD")) == ["serve"]
+    assert _instruction("EXPOSE") == "8080"
+    root = DOCKERFILE.parents[2]
+    for line in DOCKERFILE.read_text().splitlines():
+        if line.startswith("COPY "):
+            for source in line.split()[1:-1]:
+                assert (root / source).exists(), f"COPY source {source} is not in the repository"
+
+
+def test_entrypoint_help_runs_in_the_project_environment():
+    result = subprocess.run([*_entrypoint_command()[:-1], "--help"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("usage: python -m sagewatch.serving")
+
+
+def test_entrypoint_serves_the_relocated_opt_ml_model_and_stops_on_sigterm(trained, tmp_path):
+    root, _, _ = trained
+    model_dir = tmp_path / "opt_ml" / "model"
+    (model_dir / "code").mkdir(parents=True)
+    (model_dir / "model.joblib").write_bytes((root / "logistic.joblib").read_bytes())
+    (model_dir / "code" / "inference.py").write_text(
+        "def output_fn(prediction, accept):\n    return ','.join(map(str, prediction)), accept\n")
+    port = find_free_port()
+    env = {**os.environ, "SAGEWATCH_OPT_ML": str(tmp_path / "opt_ml"), "SAGEMAKER_BIND_TO_PORT": str(port),
+           "SAGEWATCH_SERVING_HOST": "127.0.0.1", "SAGEMAKER_PROGRAM": "inference.py",
+           "SAGEMAKER_SUBMIT_DIRECTORY": "/opt/ml/model/code"}
+    log = tmp_path / "server.log"
+    with open(log, "wb") as handle:
+        process = subprocess.Popen(_entrypoint_command(), env=env, stderr=handle, stdout=subprocess.DEVNULL,
+                                   cwd=tmp_path)
+    try:
+        wait_until_ready(port, STARTUP_TIMEOUT, process=process)
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        connection.request("POST", "/invocations", body=CLEAR_ROWS.encode(),
+                           headers={"Content-Type": "text/csv", "Accept": "text/csv"})
+        response = connection.getresponse()
+        assert (response.status, response.read()) == (200, b"1,0,1")  # through the relocated code/inference.py
+        connection.close()
+    finally:
+        process.send_signal(signal.SIGTERM)
+        code = process.wait(timeout=30)
+    assert code == 0, log.read_text()
+    assert f"Listening on 127.0.0.1:{port}; loading the model from {model_dir}" in log.read_text()

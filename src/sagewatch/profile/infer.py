@@ -15,6 +15,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from sagewatch.defaults import MAX_TRACKED_VALUES
+
 __all__ = ["TypedChunk", "classify", "column_type", "INTEGRAL", "FRACTIONAL", "STRING", "UNKNOWN"]
 
 INTEGRAL = "Integral"
@@ -30,8 +32,9 @@ _FRACTIONAL_RE = r"^[+-]? ?([0-9]+\.[0-9]*|\.[0-9]+|[0-9]+)([eE][+-]?[0-9]+)?$"
 class TypedChunk:
     """One column chunk split by value type.
 
-    ``numbers`` holds every Integral and Fractional value as float64; ``strings`` the
-    non-null values as text when the chunk contains non-numeric values (else ``None``).
+    ``numbers`` holds every Integral and Fractional value as float64; ``value_counts`` the
+    present values as text with their counts when the chunk contains non-numeric values
+    (else ``None``), at most ``MAX_TRACKED_VALUES`` of the most frequent.
     """
 
     n_missing: int
@@ -39,7 +42,7 @@ class TypedChunk:
     n_fractional: int
     n_string: int
     numbers: np.ndarray
-    strings: pa.Array | None
+    value_counts: dict[str, int] | None = None
 
 
 def _as_array(column: pa.Array | pa.ChunkedArray) -> pa.Array:
@@ -48,8 +51,50 @@ def _as_array(column: pa.Array | pa.ChunkedArray) -> pa.Array:
     return column
 
 
+def _top_counts(values: list[str], counts: np.ndarray) -> dict[str, int]:
+    if len(values) > MAX_TRACKED_VALUES:
+        keep = np.argpartition(-counts, MAX_TRACKED_VALUES)[:MAX_TRACKED_VALUES]
+        values, counts = [values[i] for i in keep], counts[keep]
+    merged: dict[str, int] = {}
+    for value, count in zip(values, counts.tolist()):  # over distinct values, not rows
+        if count:
+            merged[value] = merged.get(value, 0) + count
+    return merged
+
+
+def _classify_text(array: pa.Array) -> TypedChunk:
+    # work on distinct values: hashing once is far cheaper than trimming and matching every row
+    encoded = array if pa.types.is_dictionary(array.type) else pc.dictionary_encode(array)
+    uniques = pc.utf8_trim_whitespace(pc.cast(encoded.dictionary, pa.string()))
+    codes = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
+    valid_codes = codes[codes >= 0]
+    per_unique = np.bincount(valid_codes, minlength=len(uniques)) if valid_codes.size else \
+        np.zeros(len(uniques), np.int64)
+    present = pc.fill_null(pc.not_equal(uniques, ""), False).to_numpy(zero_copy_only=False)
+    per_unique = np.where(present, per_unique, 0)
+    n_present = int(per_unique.sum())
+    is_integral = pc.fill_null(pc.match_substring_regex(uniques, _INTEGRAL_RE), False).to_numpy(zero_copy_only=False)
+    is_numeric = pc.fill_null(pc.match_substring_regex(uniques, _FRACTIONAL_RE), False).to_numpy(zero_copy_only=False)
+    n_integral = int(per_unique[is_integral].sum())
+    n_numeric = int(per_unique[is_numeric].sum())
+    numbers = np.empty(0)
+    if n_numeric:
+        unique_numbers = np.full(len(uniques), np.nan)
+        numeric_text = pc.filter(uniques, pa.array(is_numeric))
+        unique_numbers[is_numeric] = pc.cast(pc.replace_substring(numeric_text, " ", ""),
+                                             pa.float64()).to_numpy(zero_copy_only=False)
+        row_codes = codes[codes >= 0]
+        numbers = unique_numbers[row_codes[is_numeric[row_codes]]]
+    n_string = n_present - n_numeric
+    counts = None
+    if n_string:
+        keep = np.flatnonzero(per_unique)
+        counts = _top_counts(pc.take(uniques, pa.array(keep)).to_pylist(), per_unique[keep])
+    return TypedChunk(len(array) - n_present, n_integral, n_numeric - n_integral, n_string, numbers, counts)
+
+
 def classify(column: pa.Array | pa.ChunkedArray) -> TypedChunk:
-    """Split a column chunk into typed counts, numeric values and string values.
+    """Split a column chunk into typed counts, numeric values and string value counts.
 
     Examples
     --------
@@ -57,16 +102,17 @@ def classify(column: pa.Array | pa.ChunkedArray) -> TypedChunk:
     >>> chunk = classify(pa.array(["1", "2.5", "x", None, "", " 3"]))
     >>> chunk.n_missing, chunk.n_integral, chunk.n_fractional, chunk.n_string
     (2, 2, 1, 1)
-    >>> chunk.numbers.tolist()
-    [1.0, 2.5, 3.0]
+    >>> chunk.numbers.tolist(), chunk.value_counts
+    ([1.0, 2.5, 3.0], {'1': 1, '2.5': 1, 'x': 1, '3': 1})
     """
     array = _as_array(column)
     kind = array.type
-    if pa.types.is_dictionary(kind):
-        array = array.dictionary_decode()
-        kind = array.type
+    value_kind = kind.value_type if pa.types.is_dictionary(kind) else kind
     if pa.types.is_null(kind):
-        return TypedChunk(len(array), 0, 0, 0, np.empty(0), None)
+        return TypedChunk(len(array), 0, 0, 0, np.empty(0))
+    if pa.types.is_dictionary(kind) and not (pa.types.is_string(value_kind) or pa.types.is_large_string(value_kind)):
+        array = array.dictionary_decode()
+        kind = value_kind
     if pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_decimal(kind):
         valid = array.drop_null()
         numbers = valid.to_numpy(zero_copy_only=False).astype(np.float64, copy=False)
@@ -78,37 +124,20 @@ def classify(column: pa.Array | pa.ChunkedArray) -> TypedChunk:
                 numbers = numbers[finite]
         n_missing = array.null_count + n_nan  # NaN counts as missing, as Spark's null handling after cast
         if pa.types.is_integer(kind):
-            return TypedChunk(n_missing, numbers.size, 0, 0, numbers, None)
-        return TypedChunk(n_missing, 0, numbers.size, 0, numbers, None)
+            return TypedChunk(n_missing, numbers.size, 0, 0, numbers)
+        return TypedChunk(n_missing, 0, numbers.size, 0, numbers)
     if pa.types.is_boolean(kind):
-        strings = pc.cast(array.drop_null(), pa.string())
-        return TypedChunk(array.null_count, 0, 0, len(strings), np.empty(0), strings)
-    if not (pa.types.is_string(kind) or pa.types.is_large_string(kind)):
-        array = pc.cast(array, pa.string()) if not pa.types.is_nested(kind) else \
-            pa.array([None if v is None else str(v) for v in array.to_pylist()], pa.string())
-    text = pc.utf8_trim_whitespace(array)
-    present = pc.fill_null(pc.and_(pc.is_valid(text), pc.not_equal(text, "")), False)
-    values = pc.filter(text, present)
-    n_missing = len(array) - len(values)
-    # classify each distinct value once: hashing is far cheaper than two regex passes per row
-    encoded = pc.dictionary_encode(values)
-    uniques = encoded.dictionary
-    codes = encoded.indices.to_numpy(zero_copy_only=False)
-    per_unique = np.bincount(codes, minlength=len(uniques)) if len(codes) else np.zeros(len(uniques), np.int64)
-    is_integral = pc.match_substring_regex(uniques, _INTEGRAL_RE).to_numpy(zero_copy_only=False)
-    is_numeric = pc.match_substring_regex(uniques, _FRACTIONAL_RE).to_numpy(zero_copy_only=False)
-    n_integral = int(per_unique[is_integral].sum())
-    n_numeric = int(per_unique[is_numeric].sum())
-    numbers = np.empty(0)
-    if n_numeric:
-        unique_numbers = np.full(len(uniques), np.nan)
-        numeric_text = pc.filter(uniques, pa.array(is_numeric))
-        unique_numbers[is_numeric] = pc.cast(pc.replace_substring(numeric_text, " ", ""),
-                                             pa.float64()).to_numpy(zero_copy_only=False)
-        numbers = unique_numbers[codes[is_numeric[codes]]]
-    n_string = len(values) - n_numeric
-    return TypedChunk(n_missing, n_integral, n_numeric - n_integral, n_string, numbers,
-                      values if n_string else None)
+        true = pc.sum(array).as_py() or 0
+        present = len(array) - array.null_count
+        counts = {k: v for k, v in (("true", true), ("false", present - true)) if v}
+        return TypedChunk(array.null_count, 0, 0, present, np.empty(0), counts)
+    if pa.types.is_string(value_kind) or pa.types.is_large_string(value_kind):
+        return _classify_text(array)
+    if pa.types.is_nested(kind):  # lists/structs inside JSON: profiled as their JSON text
+        import json
+        text = [None if v is None else json.dumps(v, separators=(",", ":")) for v in array.to_pylist()]
+        return _classify_text(pa.array(text, pa.string()))
+    return _classify_text(pc.cast(array, pa.string()))
 
 
 def column_type(n_integral: int, n_fractional: int, n_string: int) -> str:

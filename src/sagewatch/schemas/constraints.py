@@ -15,19 +15,19 @@ from pathlib import Path
 from typing import Any
 
 from sagewatch.defaults import MONITORING_CONFIG
-from sagewatch.errors import SchemaError
+from sagewatch.drift import linf
+from sagewatch.errors import InvalidParameterError, SchemaError
+from sagewatch.schemas.files import read_json_file
 from sagewatch.schemas.serialize import dumps_jackson
 
 __all__ = ["MonitoringConfig", "FeatureConstraint", "Constraints", "load_constraints",
-           "dumps_violations", "Violation", "CHECK_TYPES", "COMPARISON_METHODS", "CATEGORICAL_METHODS"]
+           "dumps_violations", "Violation", "CHECK_TYPES"]
 
 CONSTRAINTS_FILE = "constraints.json"
 VIOLATIONS_FILE = "constraint_violations.json"
 VIOLATIONS_FILE_ALIASES = (VIOLATIONS_FILE, "constraints_violations.json")  # DG BYOC table spelling
 CHECK_TYPES = ("data_type_check", "completeness_check", "baseline_drift_check", "missing_column_check",
                "extra_column_check", "categorical_values_check")
-COMPARISON_METHODS = {"simple": "Simple", "linf_simple": "Simple", "robust": "Robust", "linf_robust": "Robust"}
-CATEGORICAL_METHODS = {"linfinity": "LInfinity", "chisquared": "ChiSquared"}
 _ENABLED = {"enabled": True, "disabled": False}
 
 
@@ -50,19 +50,18 @@ def _threshold(value: Any, where: str, key: str) -> float:
 
 
 def normalize_comparison_method(value: str, where: str = "monitoring_config") -> str:
-    key = str(value).strip().lower()
-    if key not in COMPARISON_METHODS:
-        raise SchemaError(f"unknown comparison_method {value!r}; expected one of Simple, Robust, linf_simple, "
-                          "linf_robust", source=where, field="comparison_method")
-    return COMPARISON_METHODS[key]
+    """The drift module's literal rules, reported as a schema error naming the file and field."""
+    try:
+        return linf.normalize_comparison_method(value)
+    except InvalidParameterError as e:
+        raise SchemaError(str(e), source=where, field="comparison_method") from e
 
 
 def normalize_categorical_method(value: str, where: str = "monitoring_config") -> str:
-    key = str(value).strip().lower()
-    if key not in CATEGORICAL_METHODS:
-        raise SchemaError(f"unknown categorical_drift_method {value!r}; expected LInfinity or ChiSquared",
-                          source=where, field="categorical_drift_method")
-    return CATEGORICAL_METHODS[key]
+    try:
+        return linf.normalize_categorical_drift_method(value)
+    except InvalidParameterError as e:
+        raise SchemaError(str(e), source=where, field="categorical_drift_method") from e
 
 
 @dataclass(frozen=True)
@@ -207,16 +206,8 @@ class Constraints:
 
 
 def load_constraints(path: str | Path) -> Constraints:
-    path = Path(path)
-    try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as e:
-        raise SchemaError("baseline constraints file not found", source=str(path)) from e
-    except (OSError, UnicodeDecodeError) as e:
-        raise SchemaError(f"cannot read baseline constraints: {e}", source=str(path)) from e
-    except json.JSONDecodeError as e:
-        raise SchemaError(f"invalid JSON: {e.msg}", source=str(path), line=e.lineno) from e
-    return Constraints.from_dict(document, source=str(path))
+    """Read a ``constraints.json`` file; errors name the file."""
+    return Constraints.from_dict(read_json_file(path, "baseline constraints"), source=str(path))
 
 
 @dataclass(frozen=True)

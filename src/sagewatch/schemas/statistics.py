@@ -7,7 +7,6 @@ Writing follows real analyzer output exactly (key order, ``version`` 0.0, float
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 from types import MappingProxyType
@@ -20,6 +19,7 @@ from sagewatch.errors import SchemaError
 from sagewatch.profile.column import ColumnProfile
 from sagewatch.profile.dataset import DatasetProfile
 from sagewatch.profile.infer import FRACTIONAL, INTEGRAL, STRING, UNKNOWN
+from sagewatch.schemas.files import read_json_file
 from sagewatch.schemas.serialize import dumps_jackson
 from sagewatch.sketches.kll import KllDistribution
 
@@ -154,13 +154,4 @@ def profile_from_statistics(document: dict[str, Any], *, source: str = STATISTIC
 
 def load_statistics(path: str | Path) -> DatasetProfile:
     """Read a ``statistics.json`` file; errors name the file."""
-    path = Path(path)
-    try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as e:
-        raise SchemaError("baseline statistics file not found", source=str(path)) from e
-    except (OSError, UnicodeDecodeError) as e:
-        raise SchemaError(f"cannot read baseline statistics: {e}", source=str(path)) from e
-    except json.JSONDecodeError as e:
-        raise SchemaError(f"invalid JSON: {e.msg}", source=str(path), line=e.lineno) from e
-    return profile_from_statistics(document, source=str(path))
+    return profile_from_statistics(read_json_file(path, "baseline statistics"), source=str(path))

@@ -92,9 +92,9 @@ def parse_settings(argv: Sequence[str], environ: Mapping[str, str]) -> ServerSet
 
     Examples
     --------
-    >>> settings = parse_settings(["serve"], {"SAGEWATCH_OPT_ML": "/tmp/ml", "SAGEMAKER_BIND_TO_PORT": "9000"})
+    >>> settings = parse_settings(["serve"], {"SAGEWATCH_OPT_ML": "/srv/ml", "SAGEMAKER_BIND_TO_PORT": "9000"})
     >>> settings.model_dir.as_posix(), settings.port, settings.host
-    ('/tmp/ml/model', 9000, '0.0.0.0')
+    ('/srv/ml/model', 9000, '0.0.0.0')
     >>> parse_settings(["--model-dir", "m", "--port", "0"], {}).host
     '127.0.0.1'
     """

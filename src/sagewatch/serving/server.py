@@ -273,12 +273,14 @@ class _HTTPServer(ThreadingHTTPServer):
         self.server_name, self.server_port = str(host), int(port)
 
 
+class _HTTPServer6(_HTTPServer):
+    address_family = socket.AF_INET6
+
+
 def make_http_server(host: str, port: int, service: ModelService, *,
                      max_payload_bytes: int = MAX_PAYLOAD_MB * 1024 * 1024) -> _HTTPServer:
     """Bind the HTTP server for *service* (``port=0`` picks a free port); it is not serving yet."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    server_class = type("_HTTPServer6", (_HTTPServer,), {"address_family": family}) \
-        if family == socket.AF_INET6 else _HTTPServer
+    server_class = _HTTPServer6 if ":" in host else _HTTPServer
     return server_class((host, port), service, max_payload_bytes)
 
 

@@ -17,14 +17,14 @@ def test_no_arguments_is_container_mode():
 
 def test_serve_argument_and_container_environment():
     settings = parse_settings(["serve"], {
-        "SAGEWATCH_OPT_ML": "/tmp/relocated", "SAGEMAKER_BIND_TO_PORT": "8123", "SAGEWATCH_SERVING_HOST": "127.0.0.1",
+        "SAGEWATCH_OPT_ML": "/srv/relocated", "SAGEMAKER_BIND_TO_PORT": "8123", "SAGEWATCH_SERVING_HOST": "127.0.0.1",
         "SAGEMAKER_MODEL_SERVER_WORKERS": "3", "SAGEMAKER_PROGRAM": "serve.py",
         "SAGEMAKER_SUBMIT_DIRECTORY": "/opt/ml/model/code", "SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT": "text/csv",
         "SAGEWATCH_PREDICT_METHOD": "predict_proba", "SAGEWATCH_MAX_PAYLOAD_MB": "6",
         "AWS_ENDPOINT_URL": "http://127.0.0.1:4566",
     })
     assert settings == ServerSettings(
-        model_dir=Path("/tmp/relocated/model"), code_dir="/opt/ml/model/code", program="serve.py",
+        model_dir=Path("/srv/relocated/model"), code_dir="/opt/ml/model/code", program="serve.py",
         program_required=True, host="127.0.0.1", port=8123, workers=3, default_accept="text/csv",
         predict_method="predict_proba", max_payload_bytes=6 * 1024 * 1024, s3_endpoint_url="http://127.0.0.1:4566")
 
