@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sagewatch.constraints.check import CheckResult
+if TYPE_CHECKING:
+    from sagewatch.constraints.check import CheckResult
+
 from sagewatch.profile.dataset import DatasetProfile
 from sagewatch.profile.infer import FRACTIONAL, INTEGRAL
 from sagewatch.schemas.constraints import Constraints
@@ -18,7 +20,7 @@ def format_metric_time(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def data_quality_metrics(current: DatasetProfile, check: CheckResult | None, constraints: Constraints | None, *,
+def data_quality_metrics(current: DatasetProfile, check: "CheckResult | None", constraints: Constraints | None, *,
                          timestamp: datetime, endpoint: str | None, schedule: str | None) -> list[dict[str, Any]]:
     """``feature_data_*``, ``feature_non_null_*`` and ``feature_baseline_drift_*`` metrics.
 

@@ -15,14 +15,15 @@ from typing import Any
 
 import pyarrow as pa
 
-from sagewatch.constraints.check import CheckResult, check_constraints
 from sagewatch.constraints.suggest import suggest_constraints
 from sagewatch.datasets import iter_dataset, load_preprocessor, parse_dataset_format
+from sagewatch.datasets.files import find_data_files
+from sagewatch.datasets.formats import ParquetFormat
 from sagewatch.errors import JobError, SagewatchError
 from sagewatch.job.metrics import data_quality_metrics, dumps_metric_lines
 from sagewatch.job.spec import JobSpec
+from sagewatch.profile.columnar import profile_parquet_files
 from sagewatch.profile.dataset import DatasetProfile, profile_tables
-from sagewatch.report.extra import drift_report_document, load_baseline_sample
 from sagewatch.schemas.constraints import (CONSTRAINTS_FILE, VIOLATIONS_FILE, Constraints, dumps_violations,
                                            load_constraints)
 from sagewatch.schemas.serialize import dumps_jackson
@@ -40,7 +41,7 @@ class JobOutcome:
     violations: int
     outputs: tuple[Path, ...]
     profile: DatasetProfile
-    check: CheckResult | None = None
+    check: Any = None  # CheckResult when monitoring
     skips: dict[str, int] = field(default_factory=dict)
 
 
@@ -87,12 +88,17 @@ def _load_script(path: Path, function: str) -> Callable[..., Any]:
 def _profile(spec: JobSpec, progress: Callable[[Iterable[pa.Table]], Iterable[pa.Table]] | None
              ) -> tuple[DatasetProfile, dict[str, int]]:
     fmt = parse_dataset_format(spec.dataset_format)
-    preprocessor = load_preprocessor(spec.record_preprocessor_script) if spec.record_preprocessor_script else None
-    reader = iter_dataset(spec.dataset_source, fmt, start_time=spec.start_time, end_time=spec.end_time,
-                          preprocessor=preprocessor)
-    chunks: Iterable[pa.Table] = progress(reader) if progress else reader
-    profile = profile_tables(chunks)
-    skips = dict(reader.skips.counts) if hasattr(reader.skips, "counts") else dict(reader.skips)
+    if isinstance(fmt, ParquetFormat) and not spec.record_preprocessor_script:
+        profile = profile_parquet_files(find_data_files(spec.dataset_source))
+        skips: dict[str, int] = {}
+    else:
+        preprocessor = load_preprocessor(spec.record_preprocessor_script) if spec.record_preprocessor_script \
+            else None
+        reader = iter_dataset(spec.dataset_source, fmt, start_time=spec.start_time, end_time=spec.end_time,
+                              preprocessor=preprocessor)
+        chunks: Iterable[pa.Table] = progress(reader) if progress else reader
+        profile = profile_tables(chunks)
+        skips = reader.skips.to_dict()
     if profile.item_count == 0:
         skipped = sum(skips.values())
         raise JobError(f"no records to analyse in {spec.dataset_source.name}"
@@ -146,6 +152,7 @@ def run_job(spec: JobSpec, *, progress: Callable[[Iterable[pa.Table]], Iterable[
         outputs[CONSTRAINTS_FILE] = suggested.dumps()
         violations = 0
     else:
+        from sagewatch.constraints.check import CheckResult, check_constraints  # scipy only when monitoring
         profile = _name_positional_columns(profile, [f.name for f in constraints.features])
         check = check_constraints(profile, constraints, baseline) if constraints.monitoring_config.evaluate_constraints \
             or baseline is not None else CheckResult(())
@@ -153,6 +160,7 @@ def run_job(spec: JobSpec, *, progress: Callable[[Iterable[pa.Table]], Iterable[
         outputs[STATISTICS_FILE] = dumps_jackson(statistics_document(profile))
         outputs[CONSTRAINTS_FILE] = suggest_constraints(profile).dumps()
         outputs[VIOLATIONS_FILE] = dumps_violations(list(check.violations))
+    from sagewatch.report.extra import drift_report_document, load_baseline_sample
     outputs[EXTRA_REPORT_FILE] = json.dumps(
         drift_report_document(profile, baseline, check, skips, constraints=constraints,
                               baseline_sample=load_baseline_sample(spec.baseline_statistics)), indent=2)

@@ -18,6 +18,7 @@ from sagewatch.sketches.kll import KllDistribution, copy_sketch, merge_sketches,
 __all__ = ["ColumnProfile", "merge_moments"]
 
 Sketch = kll_doubles_sketch | KllDistribution
+_UNSET = object()
 
 
 def merge_moments(*, n_a: int, mean_a: float, m2_a: float, n_b: int, mean_b: float, m2_b: float
@@ -149,6 +150,15 @@ class ColumnProfile:
         return self.n_present / self.n_rows if self.n_rows else 0.0
 
     def distribution(self) -> KllDistribution | None:
+        """The sketch as a :class:`KllDistribution` (computed once per profile)."""
+        cached = self.__dict__.get("_distribution", _UNSET)
+        if cached is not _UNSET:
+            return cached
+        result = self._make_distribution()
+        object.__setattr__(self, "_distribution", result)  # a cache; the profile's value never changes
+        return result
+
+    def _make_distribution(self) -> KllDistribution | None:
         if self.sketch is None:
             return None
         if isinstance(self.sketch, KllDistribution):

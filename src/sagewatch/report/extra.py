@@ -15,9 +15,6 @@ from typing import Any
 import numpy as np
 
 from sagewatch import __version__
-from sagewatch.constraints.check import CheckResult
-from sagewatch.drift.compare import compare_columns
-from sagewatch.drift.mmd import mmd_test
 from sagewatch.errors import SagewatchError
 from sagewatch.profile.dataset import DatasetProfile
 from sagewatch.profile.infer import FRACTIONAL, INTEGRAL, STRING
@@ -47,6 +44,7 @@ def _numeric_names(profile: DatasetProfile) -> list[str]:
 
 def feature_drift(baseline: DatasetProfile, current: DatasetProfile) -> list[dict[str, Any]]:
     """Every applicable registry measure for each feature present on both sides."""
+    from sagewatch.drift.compare import compare_columns
     features = []
     for name, base in baseline.columns.items():
         cur = current.columns.get(name)
@@ -98,6 +96,7 @@ def _multivariate(baseline_sample: dict[str, np.ndarray] | None, current: Datase
     names = [n for n in _numeric_names(current) if n in baseline_sample]
     if len(names) < 2:
         return {"mmd": None, "reason": "fewer than two numeric features in common"}
+    from sagewatch.drift.mmd import mmd_test
     base = np.column_stack([baseline_sample[n] for n in names])
     cur = current.sample_matrix(names)
     base = base[~np.isnan(base).any(axis=1)]
@@ -111,7 +110,7 @@ def _multivariate(baseline_sample: dict[str, np.ndarray] | None, current: Datase
     return {"features": names, "mmd": result.to_dict()}
 
 
-def drift_report_document(current: DatasetProfile, baseline: DatasetProfile | None, check: CheckResult | None,
+def drift_report_document(current: DatasetProfile, baseline: DatasetProfile | None, check: Any,
                           skips: dict[str, int], *, constraints: Constraints | None = None,
                           baseline_sample: dict[str, np.ndarray] | None = None) -> dict[str, Any]:
     document: dict[str, Any] = {

@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 from sagewatch.defaults import MONITORING_CONFIG
-from sagewatch.drift import linf
 from sagewatch.errors import InvalidParameterError, SchemaError
 from sagewatch.schemas.files import read_json_file
 from sagewatch.schemas.serialize import dumps_jackson
@@ -51,6 +50,7 @@ def _threshold(value: Any, where: str, key: str) -> float:
 
 def normalize_comparison_method(value: str, where: str = "monitoring_config") -> str:
     """The drift module's literal rules, reported as a schema error naming the file and field."""
+    from sagewatch.drift import linf  # imported on use: the drift package loads scipy
     try:
         return linf.normalize_comparison_method(value)
     except InvalidParameterError as e:
@@ -58,6 +58,7 @@ def normalize_comparison_method(value: str, where: str = "monitoring_config") ->
 
 
 def normalize_categorical_method(value: str, where: str = "monitoring_config") -> str:
+    from sagewatch.drift import linf
     try:
         return linf.normalize_categorical_drift_method(value)
     except InvalidParameterError as e:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import math
 from decimal import Decimal
+
+import numpy as np
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -47,6 +49,15 @@ def java_double(value: float) -> str:
             return f"{prefix}{text}{'0' * (point - len(text))}.0"
         return f"{prefix}{text[:point]}.{text[point:]}"
     return f"{prefix}{text[0]}.{text[1:] or '0'}E{point - 1}"
+
+
+def _float_list(values: Sequence[float]) -> str:
+    """Many doubles at once: inside Java's plain-notation range, Python's repr is Java's text."""
+    magnitudes = np.abs(np.asarray(values, dtype=np.float64))
+    plain = ((magnitudes >= 1e-3) & (magnitudes < 1e7)) | (magnitudes == 0.0)
+    if plain.all():
+        return ", ".join(map(repr, values))
+    return ", ".join(repr(v) if ok else java_double(v) for v, ok in zip(values, plain.tolist()))
 
 
 def _scalar(value: Any) -> str:
@@ -89,6 +100,9 @@ def _jackson(value: Any, nesting: int, out: list[str]) -> None:
     elif isinstance(value, Sequence) and not isinstance(value, (str, bytes)):
         if not value:
             out.append("[ ]")
+            return
+        if all(type(item) is float for item in value):
+            out.append("[ " + _float_list(value) + " ]")
             return
         out.append("[ ")
         for i, item in enumerate(value):
