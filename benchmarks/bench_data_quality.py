@@ -231,7 +231,10 @@ def worker_prepare(args: dict) -> dict:
 
 def worker_sagewatch_profile(args: dict) -> dict:
     import pyarrow.parquet as pq
+    from sagewatch.job.process import configure_process
     from sagewatch.profile.dataset import profile_table
+
+    configure_process()  # the allocator setting of sagewatch's own entry points
 
     rss_imports = peak_rss_mb()
     t0 = time.perf_counter()
@@ -262,10 +265,12 @@ def worker_sagewatch_profile(args: dict) -> dict:
 
 def worker_sagewatch_job(args: dict) -> dict:
     try:
+        from sagewatch.job.process import configure_process
         from sagewatch.job.run import run_job
         from sagewatch.job.spec import JobSpec, OptMlPaths
     except ImportError as e:
         return {"error": f"ImportError: {e}", "import_error": True}
+    configure_process()  # as `python -m sagewatch.job` does
     rss_imports = peak_rss_mb()
     out = Path(args["output"])
     extra = {}

@@ -186,6 +186,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from sagewatch.localstack.launcher import main as local_main
         return int(local_main(argv[1:]) or 0)
     args = build_parser().parse_args(argv)
+    from sagewatch.job.process import configure_process
+    configure_process()
     try:
         if args.command in ("baseline", "monitor"):
             return _run(args)

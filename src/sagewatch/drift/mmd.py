@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
-from sklearn.metrics.pairwise import euclidean_distances
+from scipy.spatial.distance import cdist  # scipy is loaded by the other measures; sklearn would add ~20 MB
 
 from sagewatch.drift._validation import check_int, check_threshold
 from sagewatch.drift.registry import DriftMeasure, DriftResult, register_measure
@@ -147,7 +147,7 @@ def mmd_test(baseline: ArrayLike, current: ArrayLike, *, threshold: float | None
     pooled = np.vstack([x, y])
     std = pooled.std(axis=0)
     pooled = (pooled - pooled.mean(axis=0)) / np.where(std > 0, std, 1.0)
-    sq_dist = euclidean_distances(pooled, squared=True)
+    sq_dist = cdist(pooled, pooled, "sqeuclidean")
     if bandwidth is None:
         iu = np.triu_indices(pooled.shape[0], k=1)
         sigma = float(np.sqrt(np.median(sq_dist[iu])))

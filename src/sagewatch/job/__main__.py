@@ -6,6 +6,7 @@ import sys
 import traceback
 
 from sagewatch.errors import SagewatchError
+from sagewatch.job.process import configure_process
 from sagewatch.job.run import run_job
 from sagewatch.job.spec import OptMlPaths, parse_job_spec
 
@@ -25,6 +26,7 @@ def _write_message(path, text: str, *, overwrite: bool) -> None:
 def main(environ=None) -> int:
     import os
     env = dict(os.environ if environ is None else environ)
+    configure_process()
     paths = OptMlPaths.from_env(env)
     try:  # a message left by an earlier run in the same folder must not stand for this run
         paths.message_file.unlink(missing_ok=True)

@@ -23,6 +23,7 @@ from sagewatch.schemas.constraints import Constraints
 __all__ = ["drift_report_document", "load_baseline_sample", "feature_drift", "REPORT_SAMPLE_ROWS"]
 
 REPORT_SAMPLE_ROWS = 1_000
+MMD_SAMPLES = 600  # rows per side: a (1200 x 1200) kernel keeps the test under ~15 MB
 REPORT_FILE = "sagewatch_report.json"
 
 
@@ -104,7 +105,7 @@ def _multivariate(baseline_sample: dict[str, np.ndarray] | None, current: Datase
     if len(base) < 10 or len(cur) < 10:
         return {"mmd": None, "reason": "fewer than 10 complete rows in a sample"}
     try:
-        result = mmd_test(base, cur)
+        result = mmd_test(base, cur, max_samples=MMD_SAMPLES)
     except SagewatchError as e:
         return {"mmd": None, "reason": str(e)}
     return {"features": names, "mmd": result.to_dict()}
