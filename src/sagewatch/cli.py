@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -111,18 +111,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _progress(enabled: bool):
-    if not enabled or not sys.stderr.isatty():
-        return None
-    from tqdm import tqdm
+class _ProgressBar:
+    """A tqdm bar over profiled rows, shown on a terminal only."""
 
-    def wrap(chunks: Iterable) -> Iterable:
-        bar = tqdm(unit=" rows", unit_scale=True, desc="profiling", file=sys.stderr)
-        for chunk in chunks:
-            bar.update(chunk.num_rows)
-            yield chunk
-        bar.close()
-    return wrap
+    def __init__(self, enabled: bool) -> None:
+        self._bar = None
+        if enabled and sys.stderr.isatty():
+            from tqdm import tqdm
+            self._bar = tqdm(unit=" rows", unit_scale=True, desc="profiling", file=sys.stderr)
+
+    @property
+    def callback(self):
+        return self._bar.update if self._bar is not None else None
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
 
 
 def _spec(args: argparse.Namespace, monitoring: bool):
@@ -161,7 +165,11 @@ def _print_violations(outcome) -> None:
 def _run(args: argparse.Namespace) -> int:
     from sagewatch.job.run import run_job
     monitoring = args.command == "monitor"
-    outcome = run_job(_spec(args, monitoring), progress=_progress(not args.no_progress))
+    bar = _ProgressBar(not args.no_progress)
+    try:
+        outcome = run_job(_spec(args, monitoring), progress=bar.callback)
+    finally:
+        bar.close()
     print(outcome.message)
     if outcome.skips and sum(outcome.skips.values()):
         print(f"skipped records: {outcome.skips}")

@@ -85,18 +85,23 @@ def _load_script(path: Path, function: str) -> Callable[..., Any]:
     return handler
 
 
-def _profile(spec: JobSpec, progress: Callable[[Iterable[pa.Table]], Iterable[pa.Table]] | None
-             ) -> tuple[DatasetProfile, dict[str, int]]:
+def _counted(chunks: Iterable[pa.Table], progress: Callable[[int], None]) -> Iterable[pa.Table]:
+    for chunk in chunks:
+        progress(chunk.num_rows)
+        yield chunk
+
+
+def _profile(spec: JobSpec, progress: Callable[[int], None] | None) -> tuple[DatasetProfile, dict[str, int]]:
     fmt = parse_dataset_format(spec.dataset_format)
     if isinstance(fmt, ParquetFormat) and not spec.record_preprocessor_script:
-        profile = profile_parquet_files(find_data_files(spec.dataset_source))
+        profile = profile_parquet_files(find_data_files(spec.dataset_source), progress=progress)
         skips: dict[str, int] = {}
     else:
         preprocessor = load_preprocessor(spec.record_preprocessor_script) if spec.record_preprocessor_script \
             else None
         reader = iter_dataset(spec.dataset_source, fmt, start_time=spec.start_time, end_time=spec.end_time,
                               preprocessor=preprocessor)
-        chunks: Iterable[pa.Table] = progress(reader) if progress else reader
+        chunks: Iterable[pa.Table] = _counted(reader, progress) if progress else reader
         profile = profile_tables(chunks)
         skips = reader.skips.to_dict()
     if profile.item_count == 0:
@@ -123,9 +128,11 @@ def _publish(outputs: dict[str, str], spec: JobSpec) -> list[Path]:
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def run_job(spec: JobSpec, *, progress: Callable[[Iterable[pa.Table]], Iterable[pa.Table]] | None = None
-            ) -> JobOutcome:
-    """Baseline (no baseline files) or monitor (with them); returns the outcome, raises on failure."""
+def run_job(spec: JobSpec, *, progress: Callable[[int], None] | None = None) -> JobOutcome:
+    """Baseline (no baseline files) or monitor (with them); returns the outcome, raises on failure.
+
+    ``progress`` is called with the number of rows of each profiled chunk.
+    """
     if spec.analysis_type and spec.analysis_type.upper() != "DATA_QUALITY":
         raise JobError(f"analysis_type {spec.analysis_type!r} is not supported by this analyzer yet; "
                        "supported: data quality (analysis_type unset)")
