@@ -5,7 +5,6 @@ from __future__ import annotations
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
-from cdk_nag import NagPackSuppression, NagSuppressions
 from constructs import Construct
 
 from stacks.config import StorageProps
@@ -63,11 +62,7 @@ class MonitoringStorage(Construct):
                                               abort_incomplete_multipart_upload_after=Duration.days(7))],
             removal_policy=self._removal,
         )
-        _fix_logical_id(self.access_logs, "AccessLogsBucket")
-        NagSuppressions.add_resource_suppressions(self.access_logs, [NagPackSuppression(
-            id="AwsSolutions-S1",
-            reason="This is the server-access-log bucket of the other buckets; logging it into itself would loop.",
-        )])
+        _fix_logical_id(self.access_logs, "AccessLogsBucket")  # cdk-nag S1 accepts a log-destination bucket
 
         self.captures = self._bucket("Captures", "CapturesBucket", versioned=False,
                                      expiration_days=props.capture_expiration_days, props=props)

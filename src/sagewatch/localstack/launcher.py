@@ -483,7 +483,7 @@ def _build_parser(prog: str) -> argparse.ArgumentParser:
         prog=prog,
         description="Run community LocalStack with the sagewatch plugin as a host process (no Docker).",
     )
-    commands = parser.add_subparsers(dest="command", required=True, metavar="{up,down,status,logs}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="{up,down,status,logs,run-schedule}")
     start = commands.add_parser("up", parents=[common], help="start LocalStack and wait until it answers")
     start.add_argument("--timeout", type=float, default=DEFAULT_START_TIMEOUT,
                        help=f"seconds to wait for the health check (default: {DEFAULT_START_TIMEOUT:g})")
@@ -495,6 +495,9 @@ def _build_parser(prog: str) -> argparse.ArgumentParser:
     show = commands.add_parser("logs", parents=[common], help="print LocalStack's log")
     show.add_argument("--lines", "-n", type=int, default=None, help="only the last N lines")
     show.add_argument("--follow", "-f", action="store_true", help="keep printing new lines (Ctrl-C stops)")
+    from sagewatch.localstack.sagemaker.schedules_cli import add_parser as add_run_schedule_parser
+
+    add_run_schedule_parser(commands, common)
     return parser
 
 
@@ -558,6 +561,10 @@ def main(argv: Sequence[str] | None = None, prog: str = "sagewatch local") -> in
                 print(f"LocalStack stopped (pid {result['pid']}){how}.")
             else:
                 print("LocalStack is not running; nothing to stop.")
+        elif args.command == "run-schedule":
+            from sagewatch.localstack.sagemaker.schedules_cli import run as run_schedule
+
+            return run_schedule(args)
         elif args.command == "status":
             info = status(args.port, args.state_dir)
             if args.json:

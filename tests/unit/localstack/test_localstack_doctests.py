@@ -10,7 +10,6 @@ MODULES = [
     "sagewatch.localstack.hostmode",
     "sagewatch.localstack.launcher",
     "sagewatch.localstack.compat",
-    "sagewatch.localstack.runtime.serving",
 ]
 
 

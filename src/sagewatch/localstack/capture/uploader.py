@@ -2,8 +2,9 @@
 
 Uploads run on one thread, never on the request path. A failed upload (bucket missing, S3 not up yet, a KMS
 key that does not exist) is retried with exponential back-off up to :attr:`CaptureUploader.max_backoff` seconds
-between tries, for as long as the emulator runs; the spool file stays on disk meanwhile, so the next start
-uploads it too.
+between tries; the spool file stays on disk meanwhile, so the next start uploads it too. After
+:attr:`CaptureUploader.max_attempts` failed tries (about half an hour with the defaults) the file is moved to
+the spool's ``failed/`` folder and left there, with an error in LocalStack's log.
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ class CaptureUploader:
         See :data:`PutObject`.
     first_backoff, max_backoff : float
         Seconds before the first retry of a failed upload, and the cap of the doubling back-off.
+    max_attempts : int
+        Tries before a file is given up (moved to ``failed/`` next to it).
 
     Examples
     --------
@@ -51,10 +54,13 @@ class CaptureUploader:
     >>> uploader.stop()
     """
 
-    def __init__(self, put_object: PutObject, *, first_backoff: float = 1.0, max_backoff: float = 60.0) -> None:
+    def __init__(self, put_object: PutObject, *, first_backoff: float = 1.0, max_backoff: float = 60.0,
+                 max_attempts: int = 40) -> None:
         self._put_object = put_object
         self.first_backoff = first_backoff
         self.max_backoff = max_backoff
+        self.max_attempts = max_attempts
+        self._attempts: dict[Path, int] = {}
         self._pending: list[tuple[float, int, Path, Path, float]] = []  # (due, seq, data, meta, backoff)
         self._sequence = itertools.count()
         self._queued: set[Path] = set()
@@ -146,6 +152,10 @@ class CaptureUploader:
             except Exception as error:  # any other failure: keep the file and try again later
                 backoff = min(self.max_backoff, backoff * 2 if backoff else self.first_backoff)
                 self.failures += 1
+                attempts = self._attempts[data_path] = self._attempts.get(data_path, 0) + 1
+                if attempts >= self.max_attempts:
+                    self._give_up(data_path, meta_path, error)
+                    continue
                 LOG.warning("sagewatch: capture upload of %s failed (%s); retrying in %.0f s", data_path.name,
                             error, backoff)
                 with self._condition:
@@ -155,4 +165,18 @@ class CaptureUploader:
             with self._condition:
                 self.uploaded += 1
                 self._queued.discard(data_path)
+                self._attempts.pop(data_path, None)
                 self._condition.notify_all()
+
+    def _give_up(self, data_path: Path, meta_path: Path, error: Exception) -> None:
+        failed = data_path.parent / "failed"
+        failed.mkdir(exist_ok=True)
+        for path in (data_path, meta_path):
+            if path.exists():
+                path.replace(failed / path.name)
+        LOG.error("sagewatch: gave up uploading capture file %s after %d tries (%s); kept in %s", data_path.name,
+                  self.max_attempts, error, failed)
+        with self._condition:
+            self._queued.discard(data_path)
+            self._attempts.pop(data_path, None)
+            self._condition.notify_all()

@@ -73,7 +73,7 @@ class EndpointCapture:
     >>> capture.capture("AllTraffic", CapturedInvocation(when, b"1,2", "text/csv", b"0.5", "text/csv"))
     True
     >>> capture.close()
-    >>> closed[0].target.key[:47]
+    >>> closed[0].target.key[:41]
     'dc/ep/AllTraffic/2024/05/01/10/20-30-123-'
     >>> closed[0].data_path.read_text()[:60]
     '{"captureData":{"endpointInput":{"observedContentType":"text'

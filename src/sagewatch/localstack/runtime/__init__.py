@@ -1,1 +1,1 @@
-"""SageMaker runtime (``sagemaker-runtime:default``): InvokeEndpoint served by host-process model workers."""
+"""SageMaker runtime (``sagemaker-runtime:default``) and endpoint hosting: model servers, routing, capture, metrics."""

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from localstack.aws.api import ServiceException
 
+__all__ = ["ModelError", "ValidationError", "endpoint_not_found", "model_error"]
+
 
 class ValidationError(ServiceException):
     """``ValidationError`` (400): the request names something that does not exist or is malformed."""
@@ -16,8 +18,8 @@ class ValidationError(ServiceException):
 class ModelError(ServiceException):
     """``ModelError`` (424): the model's container answered with an error or could not run.
 
-    ``OriginalStatusCode`` and ``OriginalMessage`` carry what the model server answered;
-    ``LogStreamArn`` is left empty (logs go to a file named in the message).
+    ``OriginalStatusCode`` and ``OriginalMessage`` carry what the model server answered; ``LogStreamArn`` names
+    the endpoint's log group, as on AWS (the emulator's model-server log is the file named in the message).
     """
 
     code: str = "ModelError"
@@ -29,16 +31,29 @@ class ModelError(ServiceException):
 
 
 def endpoint_not_found(endpoint_name: str, account_id: str) -> ValidationError:
-    """The error AWS returns when InvokeEndpoint names an endpoint the account does not have."""
+    """The error AWS returns when InvokeEndpoint names an endpoint the account does not have (or not in service).
+
+    Examples
+    --------
+    >>> endpoint_not_found("churn", "000000000000").message
+    'Endpoint churn of account 000000000000 not found.'
+    """
     return ValidationError(f"Endpoint {endpoint_name} of account {account_id} not found.")
 
 
-def model_error(status: int, message: str, log_hint: str | None = None, *, from_model: bool = True) -> ModelError:
+def model_error(status: int, message: str, log_hint: str | None = None, *, from_model: bool = True,
+                log_stream_arn: str | None = None) -> ModelError:
     """A ``ModelError``.
 
     An error the model's own code answered is worded as AWS words it
     (``Received server error (500) from primary with message "..."``); an error of sagewatch itself (the model
-    cannot be run at all) keeps its own message. *log_hint* names where the model's log is.
+    server does not answer) keeps its own message. *log_hint* names where the model's log is.
+
+    Examples
+    --------
+    >>> error = model_error(415, "text/xml is not supported")
+    >>> error.message, error.OriginalStatusCode
+    ('Received client error (415) from primary with message "text/xml is not supported".', 415)
     """
     if from_model:
         kind = "client" if 400 <= status < 500 else "server"
@@ -47,4 +62,4 @@ def model_error(status: int, message: str, log_hint: str | None = None, *, from_
         text = message
     if log_hint:
         text += f" See {log_hint} for more information."
-    return ModelError(text, OriginalStatusCode=status, OriginalMessage=message, LogStreamArn=None)
+    return ModelError(text, OriginalStatusCode=status, OriginalMessage=message, LogStreamArn=log_stream_arn)

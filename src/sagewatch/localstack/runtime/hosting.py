@@ -364,9 +364,12 @@ def get_hosting() -> Hosting:
     global _hosting
     with _hosting_lock:
         if _hosting is None:
+            from localstack.runtime.shutdown import SHUTDOWN_HANDLERS
+
             hosting = _localstack_hosting()
             hosting.start()
             _hosting = hosting
+            SHUTDOWN_HANDLERS.register(shutdown_hosting)  # before LocalStack stops its services (S3 included)
         return _hosting
 
 
@@ -376,7 +379,7 @@ def shutdown_hosting() -> None:
     with _hosting_lock:
         hosting, _hosting = _hosting, None
     if hosting is not None:
-        hosting.shutdown()
+        hosting.shutdown(timeout=10.0)
 
 
 def _localstack_hosting() -> Hosting:

@@ -1,41 +1,64 @@
-"""SageMaker runtime provider (``sagemaker-runtime:default``).
+"""SageMaker runtime provider (``sagemaker-runtime:default``): ``InvokeEndpoint`` against real model servers.
 
-``InvokeEndpoint`` looks the endpoint up in the control plane (moto's records: endpoint -> endpoint config ->
-production variant -> model) and sends the request to a host-process worker running the model's inference
-script (:mod:`sagewatch.localstack.runtime.serving`). moto's own ``InvokeEndpoint`` answers a fixed string
-and does not check that the endpoint exists, so it is never used. ``InvokeEndpointAsync`` and
-``InvokeEndpointWithResponseStream`` are not emulated yet and answer an AWS-shaped 501 error.
+The endpoint's active deployment (:mod:`sagewatch.localstack.runtime.hosting`) picks a production variant
+(``TargetVariant``, else at random by weight), the request goes to that variant's model server over a
+keep-alive connection, a sampled capture record is appended to the local spool before the answer leaves, and
+the invocation is counted for CloudWatch. moto's own ``InvokeEndpoint`` answers a fixed string and does not
+check that the endpoint exists, so it is never used. ``InvokeEndpointAsync`` and
+``InvokeEndpointWithResponseStream`` are not emulated and answer an AWS-shaped 501 error.
 """
 
 from __future__ import annotations
 
-import os
-import random
-import threading
+import time
 from collections.abc import Mapping
-from pathlib import Path
+from datetime import datetime, timezone
 from typing import Any
 
 from localstack.aws.api import RequestContext, ServiceRequest
 
+from sagewatch.localstack.capture import CapturedInvocation
 from sagewatch.localstack.dispatch import FallThroughProvider, Handler, not_emulated
 from sagewatch.localstack.runtime.errors import ValidationError, endpoint_not_found, model_error
-from sagewatch.localstack.runtime.serving import ServingError, ServingSettings, WorkerPool, container_spec
+from sagewatch.localstack.runtime.hosting import Hosting, get_hosting, shutdown_hosting
+from sagewatch.localstack.runtime.servers import ServerUnavailableError
+
+__all__ = ["SageMakerRuntimeProvider", "read_body"]
 
 
 def _not_emulated(context: RequestContext, request: ServiceRequest) -> None:
     raise not_emulated(context)
 
 
+def read_body(body: Any) -> bytes:
+    """The request body as bytes (LocalStack hands it over as a stream).
+
+    Examples
+    --------
+    >>> import io
+    >>> read_body(io.BytesIO(b"1,2")), read_body("é"), read_body(None)
+    (b'1,2', b'\\xc3\\xa9', b'')
+    """
+    if body is None:
+        return b""
+    if hasattr(body, "read"):
+        body = body.read()
+    return body.encode("utf-8") if isinstance(body, str) else bytes(body)
+
+
 class SageMakerRuntimeProvider(FallThroughProvider):
-    """``sagemaker-runtime:default``."""
+    """``sagemaker-runtime:default``; *hosting* is resolved on first use unless given (tests)."""
 
     service = "sagemaker-runtime"
 
-    def __init__(self) -> None:
-        self._settings = ServingSettings.from_environ(os.environ)
-        self._pool: WorkerPool | None = None
-        self._pool_lock = threading.Lock()
+    def __init__(self, hosting: Hosting | None = None) -> None:
+        self._hosting = hosting
+
+    @property
+    def hosting(self) -> Hosting:
+        if self._hosting is None:
+            self._hosting = get_hosting()
+        return self._hosting
 
     def overrides(self) -> Mapping[str, Handler]:
         return {
@@ -44,110 +67,69 @@ class SageMakerRuntimeProvider(FallThroughProvider):
             "InvokeEndpointWithResponseStream": _not_emulated,
         }
 
-    def on_before_stop(self) -> None:
-        if self._pool is not None:
-            self._pool.close()
+    def on_after_init(self) -> None:
+        self.hosting  # noqa: B018 - start hosting now: leftover capture files of a previous run are uploaded
 
-    # --- InvokeEndpoint -----------------------------------------------------------------------------------
+    def on_before_stop(self) -> None:
+        shutdown_hosting()
 
     def invoke_endpoint(self, context: RequestContext, request: ServiceRequest) -> dict[str, Any]:
-        account_id, region = context.account_id, context.region
-        endpoint_name = request["EndpointName"]
-        backend = _sagemaker_backend(account_id, region)
-        endpoint = _describe(backend.describe_endpoint, endpoint_name)
-        if endpoint is None:
-            raise endpoint_not_found(endpoint_name, account_id)
-        config = _describe(backend.describe_endpoint_config, endpoint["EndpointConfigName"]) or {}
-        variant_name, model_name = _choose_variant(endpoint, config, request.get("TargetVariant"))
-        pool = self._workers()
+        started = time.perf_counter()
+        inference_time = datetime.now(timezone.utc)
+        account_id, region, name = context.account_id, context.region, request["EndpointName"]
+        hosting = self.hosting
+        endpoint = hosting.get(account_id, region, name)
+        deployment = endpoint.enter() if endpoint is not None else None
+        if deployment is None:
+            raise endpoint_not_found(name, account_id)
         try:
-            model = _describe(backend.describe_model, model_name)
-            if model is None:
-                raise ServingError(f"Model {model_name} of variant {variant_name} does not exist any more.")
-            spec = container_spec(model.response_object)
-            worker = pool.worker(account_id, region, spec)
-            result = worker.invoke(_read_body(request.get("Body")), request.get("ContentType"),
-                                   request.get("Accept"))
-        except ServingError as error:
-            log_file = pool.log_file(account_id, region, model_name)
-            raise model_error(error.status, str(error), str(log_file) if log_file.exists() else None,
-                              from_model=error.from_model) from error
-        return {"Body": result.body, "ContentType": result.content_type, "InvokedProductionVariant": variant_name}
+            target = request.get("TargetVariant")
+            variant = deployment.choose(target)
+            if variant is None or variant.server is None:
+                if target is not None:
+                    raise ValidationError(f"The variant {target} does not exist for endpoint {name}.")
+                raise ValidationError(f"Endpoint {name} has no production variant with a weight above 0; "
+                                      "name one with TargetVariant.")
+            body = read_body(request.get("Body"))
+            content_type, accept = request.get("ContentType"), request.get("Accept")
+            custom_attributes = request.get("CustomAttributes")
+            model_started = time.perf_counter()
+            try:
+                response = variant.server.invoke(body, content_type, accept, custom_attributes)
+            except ServerUnavailableError as error:
+                hosting.metrics.record(variant.key, model_latency_us=None, model_status=None,
+                                       overhead_latency_us=(time.perf_counter() - started) * 1e6)
+                raise model_error(500, f"The model server of production variant {variant.name} did not answer: "
+                                       f"{error}", self._log_hint(endpoint, variant.name), from_model=False,
+                                  log_stream_arn=_log_group_arn(context, name)) from error
+            model_us = (time.perf_counter() - model_started) * 1e6
+            if not 200 <= response.status < 300:
+                hosting.metrics.record(variant.key, model_latency_us=model_us, model_status=response.status,
+                                       overhead_latency_us=(time.perf_counter() - started) * 1e6 - model_us)
+                raise model_error(response.status, response.body.decode("utf-8", "replace"),
+                                  self._log_hint(endpoint, variant.name),
+                                  log_stream_arn=_log_group_arn(context, name))
+            output_type = response.content_type or accept or "application/json"
+            capture = deployment.capture
+            if capture is not None:
+                capture.capture(variant.name, CapturedInvocation(
+                    inference_time=inference_time, input_data=body, input_content_type=content_type,
+                    output_data=response.body, output_content_type=output_type,
+                    inference_id=request.get("InferenceId"), custom_attributes=custom_attributes))
+            answer: dict[str, Any] = {"Body": response.body, "ContentType": output_type,
+                                      "InvokedProductionVariant": variant.name}
+            if response.custom_attributes is not None:
+                answer["CustomAttributes"] = response.custom_attributes
+            hosting.metrics.record(variant.key, model_latency_us=model_us, model_status=response.status,
+                                   overhead_latency_us=(time.perf_counter() - started) * 1e6 - model_us)
+            return answer
+        finally:
+            deployment.exit()
 
-    def _workers(self) -> WorkerPool:
-        with self._pool_lock:
-            if self._pool is None:
-                from localstack import config
-
-                self._pool = WorkerPool(
-                    root=Path(config.dirs.tmp) / "sagewatch-serving",
-                    download=_download,
-                    environment=_worker_environment,
-                    settings=self._settings,
-                )
-            return self._pool
-
-
-def _sagemaker_backend(account_id: str, region: str) -> Any:
-    from moto.backends import get_backend
-
-    return get_backend("sagemaker")[account_id][region]
-
-
-def _describe(describe: Any, name: str) -> Any:
-    """Call a moto ``describe_*`` method; None when the resource does not exist."""
-    from moto.core.exceptions import RESTError
-
-    try:
-        return describe(name)
-    except RESTError:
-        return None
-
-
-def _choose_variant(endpoint: Mapping[str, Any], config: Mapping[str, Any],
-                    target: str | None) -> tuple[str, str]:
-    """Pick the production variant as SageMaker does: *target* if given, else at random by current weight."""
-    configured = {v["VariantName"]: v for v in config.get("ProductionVariants", []) if v.get("ModelName")}
-    deployed = [v for v in endpoint.get("ProductionVariants") or configured.values() if v["VariantName"] in configured]
-    if not deployed:
-        raise ValidationError(f"Endpoint {endpoint['EndpointName']} has no production variant with a model.")
-    if target is not None:
-        if target not in configured:
-            raise ValidationError(f"Endpoint {endpoint['EndpointName']} has no production variant {target}.")
-        return target, configured[target]["ModelName"]
-    weights = [float(v.get("CurrentWeight", configured[v["VariantName"]].get("InitialVariantWeight", 1.0)))
-               for v in deployed]
-    chosen = random.choices(deployed, weights=weights)[0] if sum(weights) > 0 else deployed[0]  # noqa: S311
-    return chosen["VariantName"], configured[chosen["VariantName"]]["ModelName"]
+    def _log_hint(self, endpoint: Any, variant: str) -> str:
+        return str(self.hosting.log_file(endpoint.account_id, endpoint.region, endpoint.name, variant))
 
 
-def _read_body(body: Any) -> bytes:
-    if body is None:
-        return b""
-    if hasattr(body, "read"):
-        body = body.read()
-    return body.encode("utf-8") if isinstance(body, str) else bytes(body)
-
-
-def _download(account_id: str, region: str, bucket: str, key: str, destination: Path) -> None:
-    from botocore.exceptions import ClientError
-    from localstack.aws.connect import connect_to
-
-    client = connect_to(aws_access_key_id=account_id, region_name=region).s3
-    try:
-        client.download_file(bucket, key, str(destination))
-    except ClientError as error:
-        raise ServingError(f"Cannot read s3://{bucket}/{key}: {error}", status=400) from error
-
-
-def _worker_environment(account_id: str, region: str) -> dict[str, str]:
-    """What a model worker needs to call LocalStack's AWS APIs the way a container reaches AWS."""
-    from localstack import config
-
-    return {
-        "AWS_ENDPOINT_URL": config.internal_service_url(),
-        "AWS_ACCESS_KEY_ID": account_id,
-        "AWS_SECRET_ACCESS_KEY": "test",
-        "AWS_REGION": region,
-        "AWS_DEFAULT_REGION": region,
-    }
+def _log_group_arn(context: RequestContext, endpoint_name: str) -> str:
+    return (f"arn:{context.partition or 'aws'}:logs:{context.region}:{context.account_id}:log-group:"
+            f"/aws/sagemaker/Endpoints/{endpoint_name}")

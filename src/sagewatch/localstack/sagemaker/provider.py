@@ -20,4 +20,7 @@ class SageMakerProvider(FallThroughProvider):
 
     def overrides(self) -> Mapping[str, Handler]:
         """Operations sagewatch implements itself; every other operation goes to moto."""
-        return {}
+        from sagewatch.localstack.sagemaker.endpoints import endpoint_overrides
+        from sagewatch.localstack.sagemaker.monitoring_plane import overrides as monitoring_overrides
+
+        return {**endpoint_overrides(), **monitoring_overrides()}

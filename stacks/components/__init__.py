@@ -1,0 +1,1 @@
+"""Constructs of the sagewatch CDK kit: each one a logical unit; stacks only compose them."""
