@@ -20,4 +20,3 @@ class EndpointStack(Stack):
         self.endpoint = CaptureEndpoint(self, "CaptureEndpoint", props=stage.endpoint, captures=storage.captures,
                                         artifacts=storage.baselines, key=storage.key)
         CfnOutput(self, "EndpointName", value=self.endpoint.endpoint_name)
-        CfnOutput(self, "DataCaptureS3Uri", value=self.endpoint.capture_s3_uri)

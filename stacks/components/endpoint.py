@@ -15,7 +15,7 @@ from constructs import Construct
 
 from stacks.config import EndpointProps, S3Ref, parse_image_uri
 
-__all__ = ["CaptureEndpoint", "grant_image_pull", "grant_s3_read"]
+__all__ = ["CaptureEndpoint", "grant_image_pull", "grant_s3_read", "policy_of", "s3_uri"]
 
 
 class CaptureEndpoint(Construct):
@@ -66,7 +66,7 @@ class CaptureEndpoint(Construct):
                     environment=props.environment or None,
                 ),
             )
-            model.node.add_dependency(self.role)  # the policy must exist before SageMaker checks access
+            model.node.add_dependency(policy_of(self.role))  # SageMaker checks access when it creates the model
             self.models[variant.name] = model
             variants.append(sagemaker.CfnEndpointConfig.ProductionVariantProperty(
                 variant_name=variant.name,
@@ -99,7 +99,7 @@ class CaptureEndpoint(Construct):
             endpoint_name=props.endpoint_name,
         )
         self.endpoint.override_logical_id("Endpoint")  # captures and schedules are keyed by the endpoint
-        self.endpoint.node.add_dependency(self.role)
+        self.endpoint.node.add_dependency(policy_of(self.role))
         self.endpoint_name: str = self.endpoint.attr_endpoint_name
         self.variant_names: tuple[str, ...] = tuple(v.name for v in props.variants)
 
@@ -124,6 +124,15 @@ class CaptureEndpoint(Construct):
                 "Resource::*",
             ],
         )], apply_to_children=True)
+
+
+def policy_of(role: iam.Role) -> Construct:
+    """The role's default policy: resources that SageMaker validates at creation must wait for it (the role
+    itself is already a dependency through its ARN)."""
+    policy = role.node.try_find_child("DefaultPolicy")
+    if policy is None:
+        raise ValueError(f"{role.node.path} has no policy yet; grant before creating the resources that use it")
+    return policy
 
 
 def s3_uri(ref: S3Ref, default_bucket: s3.IBucket) -> str:

@@ -88,7 +88,6 @@ class HandlerFunction(Construct):
             log_group=self.log_group,
             description=description,
         )
-        self.function.node.add_dependency(self.role)
         NagSuppressions.add_resource_suppressions(self.function, [NagPackSuppression(
             id="AwsSolutions-L1",
             reason="Pinned to Python 3.11, the project's interpreter: the engine layer and the LocalStack "

@@ -19,12 +19,13 @@ def model_name(aws_client, unique_name):
         pass
 
 
-def test_create_describe_list_model(aws_client, model_name):
+def test_create_describe_list_model(aws_client, model_name, bucket):
     sagemaker = aws_client("sagemaker")
+    aws_client("s3").put_object(Bucket=bucket, Key="model.tar.gz", Body=b"")  # CreateModel checks it exists
     created = sagemaker.create_model(
         ModelName=model_name,
         ExecutionRoleArn=ROLE,
-        PrimaryContainer={"Image": IMAGE, "ModelDataUrl": "s3://models/model.tar.gz",
+        PrimaryContainer={"Image": IMAGE, "ModelDataUrl": f"s3://{bucket}/model.tar.gz",
                           "Environment": {"SAGEMAKER_PROGRAM": "inference.py"}},
     )
     assert created["ModelArn"] == f"arn:aws:sagemaker:us-east-1:000000000000:model/{model_name}"

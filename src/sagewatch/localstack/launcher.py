@@ -483,7 +483,7 @@ def _build_parser(prog: str) -> argparse.ArgumentParser:
         prog=prog,
         description="Run community LocalStack with the sagewatch plugin as a host process (no Docker).",
     )
-    commands = parser.add_subparsers(dest="command", required=True, metavar="{up,down,status,logs,run-schedule}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="{up,down,status,logs}")
     start = commands.add_parser("up", parents=[common], help="start LocalStack and wait until it answers")
     start.add_argument("--timeout", type=float, default=DEFAULT_START_TIMEOUT,
                        help=f"seconds to wait for the health check (default: {DEFAULT_START_TIMEOUT:g})")

@@ -38,7 +38,7 @@ class MonitorContext:
     endpoint_name: str  # a token: the endpoint's generated name
     endpoint_name_seed: str  # what the endpoint name is derived from (for deterministic names)
     props: MonitoringProps
-    role: iam.IRole
+    role: iam.Role
     key: kms.IKey
     baselines: s3.IBucket
     reports: s3.IBucket

@@ -5,6 +5,7 @@ from __future__ import annotations
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
+from stacks.components.endpoint import policy_of
 from stacks.components.monitors.common import (ENDPOINT_LOCAL_PATH, OUTPUT_LOCAL_PATH, MonitorContext,
                                                monitoring_schedule)
 from stacks.config import DataQualityProps
@@ -57,7 +58,7 @@ class DataQualityMonitor(Construct):
             stopping_condition=sagemaker.CfnDataQualityJobDefinition.StoppingConditionProperty(
                 max_runtime_in_seconds=m.max_runtime_seconds),
         )
-        self.job_definition.node.add_dependency(context.role)
+        self.job_definition.node.add_dependency(policy_of(context.role))
         self.schedule_name = schedule_name
         self.schedule = monitoring_schedule(self, "Schedule", context=context, name=schedule_name,
                                             monitoring_type=self.monitoring_type,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
+from stacks.components.endpoint import policy_of
 from stacks.components.monitors.common import (ENDPOINT_LOCAL_PATH, OUTPUT_LOCAL_PATH, MonitorContext,
                                                monitoring_schedule)
 from stacks.config import ModelExplainabilityProps
@@ -50,7 +51,7 @@ class ModelExplainabilityMonitor(Construct):
             role_arn=context.role.role_arn,
             stopping_condition=J.StoppingConditionProperty(max_runtime_in_seconds=m.max_runtime_seconds),
         )
-        self.job_definition.node.add_dependency(context.role)
+        self.job_definition.node.add_dependency(policy_of(context.role))
         self.schedule_name = schedule_name
         self.schedule = monitoring_schedule(self, "Schedule", context=context, name=schedule_name,
                                             monitoring_type=self.monitoring_type,

@@ -246,9 +246,14 @@ class ProcessingService:
         self._jobs: dict[tuple[str, str], dict[str, ProcessingJob]] = {}
         self._lock = threading.RLock()
         self._runners: dict[str, Any] = {}
+        self._aws: dict[tuple[str, str], AwsAccess] = {}
 
     def aws(self, account_id: str, region: str) -> AwsAccess:
-        return self._aws_factory(account_id, region)
+        """The account's and region's :class:`AwsAccess` (one per pair; its clients are thread-safe)."""
+        with self._lock:
+            if (account_id, region) not in self._aws:
+                self._aws[(account_id, region)] = self._aws_factory(account_id, region)
+            return self._aws[(account_id, region)]
 
     # --- state ----------------------------------------------------------------------------------------------
 
@@ -331,9 +336,13 @@ class ProcessingService:
         job.stop_requested.set()
         self.update(job, status="Stopping")
 
-    def register_runner(self, job: ProcessingJob, runner: Any) -> None:
+    def register_runner(self, job: ProcessingJob, runner: Any | None) -> None:
+        """Remember the runner of a running job (None forgets it), so :meth:`shutdown` can stop it."""
         with self._lock:
-            self._runners[job.arn] = runner
+            if runner is None:
+                self._runners.pop(job.arn, None)
+            else:
+                self._runners[job.arn] = runner
 
     def shutdown(self) -> None:
         """Stop every running job's process (LocalStack is going down)."""

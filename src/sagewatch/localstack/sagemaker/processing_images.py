@@ -113,7 +113,7 @@ class ImageMap:
         if not raw:
             return cls()
         text = raw
-        if not raw.startswith("{"):
+        if not raw.startswith(("{", "[")):
             try:
                 text = Path(raw).expanduser().read_text(encoding="utf-8")
             except OSError as error:

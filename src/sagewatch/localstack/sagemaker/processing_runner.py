@@ -186,6 +186,7 @@ class JobRunner:
                                               f"{type(error).__name__}: {error}")
         finally:
             self._remove_inputs()
+            self.service.register_runner(self.job, None)
         if self.job.stop_requested.is_set() and outcome.status != "Completed":
             outcome = Outcome("Stopped", outcome.exit_message, None)
         self.service.update(self.job, status=outcome.status, exit_message=outcome.exit_message,

@@ -1,0 +1,113 @@
+"""stacks/config.py: context blocks become frozen props; a bad value raises ValueError naming the prop."""
+
+import dataclasses
+
+import pytest
+
+from sw_cdkhelpers import AWS_OVERRIDES, cdk_app, stage_for
+
+
+def test_cdk_json_blocks_build_both_targets():
+    local = stage_for("local")
+    aws = stage_for("aws", overrides=AWS_OVERRIDES)
+    assert (local.target, local.account, local.region, local.is_aws) == ("local", "000000000000", "us-east-1", False)
+    assert (aws.target, aws.account, aws.region, aws.is_aws) == ("aws", None, None, True)
+    assert local.monitoring.mode == aws.monitoring.mode == "model-monitor"
+    assert local.monitoring.enabled_types == ("dataQuality",)
+    assert local.endpoint.capture.csv_content_types == ("text/csv",)
+    assert local.endpoint.environment["SAGEMAKER_PROGRAM"] == "inference.py"
+    assert aws.endpoint.serving_image_uri == AWS_OVERRIDES["servingImageUri"]
+
+
+def test_aws_account_and_region_default_to_the_cli_environment():
+    stage = stage_for("aws", overrides=AWS_OVERRIDES,
+                      environ={"CDK_DEFAULT_ACCOUNT": "111122223333", "CDK_DEFAULT_REGION": "us-east-1"})
+    assert (stage.account, stage.region) == ("111122223333", "us-east-1")
+    local = stage_for("local", environ={"CDK_DEFAULT_ACCOUNT": "111122223333", "CDK_DEFAULT_REGION": "eu-west-1"})
+    assert (local.account, local.region) == ("000000000000", "us-east-1")
+
+
+def test_short_context_keys_override_the_block():
+    stage = stage_for("local", overrides={"monitoring": "processing", "samplingPercentage": "25",
+                                          "alertEmails": "a@example.com,b@example.com", "retrainingAction": "none"})
+    assert stage.monitoring.mode == "processing"
+    assert stage.endpoint.capture.sampling_percentage == 25
+    assert stage.alerts.emails == ("a@example.com", "b@example.com")
+    assert stage.retraining.kind == "none"
+
+
+def test_props_are_frozen():
+    stage = stage_for("local")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        stage.monitoring.schedule_expression = "cron(0 0 ? * * *)"  # type: ignore[misc]
+
+
+def _set(path, value):
+    def edit(block):
+        node = block
+        for part in path[:-1]:
+            node = node[part]
+        node[path[-1]] = value
+    return edit
+
+
+@pytest.mark.parametrize("path, value, message", [
+    (("endpoint", "variants", 0, "weight"), -1, r"EndpointProps\.variants\[0\]\.weight \(context endpoint\.variants\[0\]\.weight\) must be > 0"),
+    (("endpoint", "capture", "samplingPercentage"), 101, r"CaptureProps\.sampling_percentage .* between 0 and 100"),
+    (("endpoint", "capture", "csvContentTypes"), ["not a mime"], r"CaptureProps\.csv_content_types"),
+    (("endpoint", "servingImageUri"), "sklearn:latest", r"EndpointProps\.serving_image_uri .* ECR image URI"),
+    (("endpoint", "modelDataUrl"), "https://example.com/m.tar.gz", r"EndpointProps\.model_data .* s3://bucket/key"),
+    (("endpoint", "variants", 0, "instanceType"), "m5.large", r"EndpointProps\.variants\[0\]\.instance_type"),
+    (("endpoint", "typo"), 1, r"EndpointProps \(context endpoint\) has unknown keys \['typo'\]"),
+    (("monitoring", "scheduleExpression"), "cron(5 * ? * * *)", r"MonitoringProps\.schedule_expression .* minute 0"),
+    (("monitoring", "scheduleExpression"), "rate(1 hour)", r"MonitoringProps\.schedule_expression .* six-field cron"),
+    (("monitoring", "mode"), "realtime", r"MonitoringProps\.mode .* must be one of"),
+    (("monitoring", "dataQuality", "baselineConstraintsUri"), None, r"DataQualityProps\.baseline_constraints .* required"),
+    (("alarms", "datapointsToAlarm"), 5, r"AlarmProps\.datapoints_to_alarm .* must not exceed evaluationPeriods"),
+    (("alarms", "statistic"), "Median", r"AlarmProps\.statistic"),
+    (("alerts", "emails"), ["not-an-address"], r"AlertProps\.emails .* invalid address"),
+    (("retraining", "action"), "start-pipeline", r"RetrainingProps\.action .* needs a pipeline name"),
+    (("retraining", "action"), "retrain-now", r"RetrainingProps\.action .* must be none, sns"),
+    (("retraining", "action"), "start-training-job-from-template:templates/train.json",
+     r"RetrainingProps\.training_role_arn .* required"),
+    (("logRetentionDays",), 10, r"StageConfig\.log_retention_days"),
+    (("region",), "mars-1", r"StageConfig\.region"),
+])
+def test_bad_context_value_names_the_prop(path, value, message):
+    with pytest.raises(ValueError, match=message):
+        stage_for("local", edit=_set(path, value))
+
+
+def test_processing_mode_on_aws_needs_our_analyzer_image():
+    with pytest.raises(ValueError, match=r"MonitoringProps\.analyzer_image_uri \(context monitoring\.analyzerImageUri\)"
+                                         r" is required in processing mode on target aws"):
+        stage_for("aws", overrides={**AWS_OVERRIDES, "monitoring": "processing"})
+
+
+def test_processing_window_is_bounded_by_ten_processing_inputs():
+    with pytest.raises(ValueError, match=r"ProcessingProps\.window_hours .* at most 10"):
+        stage_for("local", overrides={"monitoring": "processing"},
+                  edit=_set(("monitoring", "processing", "windowHours"), 9))
+
+
+def test_in_lambda_engine_on_aws_needs_dependency_layers():
+    with pytest.raises(ValueError, match=r"ProcessingProps\.engine_layer_arns"):
+        stage_for("aws", overrides={**AWS_OVERRIDES, "monitoring": "processing", "runEngineInLambda": "true",
+                                    "analyzerImageUri": AWS_OVERRIDES["servingImageUri"]})
+
+
+def test_quality_alarms_need_the_model_quality_monitor():
+    with pytest.raises(ValueError, match=r"AlarmProps\.quality_metrics .*modelQuality"):
+        stage_for("local", edit=_set(("alarms", "qualityMetrics"),
+                                     [{"metricName": "f2", "threshold": 0.6, "comparison": "LessThanThreshold"}]))
+
+
+def test_aws_target_without_serving_image_fails_with_the_key_to_set():
+    with pytest.raises(ValueError, match=r"EndpointProps\.serving_image_uri \(context endpoint\.servingImageUri\) "
+                                         r"is required"):
+        stage_for("aws")
+
+
+def test_unknown_target_is_rejected():
+    with pytest.raises(ValueError, match=r"StageConfig\.target \(context target\) must be one of"):
+        cdk_app.stage_from_context({"target": "staging", "sagewatch:targets": {}}.get, {})
