@@ -3,22 +3,22 @@
 
 Usage (from the repository root, with sagewatch installed with its ``localstack`` extra)::
 
-    .venv/bin/python benchmarks/bench_capture.py [--invocations N] [--rounds R] [--clients C]
+    .venv/bin/python benchmarks/bench_capture.py [--latency-invocations N] [--invocations N] [--clients C]
                                                  [--kill-invocations K] [--port P]
 
 What it does
 ------------
 It starts its own LocalStack (with the sagewatch plugin) on a free port (or ``--port``) with a state folder in a
 temporary directory and ``SAGEWATCH_CAPTURE_ROLL_SECONDS=3600``, so capture files stay open until an endpoint
-change or a crash, and stops it at the end. A scikit-learn model trained here is deployed as one endpoint.
+change or a crash, and stops it at the end. A scikit-learn model trained here is deployed.
 
-1. **Added latency.** The same endpoint is switched with ``UpdateEndpoint`` between an endpoint config without
-   capture and one capturing 100 % of requests (Input and Output), ``--rounds`` times each, in alternation (so
-   drift of the machine hits both sides alike). Each phase sends ``--invocations`` sequential InvokeEndpoint
-   calls from one boto3 client (after 50 warm-up calls) and records the client-side latency. Reported: p50 and
-   p99 of both sides over all rounds, their differences (the latency capture adds) and ratios. The capture
-   writer alone (``EndpointCapture.capture``: sampling, record, one ``write``) is also timed in this process,
-   without LocalStack, for 20,000 records: the part of the added latency that is capture's own work.
+1. **Added latency, capture on vs off on the same endpoint.** One endpoint samples 50 % of its requests
+   (Input and Output). ``--latency-invocations`` sequential InvokeEndpoint calls (after 100 warm-up calls), each
+   with its own InferenceId, are timed on the client; the records in S3 then say which requests were captured.
+   Because sampling is random per request, both groups share the endpoint, the model server and the moment,
+   so a busy machine's drift cancels out. Reported: p50, p99 and mean of both groups, their differences (what
+   capture adds) and ratios. The capture writer alone (``EndpointCapture.capture``: sampling, record, one
+   ``write``) is also timed in this process, without LocalStack, for 20,000 records.
 2. **Concurrency.** ``--invocations`` calls from ``--clients`` threads (one boto3 client each), each with its own
    InferenceId; then DeleteEndpoint (which closes and uploads the open files) and the records in S3 are counted
    and matched by InferenceId.
@@ -136,8 +136,8 @@ def setup(emulator: Emulator) -> None:
         "Image": IMAGE, "ModelDataUrl": f"s3://{BUCKET}/model/model.tar.gz"})
 
 
-def capture_config(prefix: str, enabled: bool = True) -> dict:
-    return {"EnableCapture": enabled, "InitialSamplingPercentage": 100, "DestinationS3Uri": f"s3://{BUCKET}/{prefix}",
+def capture_config(prefix: str, enabled: bool = True, percentage: int = 100) -> dict:
+    return {"EnableCapture": enabled, "InitialSamplingPercentage": percentage, "DestinationS3Uri": f"s3://{BUCKET}/{prefix}",
             "CaptureOptions": [{"CaptureMode": "Input"}, {"CaptureMode": "Output"}],
             "CaptureContentTypeHeader": {"CsvContentTypes": ["text/csv"]}}
 
@@ -161,38 +161,26 @@ def timed_invocations(runtime, endpoint: str, count: int, tag: str) -> list[floa
     return latencies
 
 
-def bench_latency(emulator: Emulator, invocations: int, rounds: int) -> dict:
-    """Alternate capture off/on on one endpoint; client-side latencies in ms."""
+def bench_latency(emulator: Emulator, invocations: int, percentage: int) -> dict:
+    """Captured vs not captured requests of one endpoint sampling *percentage* %; client-side latencies in ms.
+
+    The sampling decision is random per request, so the two groups share the same endpoint, model server,
+    connections and moment: the difference of their latencies is what capturing a record adds, without the
+    drift of a busy machine between two separate runs.
+    """
     endpoint = "bench-latency"
-    variant = {"VariantName": "AllTraffic", "ModelName": "bench", "InitialInstanceCount": 1,
-               "InstanceType": "ml.m5.large", "InitialVariantWeight": 1.0}
-    configs = {}
-    for round_index in range(rounds):
-        for side in ("off", "on"):
-            name = f"bench-latency-{side}-{round_index}"
-            extra = {"DataCaptureConfig": capture_config("latency")} if side == "on" else {}
-            emulator.sagemaker.create_endpoint_config(EndpointConfigName=name, ProductionVariants=[variant], **extra)
-            configs[(side, round_index)] = name
+    create_endpoint(emulator, endpoint, capture_config("latency", percentage=percentage))
     runtime = emulator.client("sagemaker-runtime")
-    samples: dict[str, list[float]] = {"off": [], "on": []}
-    first = True
-    for round_index in range(rounds):
-        for side in ("off", "on"):
-            config = configs[(side, round_index)]
-            if first:
-                emulator.sagemaker.create_endpoint(EndpointName=endpoint, EndpointConfigName=config)
-                first = False
-            else:
-                emulator.sagemaker.update_endpoint(EndpointName=endpoint, EndpointConfigName=config)
-            emulator.wait_in_service(endpoint, config)
-            timed_invocations(runtime, endpoint, 50, f"warm-{side}-{round_index}")
-            samples[side] += timed_invocations(runtime, endpoint, invocations, f"{side}-{round_index}")
-            print(f"  round {round_index + 1}/{rounds} capture {side:>3}: p50 {percentile(samples[side][-invocations:], 50):.2f} ms",
-                  flush=True)
-    emulator.sagemaker.delete_endpoint(EndpointName=endpoint)
-    captured, _ = emulator.wait_capture(f"latency/{endpoint}/", invocations * rounds + 50 * rounds)
-    return {"off": samples["off"], "on": samples["on"], "captured": len(captured),
-            "expected_captured": (invocations + 50) * rounds}
+    timed_invocations(runtime, endpoint, 100, "warm")
+    latencies = dict(zip((f"ab-{index}" for index in range(invocations)),
+                         timed_invocations(runtime, endpoint, invocations, "ab")))
+    emulator.sagemaker.delete_endpoint(EndpointName=endpoint)  # closes and uploads the open capture files
+    expected = (invocations + 100) * percentage / 100
+    captured, _ = emulator.wait_capture(f"latency/{endpoint}/", int(expected * 0.8), timeout=120)
+    captured_ids = set(captured)
+    return {"on": [ms for key, ms in latencies.items() if key in captured_ids],
+            "off": [ms for key, ms in latencies.items() if key not in captured_ids],
+            "captured": len(captured), "duplicates": len(captured) - len(captured_ids)}
 
 
 def bench_writer(records: int = 20000) -> dict:
@@ -272,8 +260,10 @@ def verdict(ok: bool) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--invocations", type=int, default=1000, help="invocations per phase (default 1000)")
-    parser.add_argument("--rounds", type=int, default=3, help="off/on rounds of the latency phase (default 3)")
+    parser.add_argument("--invocations", type=int, default=1000,
+                        help="invocations of the concurrency phase (default 1000)")
+    parser.add_argument("--latency-invocations", type=int, default=4000,
+                        help="sequential invocations of the latency phase (default 4000)")
     parser.add_argument("--clients", type=int, default=16, help="concurrent clients (default 16)")
     parser.add_argument("--kill-invocations", type=int, default=500, help="acknowledged calls before kill -9")
     parser.add_argument("--port", type=int, default=None, help="LocalStack port (default: a free one)")
@@ -294,9 +284,8 @@ def main(argv: list[str] | None = None) -> int:
         try:
             emulator = Emulator(port)
             setup(emulator)
-            print(f"\n[1] latency: capture off vs on, {args.rounds} round(s) x {args.invocations} sequential calls",
-                  flush=True)
-            latency = bench_latency(emulator, args.invocations, args.rounds)
+            print(f"\n[1] latency: {args.latency_invocations} sequential calls, 50 % captured at random", flush=True)
+            latency = bench_latency(emulator, args.latency_invocations, 50)
             writer = bench_writer()
             print(f"\n[2] concurrency: {args.invocations} calls from {args.clients} clients", flush=True)
             concurrency = bench_concurrency(emulator, args.invocations, args.clients)
@@ -310,15 +299,16 @@ def main(argv: list[str] | None = None) -> int:
                                         percentile(on, 99))
     added50, added99 = p50_on - p50_off, p99_on - p99_off
     print("\n## Results\n")
-    print("| InvokeEndpoint latency (client side) | capture off | capture on | added | ratio on/off |")
+    print("| InvokeEndpoint latency (client side) | not captured | captured | added | ratio |")
     print("|---|---:|---:|---:|---:|")
     print(f"| p50 | {p50_off:.3f} ms | {p50_on:.3f} ms | {added50:+.3f} ms | {p50_on / p50_off:.3f} |")
     print(f"| p99 | {p99_off:.3f} ms | {p99_on:.3f} ms | {added99:+.3f} ms | {p99_on / p99_off:.3f} |")
-    print(f"| mean | {statistics.fmean(off):.3f} ms | {statistics.fmean(on):.3f} ms | "
-          f"{statistics.fmean(on) - statistics.fmean(off):+.3f} ms | {statistics.fmean(on) / statistics.fmean(off):.3f} |")
+    mean_off, mean_on = statistics.fmean(off), statistics.fmean(on)
+    print(f"| mean | {mean_off:.3f} ms | {mean_on:.3f} ms | {mean_on - mean_off:+.3f} ms | {mean_on / mean_off:.3f} |")
     print(f"\ncapture writer alone (in process, 20,000 records): p50 {writer['p50'] * 1000:.1f} us, "
           f"p99 {writer['p99'] * 1000:.1f} us, mean {writer['mean'] * 1000:.1f} us")
-    print(f"latency phase records in S3: {latency['captured']} of {latency['expected_captured']}")
+    print(f"latency phase: {len(on)} captured and {len(off)} not captured requests compared "
+          f"({latency['captured']} records in S3 including warm-up, {latency['duplicates']} duplicated)")
     print(f"\nconcurrency: {concurrency['acknowledged']} acknowledged in {concurrency['seconds']:.1f} s "
           f"({concurrency['acknowledged'] / concurrency['seconds']:.0f}/s), {concurrency['captured']} records in S3, "
           f"{concurrency['missing']} missing, {concurrency['duplicates']} duplicated")

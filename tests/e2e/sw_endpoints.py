@@ -16,7 +16,6 @@ from typing import Any
 
 import joblib
 import numpy as np
-import pytest
 from botocore.exceptions import ClientError
 from sklearn.dummy import DummyClassifier
 from sklearn.linear_model import LogisticRegression
@@ -194,9 +193,8 @@ def _quietly(call: Callable[[], Any]) -> None:
         pass
 
 
-@pytest.fixture
-def deployer(aws_client: Callable[[str], Any], bucket: str, unique_name: Callable[[str], str]) -> Iterator[Deployer]:
-    """A :class:`Deployer` whose resources are deleted after the test (before the bucket)."""
+def deploying(aws_client: Callable[[str], Any], bucket: str, unique_name: Callable[[str], str]) -> Iterator[Deployer]:
+    """Body of a ``deployer`` fixture: a :class:`Deployer` whose resources are deleted after the test."""
     kit = Deployer(aws_client, bucket, unique_name)
     yield kit
     kit.cleanup()

@@ -7,23 +7,32 @@ import io
 import json
 import math
 import re
+import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import numpy as np
 import pytest
-from sw_endpoints import (  # noqa: F401 - deployer is a fixture
+from sw_endpoints import (
     capture_config,
     csv_rows,
-    deployer,
+    deploying,
     trained_model_tarball,
     variant,
     wait_for_capture,
+    wait_for_endpoint,
 )
 
 from sagewatch.capture.keys import parse_capture_file_time, parse_capture_key
 
 pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def deployer(aws_client, bucket, unique_name):
+    """Models, configs and endpoints of one test, deleted afterwards (before its bucket)."""
+    yield from deploying(aws_client, bucket, unique_name)
+
 
 KEY_NAME = re.compile(r"^\d{2}-\d{2}-\d{3}-[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}\.jsonl$")
 
@@ -140,8 +149,6 @@ def test_disabled_capture_writes_nothing_and_says_stopped(aws_client, deployer):
     for _ in range(5):
         runtime.invoke_endpoint(EndpointName=endpoint, Body=b"3,3,-3,0", ContentType="text/csv")
     sagemaker.delete_endpoint(EndpointName=endpoint)
-    import time
-
     time.sleep(2)
     assert s3.list_objects_v2(Bucket=deployer.bucket, Prefix="off/").get("KeyCount", 0) == 0
 
@@ -180,8 +187,6 @@ def test_update_applies_new_capture_config_after_the_swap(aws_client, deployer):
     endpoint = deployer.endpoint(first)
     runtime.invoke_endpoint(EndpointName=endpoint, Body=b"3,3,-3,0", ContentType="text/csv", InferenceId="old")
     sagemaker.update_endpoint(EndpointName=endpoint, EndpointConfigName=second)
-    from sw_endpoints import wait_for_endpoint
-
     described = wait_for_endpoint(sagemaker, endpoint)
     assert described["EndpointConfigName"] == second
     assert described["DataCaptureConfig"]["DestinationS3Uri"] == f"s3://{deployer.bucket}/after"

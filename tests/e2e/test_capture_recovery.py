@@ -15,6 +15,8 @@ import psutil
 import pytest
 from botocore.config import Config
 from sw_endpoints import (
+    ROLE,
+    SKLEARN_IMAGE,
     capture_config,
     capture_objects,
     server_processes,
@@ -23,8 +25,6 @@ from sw_endpoints import (
     wait_for_capture,
     wait_for_endpoint,
     wait_until,
-    ROLE,
-    SKLEARN_IMAGE,
 )
 
 from sagewatch.localstack import launcher

@@ -8,13 +8,13 @@ import time
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
-from sw_endpoints import (  # noqa: F401 - deployer is a fixture
+from sw_endpoints import (
     ROLE,
     SKLEARN_IMAGE,
     XGBOOST_IMAGE,
     capture_config,
     constant_model_tarball,
-    deployer,
+    deploying,
     server_processes,
     tar_gz,
     trained_model_tarball,
@@ -24,6 +24,13 @@ from sw_endpoints import (  # noqa: F401 - deployer is a fixture
 )
 
 pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def deployer(aws_client, bucket, unique_name):
+    """Models, configs and endpoints of one test, deleted afterwards (before its bucket)."""
+    yield from deploying(aws_client, bucket, unique_name)
+
 
 ARN = "arn:aws:sagemaker:us-east-1:000000000000"
 

@@ -9,10 +9,10 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from sw_endpoints import (  # noqa: F401 - deployer is a fixture
+from sw_endpoints import (
     CLEAR_ROWS,
     constant_model_tarball,
-    deployer,
+    deploying,
     tar_gz,
     trained_model_tarball,
     variant,
@@ -20,6 +20,13 @@ from sw_endpoints import (  # noqa: F401 - deployer is a fixture
 )
 
 pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def deployer(aws_client, bucket, unique_name):
+    """Models, configs and endpoints of one test, deleted afterwards (before its bucket)."""
+    yield from deploying(aws_client, bucket, unique_name)
+
 
 SCRIPT = textwrap.dedent(
     """

@@ -552,3 +552,22 @@ def test_list_monitoring_executions_filters_and_pages(aws_client, endpoint_url, 
     by_endpoint = sagemaker.list_monitoring_executions(EndpointName=endpoint, MonitoringTypeEquals="DataQuality",
                                                        MaxResults=100)
     assert {s["MonitoringScheduleName"] for s in by_endpoint["MonitoringExecutionSummaries"]} >= {name}
+
+
+def test_tags_of_schedules_and_definitions(aws_client, module_bucket, endpoint, baseline, schedules, unique_name):
+    sagemaker = aws_client("sagemaker")
+    name = unique_name("tagged")
+    schedules.append(name)
+    arn = sagemaker.create_monitoring_schedule(
+        MonitoringScheduleName=name, Tags=[{"Key": "team", "Value": "ml"}],
+        MonitoringScheduleConfig={"ScheduleConfig": {"ScheduleExpression": "cron(0 * ? * * *)"},
+                                  "MonitoringJobDefinition": inline_definition(endpoint, module_bucket, baseline)},
+    )["MonitoringScheduleArn"]
+    assert sagemaker.list_tags(ResourceArn=arn)["Tags"] == [{"Key": "team", "Value": "ml"}]
+    sagemaker.add_tags(ResourceArn=arn, Tags=[{"Key": "stage", "Value": "dev"}, {"Key": "team", "Value": "data"}])
+    assert sorted((t["Key"], t["Value"]) for t in sagemaker.list_tags(ResourceArn=arn)["Tags"]) == [
+        ("stage", "dev"), ("team", "data")]
+    sagemaker.delete_tags(ResourceArn=arn, TagKeys=["team"])
+    assert sagemaker.list_tags(ResourceArn=arn)["Tags"] == [{"Key": "stage", "Value": "dev"}]
+    sagemaker.delete_monitoring_schedule(MonitoringScheduleName=name)
+    assert sagemaker.list_tags(ResourceArn=arn)["Tags"] == []

@@ -57,16 +57,24 @@ def completed_message(violations: int) -> str:
 
 
 def _name_positional_columns(profile: DatasetProfile, baseline_names: list[str]) -> DatasetProfile:
-    """Captured data has no header: give ``_c0, _c1, …`` the baseline's names by position."""
+    """Captured data has no header: give its columns the baseline's names by position.
+
+    Flattened captures are named ``_c0, _c1, …`` (JSON payloads may add keys such as
+    ``predictions.0``); when no current name is a baseline name, columns are matched by position
+    (sagewatch's rule, docs/decisions.md). Columns beyond the baseline keep their names.
+    """
     names = list(profile.columns)
-    if not names or not all(_POSITIONAL.match(n) for n in names) or names == baseline_names[: len(names)]:
+    if not names or set(names) & set(baseline_names):
         return profile
     renamed = {}
-    for name, column in profile.columns.items():
-        index = int(_POSITIONAL.match(name).group(1))
-        new = baseline_names[index] if index < len(baseline_names) else name
+    for index, (name, column) in enumerate(profile.columns.items()):
+        match = _POSITIONAL.match(name)
+        position = int(match.group(1)) if match else index
+        new = baseline_names[position] if position < len(baseline_names) else name
+        if new in renamed:  # two columns claiming one position: keep the original name
+            new = name
         renamed[new] = replace(column, name=new)
-    sample = {renamed_name: profile.sample[old] for old, renamed_name in zip(names, renamed) if old in profile.sample}
+    sample = {new: profile.sample[old] for old, new in zip(names, renamed) if old in profile.sample}
     return DatasetProfile(renamed, profile.item_count, sample, profile.sample_seen)
 
 

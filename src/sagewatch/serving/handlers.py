@@ -128,8 +128,31 @@ def _accepts_context(function: Callable[..., Any], name: str) -> bool:
     return len(positional) == _BASE_ARITY[name] + 1
 
 
+def _unwrap_framework_response(result: Any) -> Any:
+    """``(body, content_type)`` from a response object of the old SageMaker containers, else *result* unchanged.
+
+    Scripts written for ``sagemaker-containers`` return ``worker.Response(body, mimetype=...)`` (a Flask/Werkzeug
+    response) from ``output_fn`` or ``transform_fn``: anything with ``get_data()`` and ``mimetype`` is read so.
+
+    Examples
+    --------
+    >>> class FlaskLike:
+    ...     mimetype = "text/csv"
+    ...     def get_data(self):
+    ...         return b"1"
+    >>> _unwrap_framework_response(FlaskLike())
+    (b'1', 'text/csv')
+    >>> _unwrap_framework_response(b"1")
+    b'1'
+    """
+    if callable(getattr(result, "get_data", None)) and hasattr(result, "mimetype"):
+        return (result.get_data(), result.mimetype) if result.mimetype else result.get_data()
+    return result
+
+
 def _as_response(result: Any, accept: str) -> tuple[bytes, str]:
     """Accept bytes, str, ``(body, content_type)``, or a JSON-serialisable value for a JSON Accept."""
+    result = _unwrap_framework_response(result)
     content_type = accept
     if isinstance(result, tuple) and len(result) == 2:
         result, content_type = result

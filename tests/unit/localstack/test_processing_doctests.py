@@ -10,6 +10,7 @@ MODULES = [
     "sagewatch.localstack.sagemaker.cron",
     "sagewatch.localstack.sagemaker.monitoring_common",
     "sagewatch.localstack.sagemaker.monitoring_executions",
+    "sagewatch.localstack.sagemaker.monitoring_tags",
     "sagewatch.localstack.sagemaker.processing_images",
     "sagewatch.localstack.sagemaker.processing_runner",
     "sagewatch.localstack.sagemaker.processing_settings",

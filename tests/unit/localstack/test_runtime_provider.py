@@ -14,7 +14,12 @@ from sagewatch.capture.records import parse_capture_record  # noqa: E402
 from sagewatch.localstack.capture import CaptureConfig, CaptureService  # noqa: E402
 from sagewatch.localstack.metrics import InvocationMetrics, VariantKey  # noqa: E402
 from sagewatch.localstack.runtime.deployment import Deployment, VariantDeployment  # noqa: E402
-from sagewatch.localstack.runtime.errors import ModelError, ValidationError, endpoint_not_found, model_error  # noqa: E402
+from sagewatch.localstack.runtime.errors import (  # noqa: E402
+    ModelError,
+    ValidationError,
+    endpoint_not_found,
+    model_error,
+)
 from sagewatch.localstack.runtime.hosting import EndpointRuntime  # noqa: E402
 from sagewatch.localstack.runtime.provider import SageMakerRuntimeProvider, read_body  # noqa: E402
 from sagewatch.localstack.runtime.servers import ModelResponse, ServerUnavailableError  # noqa: E402

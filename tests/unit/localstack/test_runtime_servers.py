@@ -54,8 +54,9 @@ def test_bad_image_maps(text):
 
 
 def test_settings_from_environment():
-    settings = HostingSettings.from_environ({"SAGEWATCH_METRICS_INTERVAL": "1.5", "SAGEWATCH_SERVING_WORKERS": "2",
-                                             "SAGEWATCH_STATE_DIR": "state", "SAGEWATCH_IMAGE_MAP": "x=sagewatch-serving"})
+    settings = HostingSettings.from_environ({
+        "SAGEWATCH_METRICS_INTERVAL": "1.5", "SAGEWATCH_SERVING_WORKERS": "2", "SAGEWATCH_STATE_DIR": "state",
+        "SAGEWATCH_IMAGE_MAP": "x=sagewatch-serving"})
     assert (settings.metrics_interval, settings.serving_workers, str(settings.state_dir)) == (1.5, 2, "state")
     assert settings.image_map == (("x", "sagewatch-serving"),)
     with pytest.raises(InvalidParameterError, match="SAGEWATCH_CAPTURE_ROLL_SECONDS must be at least 0.1"):

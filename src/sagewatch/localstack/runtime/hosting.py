@@ -80,6 +80,8 @@ class EndpointRuntime:
                 return None
             if deployment.enter():
                 return deployment
+            if self.deployment is deployment:  # retired and not replaced: the endpoint is going away
+                return None
             # retired between the read and enter(): the new deployment is already in place
 
 
@@ -147,7 +149,7 @@ class Hosting:
             return [e for (a, r, _), e in self._endpoints.items() if a == account_id and r == region]
 
     def servable(self, image: str) -> bool:
-        """Whether a container image can be served (see :func:`sagewatch.localstack.runtime.settings.servable_image`)."""
+        """Whether a container image can be served (:func:`~sagewatch.localstack.runtime.settings.servable_image`)."""
         return servable_image(image, self.settings.image_map)
 
     # --- control-plane operations --------------------------------------------------------------------------
@@ -299,7 +301,8 @@ class Hosting:
         server = ModelServer(
             model,
             label=label,
-            workdir=self.work_dir / endpoint.account_id / endpoint.region / endpoint.name / deployment_id / variant.name,
+            workdir=self.work_dir / endpoint.account_id / endpoint.region / endpoint.name / deployment_id
+            / variant.name,
             log_file=self.log_file(endpoint.account_id, endpoint.region, endpoint.name, variant.name),
             environment=self.clients.server_environment(endpoint.account_id, endpoint.region),
             workers=self.settings.serving_workers,

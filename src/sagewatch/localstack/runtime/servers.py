@@ -17,6 +17,7 @@ import http.client
 import json
 import logging
 import os
+import shutil
 import signal
 import subprocess
 import threading
@@ -295,13 +296,12 @@ class ModelServer:
             With the server's own error text when it exits or does not get ready in time.
         """
         started = time.monotonic()
-        self.workdir.mkdir(parents=True, exist_ok=True)
         self.log_file.parent.mkdir(parents=True, exist_ok=True)
         source: str | Path = self.model.model_data_url or (self.workdir / "model")
-        if not self.model.model_data_url:
-            Path(source).mkdir(parents=True, exist_ok=True)
-        env = self._server_environment()
         for attempt in range(3):
+            if not self.model.model_data_url:
+                Path(source).mkdir(parents=True, exist_ok=True)  # a model of code only: an empty model folder
+            env = self._server_environment()  # (re)creates the working folder, which stop() removes
             port = find_free_port(LOCAL_HOST)
             offset = self.log_file.stat().st_size if self.log_file.exists() else 0
             with open(self.log_file, "ab") as log:
@@ -370,3 +370,4 @@ class ModelServer:
                 pass
         if self._registry is not None:
             self._registry.remove(process.pid)
+        shutil.rmtree(self.workdir, ignore_errors=True)

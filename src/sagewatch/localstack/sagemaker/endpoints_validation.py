@@ -69,8 +69,9 @@ def shape_errors(value: Any, shape: Any, path: str) -> list[str]:
     --------
     >>> from localstack.aws.spec import load_service
     >>> shape = load_service("sagemaker").shape_for("DataCaptureConfig")
-    >>> shape_errors({"InitialSamplingPercentage": 101, "DestinationS3Uri": "s3://b/p",
-    ...               "CaptureOptions": [{"CaptureMode": "Both"}]}, shape, "dataCaptureConfig")  # doctest: +NORMALIZE_WHITESPACE
+    >>> config = {"InitialSamplingPercentage": 101, "DestinationS3Uri": "s3://b/p",
+    ...           "CaptureOptions": [{"CaptureMode": "Both"}]}
+    >>> shape_errors(config, shape, "dataCaptureConfig")  # doctest: +NORMALIZE_WHITESPACE
     ["Value '101' at 'dataCaptureConfig.initialSamplingPercentage' failed to satisfy constraint: Member must
       have value less than or equal to 100",
      "Value 'Both' at 'dataCaptureConfig.captureOptions.1.member.captureMode' failed to satisfy constraint:

@@ -15,16 +15,20 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
-from sagewatch.localstack.sagemaker.jobdefs import JobDefinitionService
+from sagewatch.localstack.sagemaker.jobdefs import KINDS, JobDefinitionService
 from sagewatch.localstack.sagemaker.monitoring import MonitoringService
-from sagewatch.localstack.sagemaker.monitoring_common import utcnow
+from sagewatch.localstack.sagemaker.monitoring_common import sagemaker_arn, utcnow
 from sagewatch.localstack.sagemaker.monitoring_executions import ExecutionLauncher
 from sagewatch.localstack.sagemaker.processing import ProcessingService
 from sagewatch.localstack.sagemaker.processing_aws import AwsAccess
 from sagewatch.localstack.sagemaker.processing_settings import ProcessingSettings
+from sagewatch.localstack.sagemaker.monitoring_tags import TagStore, check_tags
 from sagewatch.localstack.sagemaker.schedules import Scheduler
 
 __all__ = ["MonitoringPlane", "get_plane", "overrides"]
+
+_DELETED_RESOURCES = {"DeleteMonitoringSchedule": "monitoring-schedule",
+                      **{f"Delete{kind}JobDefinition": spec.arn_type for kind, spec in KINDS.items()}}
 
 
 class MonitoringPlane:
@@ -48,9 +52,34 @@ class MonitoringPlane:
         self.monitoring = MonitoringService(self.jobdefs, ExecutionLauncher(self.processing), clock)
         self.scheduler = Scheduler(self.monitoring, self.settings, clock)
         self.monitoring.on_create = self.scheduler.ensure_started
+        self.tags = TagStore()
 
     def handlers(self) -> dict[str, Callable[..., Any]]:
-        return {**self.processing.handlers(), **self.jobdefs.handlers(), **self.monitoring.handlers()}
+        """Every SageMaker operation the plane owns; Create/Delete handlers also keep the resources' tags."""
+        table = {**self.processing.handlers(), **self.jobdefs.handlers(), **self.monitoring.handlers()}
+        wrapped = {name: self._with_tags(name, handler) for name, handler in table.items()}
+        return {**wrapped, **self.tags.handlers()}
+
+    def _with_tags(self, operation: str, handler: Callable[..., Any]) -> Callable[..., Any]:
+        if operation.startswith("Create"):
+            def create(context: Any, request: Mapping[str, Any]) -> Any:
+                if request.get("Tags"):
+                    check_tags(request["Tags"])
+                answer = handler(context, request)
+                arn = next((value for key, value in answer.items() if key.endswith("Arn")), None)
+                if arn:
+                    self.tags.set(arn, request.get("Tags"))
+                return answer
+            return create
+        resource = _DELETED_RESOURCES.get(operation)
+        if resource is not None:
+            def delete(context: Any, request: Mapping[str, Any]) -> Any:
+                answer = handler(context, request)
+                name = request.get("MonitoringScheduleName") or request.get("JobDefinitionName") or ""
+                self.tags.forget(sagemaker_arn(resource, name, context.account_id, context.region))
+                return answer
+            return delete
+        return handler
 
     def shutdown(self) -> None:
         self.scheduler.stop()
@@ -71,6 +100,16 @@ def get_plane() -> MonitoringPlane:
         return _plane
 
 
-def overrides() -> Mapping[str, Callable[..., Any]]:
-    """The SageMaker operations the monitoring plane implements, for ``SageMakerProvider.overrides()``."""
-    return get_plane().handlers()
+def overrides(others: Mapping[str, Callable[..., Any]] | None = None) -> Mapping[str, Callable[..., Any]]:
+    """The SageMaker operations the monitoring plane implements, for ``SageMakerProvider.overrides()``.
+
+    AddTags, ListTags and DeleteTags answer for the plane's own ARNs only; on any other ARN they call the
+    handler of the same operation in *others* (the other overrides of the provider), else moto.
+    """
+    plane = get_plane()
+    table = dict(plane.handlers())
+    for operation, handler in plane.tags.handlers().items():
+        fallback = (others or {}).get(operation)
+        if fallback is not None:
+            table[operation] = plane.tags.chained(operation, fallback)
+    return table

@@ -23,4 +23,5 @@ class SageMakerProvider(FallThroughProvider):
         from sagewatch.localstack.sagemaker.endpoints import endpoint_overrides
         from sagewatch.localstack.sagemaker.monitoring_plane import overrides as monitoring_overrides
 
-        return {**endpoint_overrides(), **monitoring_overrides()}
+        endpoints = endpoint_overrides()
+        return {**endpoints, **monitoring_overrides(endpoints)}
