@@ -42,3 +42,9 @@ bench: install
 
 clean:
 	rm -rf demo-output .pytest_cache benchmarks/.work
+
+# The CDK kit: the CDK CLI pinned in package.json/package-lock.json, and aws-cdk-lib, constructs, cdk-nag and
+# cfn-lint from requirements.txt into .venv. Needed by tests/cdk and by `npx cdk synth|deploy` (docs/deploy.md).
+cdk-install: install
+	npm ci --no-audit --no-fund
+	$(PY) -m pip install -q -r requirements.txt

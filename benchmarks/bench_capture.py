@@ -8,7 +8,7 @@ Usage (from the repository root, with sagewatch installed with its ``localstack`
 
 What it does
 ------------
-It starts its own LocalStack (with the sagewatch plugin) on a free port (or ``--port``) with a state folder in a
+It starts its own LocalStack (with the sagewatch plugin) on a free port in 20000-29999 (or ``--port``) with a state folder in a
 temporary directory and ``SAGEWATCH_CAPTURE_ROLL_SECONDS=3600``, so capture files stay open until an endpoint
 change or a crash, and stops it at the end. A scikit-learn model trained here is deployed.
 
@@ -242,7 +242,7 @@ def bench_kill_restart(emulator: Emulator, port: int, state_dir: Path, invocatio
     before = len(emulator.capture_ids(f"crash/{endpoint}/"))
     pid = launcher.status(state_dir=state_dir)["pid"]
     os.kill(pid, signal.SIGKILL)
-    time.sleep(0.5)
+    wait_released(pid, port)
     started = time.monotonic()
     launcher.up(port=port, state_dir=state_dir, timeout=180)
     restarted = time.monotonic() - started
@@ -251,6 +251,39 @@ def bench_kill_restart(emulator: Emulator, port: int, state_dir: Path, invocatio
     ids, waited = emulator.wait_capture(f"crash/{endpoint}/", len(acknowledged), timeout=180)
     return {"acknowledged": len(acknowledged), "in_s3_before_kill": before, "recovered": len(ids),
             "missing": len(set(acknowledged) - set(ids)), "restart_s": restarted, "upload_wait_s": waited}
+
+
+def wait_released(pid: int, port: int, timeout: float = 60) -> None:
+    """Wait until the killed LocalStack is reaped and its port is free (its sockets live until its last thread
+    is gone)."""
+    import psutil
+
+    from sagewatch.localstack.hostmode import is_port_free
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            pass
+        if not psutil.pid_exists(pid) and is_port_free(port):
+            return
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the killed LocalStack (pid {pid}) still holds port {port}")
+        time.sleep(0.1)
+
+
+def quiet_port() -> int:
+    """A free port below the ephemeral range: no outgoing connection takes it while LocalStack is killed."""
+    import random
+
+    from sagewatch.localstack.hostmode import is_port_free
+
+    for _ in range(200):
+        port = random.randrange(20000, 30000)  # noqa: S311 - not security related
+        if port not in {4566, 4596, 4597, 4598, 4599} and is_port_free(port):
+            return port
+    raise RuntimeError("no free port between 20000 and 30000; pass --port")
 
 
 def verdict(ok: bool) -> str:
@@ -270,9 +303,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from sagewatch.localstack import launcher
-    from sagewatch.serving import find_free_port
 
-    port = args.port or find_free_port()
+    port = args.port or quiet_port()
     print(f"sagewatch capture benchmark: python {platform.python_version()} on {platform.system()} "
           f"{platform.machine()}, {os.cpu_count()} CPU(s)")
     with tempfile.TemporaryDirectory(prefix="sagewatch-bench-capture-") as folder:

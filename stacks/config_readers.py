@@ -201,7 +201,8 @@ def _endpoint(b: _Block) -> EndpointProps:
         v = _Block(raw, f"EndpointProps.variants[{i}]", f"{b.key}.variants[{i}]")
         variant_name = v.string("name", "name", required=True)
         if not _NAME.match(variant_name):
-            raise prop_error(f"EndpointProps.variants[{i}].name", f"{v.key}.name", f"is not a valid name: {variant_name!r}")
+            raise prop_error(f"EndpointProps.variants[{i}].name", f"{v.key}.name",
+                             f"is not a valid name: {variant_name!r}")
         model_data = v.string("modelDataUrl", "model_data")
         variants.append(VariantProps(
             name=variant_name,
@@ -225,10 +226,11 @@ def _endpoint(b: _Block) -> EndpointProps:
         csv_content_types=c.strings("csvContentTypes", "csv_content_types", ("text/csv",)),
         json_content_types=c.strings("jsonContentTypes", "json_content_types", ("application/json",)),
     )
-    for attr, name, types in (("csv_content_types", "csvContentTypes", capture.csv_content_types),
+    for attr, key_name, types in (("csv_content_types", "csvContentTypes", capture.csv_content_types),
                               ("json_content_types", "jsonContentTypes", capture.json_content_types)):
         if not 1 <= len(types) <= 10 or not all(_MIME.match(t) and len(t) <= 256 for t in types):
-            raise prop_error(f"CaptureProps.{attr}", f"{c.key}.{name}", f"must be 1 to 10 MIME types, got {list(types)}")
+            raise prop_error(f"CaptureProps.{attr}", f"{c.key}.{key_name}",
+                             f"must be 1 to 10 MIME types, got {list(types)}")
     if not _KEY_PART.match(capture.prefix):
         raise prop_error("CaptureProps.prefix", f"{c.key}.prefix", f"is not a valid key prefix: {capture.prefix!r}")
     c.finish()
@@ -271,7 +273,8 @@ def _enabled(b: _Block) -> bool:
 def _monitoring(b: _Block) -> MonitoringProps:
     mode = b.string("mode", "mode", "model-monitor")
     if mode not in MONITORING_MODES:
-        raise prop_error("MonitoringProps.mode", f"{b.key}.mode", f"must be one of {list(MONITORING_MODES)}, got {mode!r}")
+        raise prop_error("MonitoringProps.mode", f"{b.key}.mode",
+                         f"must be one of {list(MONITORING_MODES)}, got {mode!r}")
     expression = b.string("scheduleExpression", "schedule_expression", "cron(0 * ? * * *)")
     found = _CRON.match(expression)
     if not found:
@@ -411,7 +414,8 @@ def _alarms(b: _Block) -> AlarmProps:
                                                                   f"got {statistic!r}")
     period = b.integer("periodSeconds", "period_seconds", 3600, low=60, high=86400)
     if period % 60:
-        raise prop_error("AlarmProps.period_seconds", f"{b.key}.periodSeconds", f"must be a multiple of 60, got {period}")
+        raise prop_error("AlarmProps.period_seconds", f"{b.key}.periodSeconds",
+                         f"must be a multiple of 60, got {period}")
     evaluation = b.integer("evaluationPeriods", "evaluation_periods", 1, low=1, high=100)
     datapoints = b.integer("datapointsToAlarm", "datapoints_to_alarm", 1, low=1, high=100)
     if datapoints > evaluation:
@@ -467,7 +471,8 @@ def _retraining(b: _Block) -> RetrainingProps:
         S3Ref.parse(argument, "RetrainingProps.action", f"{b.key}.action")
     role = b.string("trainingRoleArn", "training_role_arn")
     if role is not None and not _ROLE_ARN.match(role):
-        raise prop_error("RetrainingProps.training_role_arn", f"{b.key}.trainingRoleArn", f"is not a role ARN: {role!r}")
+        raise prop_error("RetrainingProps.training_role_arn", f"{b.key}.trainingRoleArn",
+                         f"is not a role ARN: {role!r}")
     b.finish()
     return RetrainingProps(action=action, training_role_arn=role)
 

@@ -34,7 +34,7 @@ def _start_action(settings, event):
         return {"published": True}
     if settings.action == "start-pipeline":
         answer = boto3.client("sagemaker").start_pipeline_execution(
-            PipelineName=settings.pipeline_name, ClientRequestToken=(event.event_id or uuid.uuid4().hex)[:128],
+            PipelineName=settings.pipeline_name, ClientRequestToken=retraining.request_token(event),
             PipelineExecutionDescription=f"sagewatch: {event.kind} {event.name}"[:3072])
         return {"PipelineExecutionArn": answer["PipelineExecutionArn"]}
     if settings.action == "start-training-job-from-template":

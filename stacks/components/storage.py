@@ -28,20 +28,23 @@ class MonitoringStorage(Construct):
 
     - ``captures``: data capture of the endpoint; expires after ``capture_expiration_days``; not versioned (it is
       high-volume and re-creatable by capturing again).
-    - ``baselines``: baseline statistics/constraints, analysis configs, model artefacts and templates; versioned,
-      since a lost baseline cannot be rebuilt without the training data.
+    - ``baselines``: baseline statistics/constraints, analysis configs, model artefacts and templates; versioned
+      (target aws), since a lost baseline cannot be rebuilt without the training data.
     - ``reports``: monitoring outputs and retraining records; expire after ``report_expiration_days``.
-    - ``ground_truth``: labels for model-quality and bias monitors; versioned.
+    - ``ground_truth``: labels for model-quality and bias monitors; versioned (target aws).
     - ``access_logs``: S3 server access logs of the four buckets above (SSE-S3: log delivery cannot use SSE-KMS).
 
     Every bucket blocks public access, enforces TLS and aborts incomplete multipart uploads. ``retain`` selects
     ``RemovalPolicy.RETAIN`` (target aws) or ``DESTROY`` (target local; LocalStack empties a bucket when it
-    deletes it, so no auto-delete custom resource, which would need a Node.js Lambda, is used).
+    deletes it, so no auto-delete custom resource, which would need a Node.js Lambda, is used). Versioning is on
+    only where data is retained: LocalStack 4.13.1 does not delete the old versions of a bucket it deletes, so a
+    versioned local bucket would outlive ``cdk destroy``.
     """
 
     def __init__(self, scope: Construct, construct_id: str, *, props: StorageProps, retain: bool) -> None:
         super().__init__(scope, construct_id)
         self._removal = RemovalPolicy.RETAIN if retain else RemovalPolicy.DESTROY
+        self._versioning = retain
         self.key = kms.Key(
             self, "DataKey",
             description="sagewatch: data capture, baselines, monitoring reports and ground truth",
@@ -79,7 +82,7 @@ class MonitoringStorage(Construct):
             id=f"{construct_id.lower()}-lifecycle",
             expiration=Duration.days(expiration_days) if expiration_days else None,
             noncurrent_version_expiration=Duration.days(props.noncurrent_version_expiration_days)
-            if versioned else None,
+            if versioned and self._versioning else None,
             abort_incomplete_multipart_upload_after=Duration.days(7),
         )
         bucket = s3.Bucket(
@@ -90,7 +93,7 @@ class MonitoringStorage(Construct):
             enforce_ssl=True,
             block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
             object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            versioned=versioned,
+            versioned=versioned and self._versioning,
             lifecycle_rules=[rule],
             server_access_logs_bucket=self.access_logs,
             server_access_logs_prefix=f"{construct_id.lower()}/",

@@ -105,6 +105,7 @@ STAGES = {
     "aws-all-monitors": lambda: stage_for("aws", overrides=AWS_OVERRIDES, edit=_all_monitors,
                                           environ={"CDK_DEFAULT_REGION": REGION}),
     "aws-ab-test": lambda: stage_for("aws", overrides=AWS_OVERRIDES, edit=_ab_test),
+    "local-all-monitors": lambda: stage_for("local", edit=_all_monitors),
 }
 
 

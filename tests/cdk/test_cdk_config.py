@@ -15,7 +15,7 @@ def test_cdk_json_blocks_build_both_targets():
     assert local.monitoring.mode == aws.monitoring.mode == "model-monitor"
     assert local.monitoring.enabled_types == ("dataQuality",)
     assert local.endpoint.capture.csv_content_types == ("text/csv",)
-    assert local.endpoint.environment["SAGEMAKER_PROGRAM"] == "inference.py"
+    assert local.endpoint.environment == {}
     assert aws.endpoint.serving_image_uri == AWS_OVERRIDES["servingImageUri"]
 
 

@@ -5,7 +5,7 @@ import json
 import pytest
 from aws_cdk.assertions import Match, Template
 
-from sw_cdkhelpers import SERVING_IMAGE, resources_of_type, synthesized
+from sw_cdkhelpers import SERVING_IMAGE, resources_of_type, stage_for, synthesized
 
 
 @pytest.fixture(scope="module")
@@ -37,6 +37,12 @@ def test_endpoint_logical_id_is_fixed(local):
                                               "EndpointConfigName"]}})
 
 
+def test_endpoint_name_is_generated_unless_context_fixes_it(local):
+    assert "EndpointName" not in local.to_json()["Resources"]["Endpoint"]["Properties"]
+    stage = stage_for("local", overrides={"endpointName": "churn-endpoint"})
+    assert stage.endpoint.endpoint_name == "churn-endpoint"
+
+
 def test_data_capture_config(local):
     local.has_resource_properties("AWS::SageMaker::EndpointConfig", {
         "DataCaptureConfig": {
@@ -51,12 +57,18 @@ def test_data_capture_config(local):
     })
 
 
-def test_local_model_uses_the_framework_image_in_script_mode(local):
+def test_local_model_uses_the_framework_image(local):
     local.has_resource_properties("AWS::SageMaker::Model", {"PrimaryContainer": {
         "Image": "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3",
         "ModelDataUrl": {"Fn::Join": ["", ["s3://", _import("BaselinesBucket"), "/models/churn/model.tar.gz"]]},
-        "Environment": {"SAGEMAKER_PROGRAM": "inference.py", "SAGEMAKER_SUBMIT_DIRECTORY": "/opt/ml/model/code"},
     }})
+
+
+def test_model_environment_comes_from_context():
+    stage = stage_for("local", edit=lambda b: b["endpoint"].update(
+        modelEnvironment={"SAGEMAKER_PROGRAM": "inference.py", "SAGEMAKER_SUBMIT_DIRECTORY": "/opt/ml/model/code"}))
+    assert stage.endpoint.environment == {"SAGEMAKER_PROGRAM": "inference.py",
+                                          "SAGEMAKER_SUBMIT_DIRECTORY": "/opt/ml/model/code"}
 
 
 def test_ab_variants_carry_weights_and_their_own_models(ab_test):

@@ -8,7 +8,9 @@ hour), so at the kill every record exists only in the local spool.
 from __future__ import annotations
 
 import os
+import random
 import signal
+import uuid
 
 import boto3
 import psutil
@@ -28,7 +30,7 @@ from sw_endpoints import (
 )
 
 from sagewatch.localstack import launcher
-from sagewatch.serving import find_free_port
+from sagewatch.localstack.hostmode import is_port_free
 
 pytestmark = pytest.mark.e2e
 
@@ -42,23 +44,45 @@ def _clients(endpoint_url):
             for name in ("s3", "sagemaker", "sagemaker-runtime")}
 
 
+def quiet_port() -> int:
+    """A free port below the ephemeral range, so that no outgoing connection takes it while LocalStack is down."""
+    reserved = {4566, 4596, 4597, 4598, 4599}
+    rng = random.Random()
+    for _ in range(200):
+        port = rng.randrange(20000, 30000)
+        if port not in reserved and is_port_free(port):
+            return port
+    raise RuntimeError("no free port between 20000 and 30000")
+
+
+def _reaped(pid: int) -> bool:
+    """Reap *pid* if it is our child and has exited; whether it is gone."""
+    try:
+        os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        pass
+    return not psutil.pid_exists(pid)
+
+
 @pytest.fixture
 def own_localstack(tmp_path, monkeypatch):
-    """A LocalStack of this test only; yields ``(port, state_dir)`` and stops it afterwards."""
+    """A LocalStack of this test only; yields ``(port, state_dir, bucket)`` and stops it afterwards."""
     monkeypatch.setenv("SAGEWATCH_CAPTURE_ROLL_SECONDS", "3600")
     monkeypatch.delenv("SAGEWATCH_STATE_DIR", raising=False)
     state_dir = tmp_path / "localstack"
-    port = find_free_port()
+    port = quiet_port()
+    bucket = f"sw-recovery-{uuid.uuid4().hex[:8]}"
     launcher.up(port=port, state_dir=state_dir, timeout=180)
-    yield port, state_dir
+    yield port, state_dir, bucket
     launcher.down(state_dir=state_dir)
+    for server in server_processes(f"s3://{bucket}/"):  # left by the killed instance if the test failed early
+        server.kill()
 
 
 def test_acknowledged_records_are_uploaded_after_kill_9(own_localstack):
-    port, state_dir = own_localstack
+    port, state_dir, bucket = own_localstack
     clients = _clients(f"http://127.0.0.1:{port}")
     s3, sagemaker, runtime = clients["s3"], clients["sagemaker"], clients["sagemaker-runtime"]
-    bucket = "sw-recovery"
     s3.create_bucket(Bucket=bucket)
     s3.put_object(Bucket=bucket, Key="model/model.tar.gz", Body=trained_model_tarball())
     sagemaker.create_model(ModelName="recovery", ExecutionRoleArn=ROLE, PrimaryContainer={
@@ -79,8 +103,8 @@ def test_acknowledged_records_are_uploaded_after_kill_9(own_localstack):
 
     pid = launcher.status(state_dir=state_dir)["pid"]
     os.kill(pid, signal.SIGKILL)
-    wait_until(lambda: not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE, 30,
-               "LocalStack to die")
+    # a killed multi-threaded process keeps its sockets until its last thread is gone and it is reaped
+    wait_until(lambda: _reaped(pid) and is_port_free(port), 60, "the killed LocalStack to release its port")
 
     launcher.up(port=port, state_dir=state_dir, timeout=180)
     s3.create_bucket(Bucket=bucket)  # LocalStack runs without persistence: S3 starts empty again

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from datetime import datetime
 
 import pytest
 from botocore.config import Config
@@ -88,6 +89,10 @@ def test_list_endpoints_pages_and_sorts(aws_client, deployer, unique_name):
                                     NextToken=first["NextToken"])
     assert [e["EndpointName"] for e in rest["Endpoints"]] == names[2:]
     assert "NextToken" not in rest
+    assert len(sagemaker.list_endpoints(NameContains=tag, CreationTimeAfter=datetime(2020, 1, 1))["Endpoints"]) == 3
+    assert sagemaker.list_endpoints(NameContains=tag, CreationTimeBefore=datetime(2020, 1, 1))["Endpoints"] == []
+    newest_first = sagemaker.list_endpoints(NameContains=tag)["Endpoints"]
+    assert [e["EndpointName"] for e in newest_first] == names[::-1]
 
 
 def test_endpoint_whose_model_fails_to_load_is_failed_with_the_servers_reason(aws_client, deployer):
@@ -296,20 +301,23 @@ def test_update_endpoint_swaps_without_failed_requests(aws_client, deployer):
     old_servers = server_processes(f"s3://{deployer.bucket}/{old_model}/model.tar.gz")
     assert len(old_servers) == 1
 
-    answers: list[str] = []
+    answers: list[str] = []  # in order of completion, all threads
+    per_thread: list[list[str]] = [[] for _ in range(3)]  # in order of sending, per thread
     failures: list[Exception] = []
     stop = threading.Event()
 
-    def invoke_forever() -> None:
+    def invoke_forever(mine: list[str]) -> None:
         while not stop.is_set():
             try:
                 answer = runtime.invoke_endpoint(EndpointName=endpoint, Body=b"1,2,3,4", ContentType="text/csv",
                                                  Accept="text/csv")
-                answers.append(answer["Body"].read().decode())
+                body = answer["Body"].read().decode()
+                mine.append(body)
+                answers.append(body)
             except Exception as error:  # counted: there must be none
                 failures.append(error)
 
-    threads = [threading.Thread(target=invoke_forever) for _ in range(3)]
+    threads = [threading.Thread(target=invoke_forever, args=(mine,)) for mine in per_thread]
     for thread in threads:
         thread.start()
     try:
@@ -334,8 +342,8 @@ def test_update_endpoint_swaps_without_failed_requests(aws_client, deployer):
     assert described["EndpointConfigName"] == new_config
     assert "PendingDeploymentSummary" not in described
     assert answers[0] == "0" and answers[-1] == "1"
-    switch = answers.index("1")
-    assert set(answers[switch:]) == {"1"}  # once switched, never back to the old model
+    for mine in per_thread:  # a client that got the new model never gets the old one again
+        assert set(mine[mine.index("1"):]) == {"1"}
     wait_until(lambda: not any(p.is_running() for p in old_servers), 30, "the old model server to stop")
 
 

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sw_endpoints import (
     CLEAR_ROWS,
+    XGBOOST_IMAGE,
     constant_model_tarball,
     deploying,
     tar_gz,
@@ -70,6 +71,26 @@ def test_invoke_trained_scikit_learn_model(aws_client, deployer):
     as_json = runtime.invoke_endpoint(EndpointName=endpoint, Body=b"[[3, 3, -3, 0]]",
                                       ContentType="application/json", Accept="application/json")
     assert json.loads(as_json["Body"].read()) == {"predictions": [1]}
+
+
+def test_invoke_xgboost_model_with_the_xgboost_image(aws_client, deployer, tmp_path):
+    xgboost = pytest.importorskip("xgboost")
+    import numpy as np
+
+    rng = np.random.default_rng(7)
+    features = rng.normal(size=(400, 4))
+    labels = (features[:, 0] + 2 * features[:, 1] - features[:, 2] > 0).astype(int)
+    booster = xgboost.train({"objective": "binary:logistic", "max_depth": 3},
+                            xgboost.DMatrix(features, label=labels), num_boost_round=20)
+    booster.save_model(str(tmp_path / "xgboost-model.json"))
+    # SageMaker's XGBoost container writes the model as "xgboost-model"
+    tarball = tar_gz({"xgboost-model": (tmp_path / "xgboost-model.json").read_bytes()})
+    model = deployer.model(tarball, image=XGBOOST_IMAGE)
+    endpoint = deployer.endpoint(deployer.config([variant(model)]))
+    answer = aws_client("sagemaker-runtime").invoke_endpoint(EndpointName=endpoint, Body=CLEAR_ROWS.encode(),
+                                                             ContentType="text/csv", Accept="text/csv")
+    probabilities = [float(value) for value in answer["Body"].read().decode().split()]
+    assert [round(p) for p in probabilities] == [1, 0, 1]
 
 
 def test_invoke_script_mode_model(aws_client, script_endpoint):

@@ -21,7 +21,7 @@ from typing import Any, Iterable, Mapping
 
 __all__ = [
     "MonitoringSettings", "MonitoringWindow", "split_s3_uri", "monitoring_window", "processing_job_name",
-    "job_environment", "processing_inputs", "build_processing_job_request", "metric_data", "chunked",
+    "job_environment", "processing_inputs", "report_s3_uri", "build_processing_job_request", "metric_data", "chunked",
     "ENDPOINT_INPUT_PATH", "OUTPUT_PATH", "METRICS_PATH", "CONSTRAINTS_PATH", "STATISTICS_PATH",
     "CAPTURE_DATASET_FORMAT", "METRICS_OUTPUT_NAME", "RESULT_OUTPUT_NAME",
 ]

@@ -8,6 +8,7 @@ carries it is unconfirmed), and the ``sagewatch.monitoring`` event of an in-Lamb
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ from datetime import datetime, timezone
 from typing import Any, Mapping
 
 __all__ = ["RetrainingSettings", "DriftEvent", "parse_event", "is_violation", "record_key", "build_record",
-           "notification", "training_job_request", "VIOLATIONS_PREFIX"]
+           "notification", "request_token", "training_job_request", "VIOLATIONS_PREFIX"]
 
 VIOLATIONS_PREFIX = "CompletedWithViolations"  # contract §4.4
 ALARM_DETAIL_TYPE = "CloudWatch Alarm State Change"
@@ -136,6 +137,16 @@ def notification(record: Mapping[str, Any]) -> tuple[str, str]:
             }.get(record["kind"], "event")
     subject = f"sagewatch: {what}"[:100]
     return subject, json.dumps(record, indent=2, sort_keys=True, default=str)
+
+
+def request_token(event: DriftEvent) -> str:
+    """An idempotency token (32-128 characters, as StartPipelineExecution requires) derived from the event id, so a
+    redelivered event does not start a second execution.
+
+    >>> len(request_token(parse_event({"id": "e2", "detail-type": "x"})))
+    64
+    """
+    return hashlib.sha256(f"sagewatch:{event.event_id or event.time}".encode("utf-8")).hexdigest()
 
 
 def training_job_request(template: Mapping[str, Any], *, now: datetime, token: str,

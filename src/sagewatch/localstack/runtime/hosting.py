@@ -130,12 +130,20 @@ class Hosting:
             self._stopped = True
             endpoints = list(self._endpoints.values())
             self._endpoints.clear()
+        deployments = []
         for endpoint in endpoints:
             endpoint.deleted = True
-            for deployment in (endpoint.deployment, endpoint.pending):
-                if deployment is not None:
-                    deployment.retire(min(5.0, self.settings.drain_timeout))
-                    deployment.stop()
+            deployments += [d for d in (endpoint.deployment, endpoint.pending) if d is not None]
+
+        def stop(deployment: Deployment) -> None:
+            deployment.retire(min(5.0, self.settings.drain_timeout))
+            deployment.stop()
+
+        threads = [threading.Thread(target=stop, args=(deployment,), daemon=True) for deployment in deployments]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout)
         self.capture.shutdown(timeout)
         self.publisher.stop(publish=True)
 

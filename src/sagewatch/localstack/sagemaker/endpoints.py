@@ -17,6 +17,7 @@ does, let moto record them, and drive :class:`sagewatch.localstack.runtime.hosti
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime, timezone
 from typing import Any
 
 from localstack.aws.api import RequestContext, ServiceRequest
@@ -181,7 +182,7 @@ class EndpointHandlers:
                 continue
             if status and endpoint.status != status:
                 continue
-            if any(request.get(field) is not None and not compare(getattr(endpoint, attribute), request[field])
+            if any(request.get(field) is not None and not compare(getattr(endpoint, attribute), _utc(request[field]))
                    for field, attribute, compare in bounds):
                 continue
             chosen.append(endpoint)
@@ -243,6 +244,13 @@ class EndpointHandlers:
             call_moto(context)
         self.hosting.delete(endpoint)
         return {}
+
+
+def _utc(value: Any) -> datetime:
+    """A request timestamp as an aware UTC datetime (naive values are UTC)."""
+    if not isinstance(value, datetime):
+        value = datetime.fromtimestamp(float(value), tz=timezone.utc)
+    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
 
 
 def _overlay(answer: dict[str, Any], endpoint: EndpointRuntime) -> dict[str, Any]:
