@@ -8,12 +8,15 @@ LOCALSTACK_PORT ?= 4566
 export SAGEWATCH_LOCALSTACK_PORT := $(LOCALSTACK_PORT)
 export SAGEWATCH_ENDPOINT_URL ?= http://127.0.0.1:$(LOCALSTACK_PORT)
 
-.PHONY: install demo test test-unit up down status bench clean
+.PHONY: install cdk-install demo test test-unit up down status bench clean
 
-$(STAMP): pyproject.toml constraints.txt
+# Everything from the repository's own files: the package with LocalStack's pins (pyproject.toml,
+# constraints.txt), the CDK libraries and cfn-lint (requirements.txt), the CDK CLI (package-lock.json).
+$(STAMP): pyproject.toml constraints.txt requirements.txt package.json package-lock.json
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q -U pip setuptools wheel
-	$(PY) -m pip install -q -c constraints.txt -e '.[dev,s3,localstack]'
+	$(PY) -m pip install -q -c constraints.txt -e '.[dev,s3,localstack]' -r requirements.txt
+	npm ci --no-audit --no-fund --loglevel=error
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -43,8 +46,5 @@ bench: install
 clean:
 	rm -rf demo-output .pytest_cache benchmarks/.work
 
-# The CDK kit: the CDK CLI pinned in package.json/package-lock.json, and aws-cdk-lib, constructs, cdk-nag and
-# cfn-lint from requirements.txt into .venv. Needed by tests/cdk and by `npx cdk synth|deploy` (docs/deploy.md).
+# kept for docs/deploy.md: the CDK kit's tools are part of `make install`
 cdk-install: install
-	npm ci --no-audit --no-fund
-	$(PY) -m pip install -q -r requirements.txt

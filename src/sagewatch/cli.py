@@ -99,10 +99,19 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--output", "-o", type=Path, required=True, metavar="HTML", help="the HTML file to write")
 
     demo = sub.add_parser("demo", help="run the local demo loop",
-                          description="Generate a churn dataset, suggest a baseline, monitor a drifted batch, "
-                                      "print the violations and write an HTML report.")
+                          description="The full local loop: start LocalStack with the sagewatch plugin, cdk deploy "
+                                      "the storage, endpoint and monitoring stacks, run a baselining job, send normal "
+                                      "and drifted traffic, run the monitoring schedule now, print the violations and "
+                                      "write an HTML report, then cdk destroy. With --offline: the engine alone on "
+                                      "local files (no LocalStack, no CDK).")
     demo.add_argument("--workdir", type=Path, default=Path("demo-output"), help="folder for all demo files")
-    demo.add_argument("--rows", type=int, default=20_000, help="rows in the baseline dataset (default 20000)")
+    demo.add_argument("--rows", type=int, default=None,
+                      help="rows of traffic per phase (default 400), or with --offline rows in the baseline "
+                           "dataset (default 20000)")
+    demo.add_argument("--offline", action="store_true", help="run the engine alone on local files")
+    demo.add_argument("--keep", action="store_true",
+                      help="leave the stacks deployed and LocalStack running after the demo")
+    demo.add_argument("--port", type=int, default=None, help="LocalStack port (default 4566)")
 
     local = sub.add_parser("local", help="start, stop and inspect the local emulator (LocalStack + plugin)",
                            description="Manage LocalStack with the sagewatch plugin on this host. "
@@ -202,8 +211,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "report":
             return _report(args)
         if args.command == "demo":
-            from sagewatch.demo import run_demo
-            return run_demo(args.workdir, rows=args.rows)
+            if args.offline:
+                from sagewatch.demo import run_demo
+                return run_demo(args.workdir, rows=args.rows or 20_000)
+            from sagewatch.demo_local import run_local_demo
+            return run_local_demo(args.workdir, rows=args.rows or 400, keep=args.keep, port=args.port)
     except SagewatchError as e:
         print(f"sagewatch {args.command}: error: {e}", file=sys.stderr)
         return 1

@@ -57,6 +57,6 @@ def test_cli_errors_are_specific(tmp_path, churn_files):
 
 
 def test_demo_runs(tmp_path):
-    done = _run("demo", "--workdir", tmp_path / "demo", "--rows", "3000")
+    done = _run("demo", "--offline", "--workdir", tmp_path / "demo", "--rows", "3000")
     assert "CompletedWithViolations" in done.stdout
     assert (tmp_path / "demo" / "report.html").exists()

@@ -40,23 +40,33 @@ def test_images_sagewatch_cannot_serve(image):
     assert not servable_image(image)
 
 
-def test_image_map_adds_images_served_by_sagewatch_serving():
-    mapping = parse_image_map('{"acme/*": "sagewatch-serving", "acme/job:1": "sagewatch.job"}')
+def test_image_map_adds_images_served_by_sagewatch_serving(tmp_path):
+    mapping = parse_image_map('{"acme/*": "sagewatch-serving", "acme/job:1": "python -m job", '
+                              '"scorer": ["python3", "-m", "sagewatch.serving"], "proc": "python -m x"}')
     assert servable_image("acme/model:1", mapping)
-    assert servable_image("acme/job:1", mapping)  # matched by the first pattern
-    assert not servable_image("other/job:1", parse_image_map("other/job:1=sagewatch.job"))
+    assert servable_image("acme/job:1", mapping)  # the first matching entry decides
+    assert servable_image("123456789012.dkr.ecr.us-east-1.amazonaws.com/team/scorer:7", mapping)  # repository
+    assert not servable_image("registry/proc:1", mapping)  # a processing image
+    file = tmp_path / "images.json"
+    file.write_text('{"served": "sagewatch-serving"}')
+    assert servable_image("served:latest", parse_image_map(str(file)))
 
 
-@pytest.mark.parametrize("text", ['{"a": 1}', "[1]", "{not json", "no-equals-sign", "=target"])
+@pytest.mark.parametrize("text", ['{"a": 1}', "[1]", "{not json", "no/such/file.json"])
 def test_bad_image_maps(text):
     with pytest.raises(InvalidParameterError, match="SAGEWATCH_IMAGE_MAP"):
         parse_image_map(text)
 
 
+def test_a_bad_image_map_is_logged_not_fatal(caplog):
+    assert HostingSettings.from_environ({"SAGEWATCH_IMAGE_MAP": "{oops"}).image_map == ()
+    assert "SAGEWATCH_IMAGE_MAP is not valid JSON" in caplog.text
+
+
 def test_settings_from_environment():
     settings = HostingSettings.from_environ({
         "SAGEWATCH_METRICS_INTERVAL": "1.5", "SAGEWATCH_SERVING_WORKERS": "2", "SAGEWATCH_STATE_DIR": "state",
-        "SAGEWATCH_IMAGE_MAP": "x=sagewatch-serving"})
+        "SAGEWATCH_IMAGE_MAP": '{"x": "sagewatch-serving"}'})
     assert (settings.metrics_interval, settings.serving_workers, str(settings.state_dir)) == (1.5, 2, "state")
     assert settings.image_map == (("x", "sagewatch-serving"),)
     with pytest.raises(InvalidParameterError, match="SAGEWATCH_CAPTURE_ROLL_SECONDS must be at least 0.1"):

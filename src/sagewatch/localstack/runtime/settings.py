@@ -10,9 +10,9 @@ variable                             meaning (default)
 ``SAGEWATCH_METRICS_INTERVAL``       seconds between two CloudWatch puts (60)
 ``SAGEWATCH_DRAIN_TIMEOUT``          seconds UpdateEndpoint/DeleteEndpoint wait for running requests (60)
 ``SAGEWATCH_IMAGE_MAP``              more container images to serve with ``sagewatch.serving``: a JSON
-                                     object ``{"<image or glob>": "sagewatch-serving", ...}`` or
-                                     ``<image or glob>=sagewatch-serving,...``; entries with another target
-                                     belong to other emulator parts (processing images) and are ignored here
+                                     object (or the path of a JSON file) ``{"<repository, URI or glob>":
+                                     "sagewatch-serving", ...}``; entries with another command are processing
+                                     images (:mod:`sagewatch.localstack.sagemaker.processing_images`)
 ``SAGEWATCH_STATE_DIR``              where capture spool files, model-server logs and the server registry
                                      live (default: ``sagewatch/`` under LocalStack's ``var/lib`` folder,
                                      which survives restarts)
@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import fnmatch
 import json
+import logging
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -31,6 +32,8 @@ from pathlib import Path
 from sagewatch.errors import InvalidParameterError
 
 __all__ = ["SERVING_TARGET", "HostingSettings", "parse_image_map", "servable_image"]
+
+LOG = logging.getLogger(__name__)
 
 SERVING_TARGET = "sagewatch-serving"
 
@@ -44,35 +47,58 @@ _SERVING_IMAGE = re.compile(r"^(?:[^/\s]+/)*sagewatch-serving(?::[\w][\w.-]{0,12
 
 
 def parse_image_map(text: str | None) -> tuple[tuple[str, str], ...]:
-    """Read ``SAGEWATCH_IMAGE_MAP``: ``(pattern, target)`` pairs in the order given.
+    """Read ``SAGEWATCH_IMAGE_MAP``: ``(image key, command)`` pairs in the order given.
+
+    The setting is shared with the processing-job emulation
+    (:mod:`sagewatch.localstack.sagemaker.processing_images`): a JSON object, or the path of a file holding one, mapping an image (its repository name, its whole URI or a
+    glob over the URI) to a command (a string, or a list of words joined here with spaces). Endpoints only use
+    the entries whose command is ``sagewatch-serving`` (or ``python -m sagewatch.serving``).
 
     Examples
     --------
     >>> parse_image_map('{"123456789012.dkr.ecr.us-east-1.amazonaws.com/my-model:*": "sagewatch-serving"}')
     (('123456789012.dkr.ecr.us-east-1.amazonaws.com/my-model:*', 'sagewatch-serving'),)
-    >>> parse_image_map("my-image:1=sagewatch-serving, other=sagewatch.job")
-    (('my-image:1', 'sagewatch-serving'), ('other', 'sagewatch.job'))
+    >>> parse_image_map('{"my-processor": ["python", "-m", "my_package.process"]}')
+    (('my-processor', 'python -m my_package.process'),)
     >>> parse_image_map("")
     ()
     """
-    text = (text or "").strip()
-    if not text:
+    raw = (text or "").strip()
+    if not raw:
         return ()
-    if text.startswith("{"):
+    if not raw.startswith("{"):
         try:
-            mapping = json.loads(text)
-        except ValueError as error:
-            raise InvalidParameterError(f"SAGEWATCH_IMAGE_MAP is not valid JSON: {error}") from error
-        if not isinstance(mapping, dict) or not all(isinstance(v, str) for v in mapping.values()):
-            raise InvalidParameterError("SAGEWATCH_IMAGE_MAP must be a JSON object of strings")
-        return tuple((str(k), v) for k, v in mapping.items())
+            raw = Path(raw).expanduser().read_text(encoding="utf-8")
+        except OSError as error:
+            raise InvalidParameterError(f"SAGEWATCH_IMAGE_MAP is neither a JSON object nor a readable file: "
+                                        f"{error}") from error
+    try:
+        mapping = json.loads(raw)
+    except ValueError as error:
+        raise InvalidParameterError(f"SAGEWATCH_IMAGE_MAP is not valid JSON: {error}") from error
+    if not isinstance(mapping, dict):
+        raise InvalidParameterError("SAGEWATCH_IMAGE_MAP must be a JSON object mapping images to commands")
     pairs = []
-    for item in text.split(","):
-        pattern, sep, target = item.strip().rpartition("=")
-        if not sep or not pattern.strip() or not target.strip():
-            raise InvalidParameterError(f"SAGEWATCH_IMAGE_MAP entry {item.strip()!r} is not <image>=<target>")
-        pairs.append((pattern.strip(), target.strip()))
+    for key, value in mapping.items():
+        if isinstance(value, list) and all(isinstance(word, str) for word in value):
+            value = " ".join(value)
+        if not isinstance(value, str):
+            raise InvalidParameterError(f"SAGEWATCH_IMAGE_MAP[{key!r}] must be a command (a string or a list of "
+                                        f"strings), got {value!r}")
+        pairs.append((str(key), value))
     return tuple(pairs)
+
+
+def _repository(image: str) -> str:
+    """The last path segment of an image reference, without tag or digest (``.../team/model:1`` -> ``model``)."""
+    name = image.split("@", 1)[0].rsplit("/", 1)[-1]
+    return name.split(":", 1)[0]
+
+
+def _serves(command: str) -> bool:
+    words = command.split()
+    python = bool(words) and words[0].rsplit("/", 1)[-1].startswith("python")
+    return words == [SERVING_TARGET] or (python and words[1:] == ["-m", "sagewatch.serving"])
 
 
 def servable_image(image: str, image_map: tuple[tuple[str, str], ...] = ()) -> bool:
@@ -88,14 +114,24 @@ def servable_image(image: str, image_map: tuple[tuple[str, str], ...] = ()) -> b
     (True, True)
     >>> servable_image("763104351884.dkr.ecr.us-east-1.amazonaws.com/pytorch-inference:2.1-cpu-py310")
     False
-    >>> servable_image("acme/model:3", (("acme/model:*", "sagewatch-serving"),))
+    >>> servable_image("acme/model:3", (("model", "sagewatch-serving"),))
     True
     """
     image = image.strip()
     if _FRAMEWORK_IMAGE.match(image) or _SERVING_IMAGE.match(image):
         return True
-    return any(target.strip().lower() == SERVING_TARGET and fnmatch.fnmatchcase(image, pattern)
-               for pattern, target in image_map)
+    for key, command in image_map:
+        if key == image or key == _repository(image) or fnmatch.fnmatchcase(image, key):
+            return _serves(command)  # the first matching entry decides, as for processing images
+    return False
+
+
+def _image_map(text: str | None) -> tuple[tuple[str, str], ...]:
+    try:
+        return parse_image_map(text)
+    except InvalidParameterError as error:  # endpoints of the standard images still work; the log says why
+        LOG.error("sagewatch: %s; no extra images are served", error)
+        return ()
 
 
 def _number(environ: Mapping[str, str], name: str, default: float, minimum: float) -> float:
@@ -141,6 +177,6 @@ class HostingSettings:
             capture_roll_seconds=_number(environ, "SAGEWATCH_CAPTURE_ROLL_SECONDS", cls.capture_roll_seconds, 0.1),
             metrics_interval=_number(environ, "SAGEWATCH_METRICS_INTERVAL", cls.metrics_interval, 0.1),
             drain_timeout=_number(environ, "SAGEWATCH_DRAIN_TIMEOUT", cls.drain_timeout, 0.0),
-            image_map=parse_image_map(environ.get("SAGEWATCH_IMAGE_MAP")),
+            image_map=_image_map(environ.get("SAGEWATCH_IMAGE_MAP")),
             state_dir=Path(state_dir) if state_dir else None,
         )
