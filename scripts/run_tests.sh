@@ -6,6 +6,9 @@ cd "$(dirname "$0")/.."
 PY=.venv/bin/python
 PORT="${SAGEWATCH_LOCALSTACK_PORT:-4566}"
 export SAGEWATCH_ENDPOINT_URL="${SAGEWATCH_ENDPOINT_URL:-http://127.0.0.1:${PORT}}"
+# short capture-file roll and metric intervals so the e2e tests do not wait a minute for S3/CloudWatch
+export SAGEWATCH_CAPTURE_ROLL_SECONDS="${SAGEWATCH_CAPTURE_ROLL_SECONDS:-2}"
+export SAGEWATCH_METRICS_INTERVAL="${SAGEWATCH_METRICS_INTERVAL:-2}"
 
 "$PY" -m pytest -m "not e2e" -q -p no:cacheprovider
 unit_status=$?
