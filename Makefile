@@ -7,6 +7,7 @@ STAMP := $(VENV)/.sagewatch-installed
 LOCALSTACK_PORT ?= 4566
 export SAGEWATCH_LOCALSTACK_PORT := $(LOCALSTACK_PORT)
 export SAGEWATCH_ENDPOINT_URL ?= http://127.0.0.1:$(LOCALSTACK_PORT)
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
 .PHONY: install cdk-install demo test test-unit up down status bench clean
 

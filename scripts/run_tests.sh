@@ -9,6 +9,8 @@ export SAGEWATCH_ENDPOINT_URL="${SAGEWATCH_ENDPOINT_URL:-http://127.0.0.1:${PORT
 # short capture-file roll and metric intervals so the e2e tests do not wait a minute for S3/CloudWatch
 export SAGEWATCH_CAPTURE_ROLL_SECONDS="${SAGEWATCH_CAPTURE_ROLL_SECONDS:-2}"
 export SAGEWATCH_METRICS_INTERVAL="${SAGEWATCH_METRICS_INTERVAL:-2}"
+# jsii (aws-cdk-lib) prints a banner on every synthesis because Node 20 is past its end of life
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20
 
 "$PY" -m pytest -m "not e2e" -q -p no:cacheprovider
 unit_status=$?
