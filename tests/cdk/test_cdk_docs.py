@@ -19,5 +19,5 @@ def test_every_block_of_the_target_settings_is_documented():
 
 def test_deploy_doc_covers_both_targets_and_the_images():
     for text in ("## Deploy to LocalStack", "## Deploy to AWS", "AWS_ENDPOINT_URL_S3", "npx cdk bootstrap",
-                 "containers/serving/", "containers/analyzer/", "make cdk-install"):
+                 "containers/serving/", "containers/analyzer/", "make install"):
         assert text in DEPLOY, text

@@ -215,13 +215,25 @@ def test_retraining_pipeline_permission_is_scoped():
     assert len(start) == 1 and json.dumps(start[0]["Resource"]).endswith(':pipeline/churn-retraining"]]}')
 
 
-def test_dashboard_only_where_enabled(local, aws):
-    local.resource_count_is("AWS::CloudWatch::Dashboard", 0)  # LocalStack 4.13.1 has no provider for it
-    aws.resource_count_is("AWS::CloudWatch::Dashboard", 1)
-    body = json.dumps(next(iter(aws.find_resources("AWS::CloudWatch::Dashboard").values()))["Properties"])
-    for metric in ("Invocations", "ModelLatency", "CPUUtilization", "MemoryUtilization",
-                   "feature_baseline_drift_monthly_charges"):
-        assert metric in body
+def test_dashboard_on_both_targets(local, aws):
+    """On locally too: the sagewatch plugin provides AWS::CloudWatch::Dashboard, which LocalStack 4.13.1 lacks."""
+    for template in (local, aws):
+        template.resource_count_is("AWS::CloudWatch::Dashboard", 1)
+        body = json.dumps(next(iter(template.find_resources("AWS::CloudWatch::Dashboard").values()))["Properties"])
+        for metric in ("Invocations", "ModelLatency", "CPUUtilization", "MemoryUtilization",
+                       "feature_baseline_drift_monthly_charges"):
+            assert metric in body
+
+
+def test_dashboard_only_where_enabled():
+    import aws_cdk as cdk
+
+    from sw_cdkhelpers import cdk_app, file_context
+
+    stage = stage_for("local", overrides={"dashboard": "false"})
+    assert stage.dashboard.enabled is False
+    app = cdk.App(context={k: v for k, v in file_context().items() if k.startswith("@aws-cdk")})
+    Template.from_stack(cdk_app.build(app, stage).monitoring).resource_count_is("AWS::CloudWatch::Dashboard", 0)
 
 
 # --- processing mode ----------------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""What every ``AWS::SageMaker::*`` resource provider of the plugin shares.
+"""What every resource provider of the plugin shares (the ``AWS::SageMaker::*`` types and
+``AWS::CloudWatch::Dashboard``).
 
 :class:`SageMakerResourceProvider` is a LocalStack ``ResourceProvider`` whose handlers call the SageMaker API of
 the running emulator through LocalStack's internal client (``connect_to(...).sagemaker`` with the request's
@@ -9,6 +10,9 @@ idempotent (not found is success) and names resources the way CloudFormation doe
 Long operations (endpoints, schedules) return ``IN_PROGRESS`` with a ``stage`` in ``custom_context``; LocalStack's
 engine calls the same handler again with that context (and the returned model as the desired state) until it
 gets ``SUCCESS`` or ``FAILED``, for at most ``CFN_PER_RESOURCE_TIMEOUT`` seconds.
+
+The error helpers also know CloudWatch's codes (``InvalidParameterValue``, ``InvalidParameterInput``, the
+``ResourceNotFound`` of a missing dashboard), for :mod:`~sagewatch.localstack.cfn.dashboard`.
 """
 
 from __future__ import annotations
@@ -28,7 +32,14 @@ from localstack.services.cloudformation.resource_provider import (
     ResourceRequest,
 )
 
-from sagewatch.localstack.cfn.properties import PropertyError, iso_time, physical_name, tags_diff, to_api
+from sagewatch.localstack.cfn.properties import (
+    NAME_LIMIT,
+    PropertyError,
+    iso_time,
+    physical_name,
+    tags_diff,
+    to_api,
+)
 
 __all__ = ["FixedResourceProvider", "SageMakerResourceProvider", "api_error", "failed", "handles_errors",
            "in_progress", "is_not_found", "success"]
@@ -42,6 +53,8 @@ RETIRE_TIMEOUT = 600.0
 """Seconds a replaced resource waits for the stack update to end; after that it is kept (and logged)."""
 _NOT_FOUND_CODES = frozenset({"ResourceNotFound", "ResourceNotFoundException", "NotFoundException"})
 _NOT_FOUND_TEXT = ("could not find", "does not exist")
+_INVALID_CODES = frozenset({"ValidationException", "ValidationError",  # SageMaker
+                            "InvalidParameterValue", "InvalidParameterInput", "InvalidParameterCombination"})
 
 
 def error_code(error: ClientError) -> str:
@@ -54,18 +67,18 @@ def error_message(error: ClientError) -> str:
 
 def is_not_found(error: ClientError) -> bool:
     """Whether a SageMaker error says the resource does not exist (``ValidationException: Could not find ...``
-    for models, configs and endpoints, ``ResourceNotFound`` for monitoring resources, and the HTTP 404 that
-    moto's ``DeleteModel`` answers for a missing model)."""
+    for models, configs and endpoints, ``ResourceNotFound`` for monitoring resources and dashboards, the HTTP
+    404 that moto's ``DeleteModel`` answers for a missing model, and the ``InvalidParameterValue: Dashboard ...
+    does not exist.`` of LocalStack's GetDashboard)."""
     status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
     if error_code(error) in _NOT_FOUND_CODES or status == 404:
         return True
     message = error_message(error).lower()
-    return error_code(error) in ("ValidationException", "ValidationError") and any(
-        text in message for text in _NOT_FOUND_TEXT)
+    return error_code(error) in _INVALID_CODES and any(text in message for text in _NOT_FOUND_TEXT)
 
 
 def handler_error_code(error: ClientError) -> str:
-    """CloudFormation's handler error code for a SageMaker error."""
+    """CloudFormation's handler error code for a SageMaker (or CloudWatch) error."""
     code, message = error_code(error), error_message(error).lower()
     if "already exist" in message:
         return "AlreadyExists"
@@ -73,7 +86,7 @@ def handler_error_code(error: ClientError) -> str:
         return "ResourceConflict"
     if is_not_found(error):
         return "NotFound"
-    if code in ("ValidationException", "ValidationError"):
+    if code in _INVALID_CODES:
         return "InvalidRequest"
     if code in ("ResourceLimitExceeded", "ThrottlingException"):
         return "Throttling"
@@ -162,12 +175,13 @@ class SageMakerResourceProvider(ResourceProvider[Properties]):
 
     Subclasses set :attr:`SCHEMA` (the real resource schema's ``typeName``, ``primaryIdentifier``,
     ``createOnlyProperties`` and ``readOnlyProperties``), :attr:`NAME` (the name property, generated when the
-    template gives none) and :attr:`CFN_ONLY` (properties that exist in CloudFormation but not in the create
-    request: read-only attributes and switches).
+    template gives none, at most :attr:`NAME_LIMIT` characters) and :attr:`CFN_ONLY` (properties that exist in
+    CloudFormation but not in the create request: read-only attributes and switches).
     """
 
     SCHEMA: ClassVar[dict[str, Any]]
     NAME: ClassVar[str]
+    NAME_LIMIT: ClassVar[int] = NAME_LIMIT
     CFN_ONLY: ClassVar[tuple[str, ...]] = ()
 
     # --- helpers -------------------------------------------------------------------------------------------
@@ -192,7 +206,7 @@ class SageMakerResourceProvider(ResourceProvider[Properties]):
         for state in (request.desired_state, request.previous_state):
             if state and state.get(self.NAME):
                 return str(state[self.NAME])
-        return physical_name(request.stack_name, request.logical_resource_id)
+        return physical_name(request.stack_name, request.logical_resource_id, limit=self.NAME_LIMIT)
 
     def existing_name(self, request: ResourceRequest[Properties]) -> str | None:
         """The name of the resource being updated or deleted, if it was ever created."""

@@ -1,4 +1,5 @@
-"""The ``localstack.cloudformation.resource_providers`` plugins of sagewatch, one per ``AWS::SageMaker::*`` type.
+"""The ``localstack.cloudformation.resource_providers`` plugins of sagewatch: one per ``AWS::SageMaker::*`` type,
+and ``AWS::CloudWatch::Dashboard`` (which LocalStack 4.13.1's CloudFormation engine lacks).
 
 LocalStack looks a resource type's provider up by plugin name (``name`` is the type) and calls ``load()``, which
 sets ``factory`` to the provider class, as its own ``*_plugin.py`` modules do. The provider modules are imported
@@ -14,6 +15,7 @@ from localstack.services.cloudformation.resource_provider import (
 )
 
 __all__ = [
+    "DashboardPlugin",
     "DataQualityJobDefinitionPlugin",
     "EndpointConfigPlugin",
     "EndpointPlugin",
@@ -89,3 +91,12 @@ class MonitoringSchedulePlugin(_SageMakerPlugin):
         from sagewatch.localstack.cfn.monitoring_schedule import MonitoringScheduleProvider
 
         self.factory = MonitoringScheduleProvider
+
+
+class DashboardPlugin(_SageMakerPlugin):
+    name = "AWS::CloudWatch::Dashboard"
+
+    def load(self) -> None:
+        from sagewatch.localstack.cfn.dashboard import DashboardProvider
+
+        self.factory = DashboardProvider
