@@ -41,7 +41,7 @@ def aws_processing():
 
 
 def _settings(template, variable):
-    """The JSON settings of a Lambda, with CloudFormation tokens replaced by placeholders."""
+    """The JSON settings of a Lambda, with CloudFormation tokens replaced by stand-in strings."""
     for function in template.find_resources("AWS::Lambda::Function").values():
         value = function["Properties"]["Environment"]["Variables"].get(variable)
         if value is not None:

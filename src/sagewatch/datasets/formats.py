@@ -14,6 +14,7 @@ Other keys (e.g. ``compression``, ignored by the analyzer, contract §4.3) are i
 from __future__ import annotations
 
 import json
+from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -33,14 +34,14 @@ __all__ = [
 ]
 
 @dataclass(frozen=True)
-class DatasetFormat:
+class DatasetFormat(ABC):
     """Base class of the dataset formats; ``name`` is the key used in ``dataset_format``."""
 
     name: ClassVar[str] = ""
 
+    @abstractmethod
     def to_dict(self) -> dict[str, Any]:
         """Return the ``dataset_format`` dict for this format."""
-        raise NotImplementedError
 
     def to_json(self) -> str:
         """Return ``dataset_format`` as the SDK writes it (``json.dumps`` with its default spaces)."""

@@ -1,7 +1,7 @@
 """Monitoring job definitions: Create/Describe/List/Delete {DataQuality,ModelQuality,ModelBias,ModelExplainability}
 JobDefinition (contract §9.2).
 
-moto records some of these, with quirks (a placeholder ``EndpointName`` in summaries, duplicates overwritten or
+moto records some of these, with quirks (a fixed fake ``EndpointName`` in summaries, duplicates overwritten or
 rejected depending on the type; ``localstack-plugin.md`` §9). Monitoring schedules need the definitions, so
 sagewatch owns all four families here, in its own store, and validates them the same way.
 
