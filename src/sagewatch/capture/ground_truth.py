@@ -20,6 +20,7 @@ from sagewatch.capture.records import (
     ENCODING_CSV,
     ENCODINGS,
     EVENT_VERSION,
+    _load_record,
     format_inference_time,
     parse_inference_time,
 )
@@ -141,15 +142,7 @@ def parse_ground_truth_record(
     ('1', 'e', None)
     """
     src, ln = source, line_number
-    try:
-        obj = json.loads(text)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise SchemaError(f"invalid JSON: {exc}", source=src, line=ln) from exc
-    if not isinstance(obj, Mapping):
-        raise SchemaError("a ground-truth record must be a JSON object", source=src, line=ln)
-    gt = obj.get("groundTruthData")
-    if not isinstance(gt, Mapping):
-        raise SchemaError("missing or not an object", source=src, line=ln, field="groundTruthData")
+    obj, gt = _load_record(text, kind="ground-truth", field="groundTruthData", source=src, line=ln)
     data = gt.get("data")
     if isinstance(data, bool) or not isinstance(data, (str, int, float)):
         raise SchemaError("missing or not a string", source=src, line=ln, field="groundTruthData.data")

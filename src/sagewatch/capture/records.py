@@ -402,6 +402,26 @@ def serialize_capture_record(record: Mapping[str, Any] | CaptureRecord) -> str:
     return json.dumps(record, separators=(",", ":"))
 
 
+def _load_record(
+    text: str | bytes, *, kind: str, field: str, source: str | None, line: int | None
+) -> tuple[Mapping[str, Any], Mapping[str, Any]]:
+    """Parse one JSON line of a ``kind`` record; return the object and its ``field`` object.
+
+    Shared by the capture and ground-truth parsers: raises :class:`SchemaError` for invalid JSON,
+    a line that is not an object, or a ``field`` that is missing or not an object.
+    """
+    try:
+        obj = json.loads(text)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise SchemaError(f"invalid JSON: {exc}", source=source, line=line) from exc
+    if not isinstance(obj, Mapping):
+        raise SchemaError(f"a {kind} record must be a JSON object", source=source, line=line)
+    value = obj.get(field)
+    if not isinstance(value, Mapping):
+        raise SchemaError("missing or not an object", source=source, line=line, field=field)
+    return obj, value
+
+
 def _payload(obj: Any, key: str, source: str | None, line: int | None) -> CapturedPayload | None:
     if obj is None:
         return None
@@ -459,15 +479,7 @@ def parse_capture_record(
     ('0.5', None, 0)
     """
     src, ln = source, line_number
-    try:
-        obj = json.loads(text)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise SchemaError(f"invalid JSON: {exc}", source=src, line=ln) from exc
-    if not isinstance(obj, Mapping):
-        raise SchemaError("a capture record must be a JSON object", source=src, line=ln)
-    capture = obj.get("captureData")
-    if not isinstance(capture, Mapping):
-        raise SchemaError("missing or not an object", source=src, line=ln, field="captureData")
+    obj, capture = _load_record(text, kind="capture", field="captureData", source=src, line=ln)
     meta = obj.get("eventMetadata")
     if not isinstance(meta, Mapping):
         raise SchemaError("missing or not an object", source=src, line=ln, field="eventMetadata")

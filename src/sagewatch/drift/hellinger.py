@@ -15,8 +15,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from sagewatch.drift._proportions import paired_proportions
-from sagewatch.drift._validation import check_threshold
+from sagewatch.drift._proportions import proportion_distance
 from sagewatch.drift.registry import DriftMeasure, DriftResult, register_measure
 from sagewatch.drift.sketch_cdf import DEFAULT_N_BINS
 
@@ -64,11 +63,9 @@ def hellinger_distance(baseline: Any, current: Any, *, threshold: float | None =
     >>> round(r.drift_score, 6), r.drifted
     (0.184592, True)
     """
-    thr = check_threshold(threshold, default=DEFAULT_THRESHOLD)
-    p_b, p_c, details = paired_proportions(baseline, current, n_bins=n_bins)
-    score = hellinger_kernel(p=p_b, q=p_c)
-    return DriftResult(name="hellinger", drift_score=score, drifted=score > thr, threshold=thr,
-                       score_type="distance", statistic="hellinger_distance", details=details)
+    return proportion_distance(baseline, current, kernel=lambda p, q: hellinger_kernel(p=p, q=q),
+                               name="hellinger", statistic="hellinger_distance", threshold=threshold,
+                               default_threshold=DEFAULT_THRESHOLD, n_bins=n_bins)
 
 
 register_measure(DriftMeasure(

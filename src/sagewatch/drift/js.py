@@ -14,8 +14,7 @@ from typing import Any
 
 from scipy.spatial import distance
 
-from sagewatch.drift._proportions import paired_proportions
-from sagewatch.drift._validation import check_threshold
+from sagewatch.drift._proportions import proportion_distance
 from sagewatch.drift.registry import DriftMeasure, DriftResult, register_measure
 from sagewatch.drift.sketch_cdf import DEFAULT_N_BINS
 
@@ -49,11 +48,10 @@ def js_distance(baseline: Any, current: Any, *, threshold: float | None = None,
     >>> js_distance({"a": 1}, {"b": 1}).drift_score
     1.0
     """
-    thr = check_threshold(threshold, default=DEFAULT_THRESHOLD)
-    p_b, p_c, details = paired_proportions(baseline, current, n_bins=n_bins)
-    score = min(1.0, float(distance.jensenshannon(p_b, p_c, base=2)))
-    return DriftResult(name="js", drift_score=score, drifted=score > thr, threshold=thr,
-                       score_type="distance", statistic="jensen_shannon_distance", details=details)
+    return proportion_distance(
+        baseline, current, kernel=lambda p, q: min(1.0, float(distance.jensenshannon(p, q, base=2))),
+        name="js", statistic="jensen_shannon_distance", threshold=threshold, default_threshold=DEFAULT_THRESHOLD,
+        n_bins=n_bins)
 
 
 register_measure(DriftMeasure(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from aws_cdk import Aws, CfnMapping, Stack, Token
 from aws_cdk import aws_iam as iam
@@ -12,12 +13,14 @@ from aws_cdk import aws_sagemaker as sagemaker
 from cdk_nag import NagPackSuppression, NagSuppressions
 from constructs import Construct
 
-from stacks.components.endpoint import grant_image_pull, grant_s3_read, s3_uri
+from stacks.components.endpoint import grant_image_pull, grant_s3_read, policy_of, s3_uri
 from stacks.config import MonitoringProps, S3Ref
 from stacks.naming import generate_unique_id
 
 __all__ = ["ANALYZER_IMAGE_ACCOUNTS", "CLARIFY_IMAGE_ACCOUNTS", "ENDPOINT_LOCAL_PATH", "OUTPUT_LOCAL_PATH",
-           "MonitorContext", "MonitoringRole", "builtin_image_uri", "schedule_name", "monitoring_schedule"]
+           "MonitorContext", "MonitoringRole", "builtin_image_uri", "schedule_name", "monitoring_schedule",
+           "endpoint_input", "ground_truth_input", "job_output_config", "job_resources", "stopping_condition",
+           "schedule_job_definition"]
 
 # SageMaker's own images, by region (contract §10; SDK image_uri_config/model-monitor.json and clarify.json).
 ANALYZER_IMAGE_ACCOUNTS = {
@@ -59,11 +62,16 @@ class MonitorContext:
         """Changes whenever the definition changes: definitions are immutable, so CloudFormation replaces them,
         and a replacement needs a new name."""
         return generate_unique_id(f"{self.project}-{kind}", self.target, self.endpoint_name_seed,
-                                  self.analyzer_image_uri if not Token.is_unresolved(self.analyzer_image_uri)
-                                  else "builtin", self.clarify_image_uri or "", self.props.instance_type,
+                                  _stable(self.analyzer_image_uri), _stable(self.clarify_image_uri or ""),
+                                  self.props.instance_type,
                                   self.props.instance_count, self.props.volume_size_gb,
                                   self.props.max_runtime_seconds, self.props.publish_cloudwatch_metrics,
                                   self.props.output_prefix, *parts)
+
+
+def _stable(image_uri: str) -> str:
+    """An image URI for name hashing: a token (the region mapping of SageMaker's own image) has no stable text."""
+    return "builtin" if Token.is_unresolved(image_uri) else image_uri
 
 
 def schedule_name(project: str, target: str, endpoint_name_seed: str, kind: str) -> str:
@@ -153,3 +161,47 @@ def monitoring_schedule(scope: Construct, construct_id: str, *, context: Monitor
     )
     schedule.node.add_dependency(job_definition)  # referenced by name, so the dependency is explicit
     return schedule
+
+
+# The property blocks every job-definition type spells alike. ``J`` is the type's L1 class (e.g.
+# ``aws_sagemaker.CfnModelBiasJobDefinition``): each type has its own property classes of the same shape.
+def endpoint_input(J: Any, context: MonitorContext, **attributes: Any) -> Any:
+    """``J.EndpointInputProperty`` reading the context's endpoint at the SDK's default local path, plus the
+    type's ``attributes`` (``inference_attribute=``, ``features_attribute=``, ...; a ``None`` one is left out)."""
+    return J.EndpointInputProperty(endpoint_name=context.endpoint_name, local_path=ENDPOINT_LOCAL_PATH,
+                                   s3_input_mode="File", s3_data_distribution_type="FullyReplicated", **attributes)
+
+
+def ground_truth_input(J: Any, context: MonitorContext, prefix: str) -> Any:
+    """``J.MonitoringGroundTruthS3InputProperty``: the ground-truth records under ``prefix``."""
+    return J.MonitoringGroundTruthS3InputProperty(s3_uri=f"s3://{context.ground_truth.bucket_name}/{prefix}")
+
+
+def job_output_config(J: Any, context: MonitorContext, kind: str) -> Any:
+    """``J.MonitoringOutputConfigProperty``: reports of monitor ``kind`` to the reports bucket, under the data key."""
+    return J.MonitoringOutputConfigProperty(
+        kms_key_id=context.key.key_arn,
+        monitoring_outputs=[J.MonitoringOutputProperty(s3_output=J.S3OutputProperty(
+            s3_uri=context.output_uri(kind), local_path=OUTPUT_LOCAL_PATH, s3_upload_mode="Continuous"))])
+
+
+def job_resources(J: Any, context: MonitorContext) -> Any:
+    """``J.MonitoringResourcesProperty``: the context's cluster, its volume under the data key."""
+    m = context.props
+    return J.MonitoringResourcesProperty(cluster_config=J.ClusterConfigProperty(
+        instance_count=m.instance_count, instance_type=m.instance_type, volume_size_in_gb=m.volume_size_gb,
+        volume_kms_key_id=context.key.key_arn))
+
+
+def stopping_condition(J: Any, context: MonitorContext) -> Any:
+    """``J.StoppingConditionProperty``: the context's maximum runtime."""
+    return J.StoppingConditionProperty(max_runtime_in_seconds=context.props.max_runtime_seconds)
+
+
+def schedule_job_definition(monitor: Any, context: MonitorContext, name: str) -> sagemaker.CfnMonitoringSchedule:
+    """Schedule ``monitor.job_definition`` (a ``Schedule`` child of ``monitor`` named ``name``) once the
+    monitoring role's policy exists: SageMaker checks the role's access when it creates the definition."""
+    monitor.job_definition.node.add_dependency(policy_of(context.role))
+    return monitoring_schedule(monitor, "Schedule", context=context, name=name,
+                               monitoring_type=monitor.monitoring_type, job_definition=monitor.job_definition,
+                               job_definition_name=monitor.job_definition_name)
