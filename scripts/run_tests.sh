@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Run the whole test suite: unit, property, contract and integration tests, then the e2e tests
-# against a LocalStack (with the sagewatch plugin) that this script starts and always stops.
+# against LocalStack with the sagewatch plugin: an instance already running for this checkout is used and
+# left running; otherwise one is started for the tests and always stopped (also on Ctrl-C).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
@@ -15,17 +16,17 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20
 "$PY" -m pytest -m "not e2e" -q -p no:cacheprovider
 unit_status=$?
 
-started=0
-if "$PY" -m sagewatch.localstack up --port "$PORT" --timeout 180; then
-  started=1
-  "$PY" -m pytest -m e2e -q -p no:cacheprovider
-  e2e_status=$?
+e2e_status=0
+stop_started() { "$PY" -m sagewatch.localstack down --port "$PORT" || true; }
+if "$PY" -m sagewatch.localstack status --port "$PORT" >/dev/null 2>&1; then
+  echo "run_tests: using the LocalStack already running on port $PORT (left running afterwards)"
+  "$PY" -m pytest -m e2e -q -p no:cacheprovider || e2e_status=$?
+elif "$PY" -m sagewatch.localstack up --port "$PORT" --timeout 180; then
+  trap stop_started EXIT
+  "$PY" -m pytest -m e2e -q -p no:cacheprovider || e2e_status=$?
 else
   echo "run_tests: LocalStack did not start; the e2e tests cannot run" >&2
   e2e_status=1
-fi
-if [ "$started" = 1 ]; then
-  "$PY" -m sagewatch.localstack down || true
 fi
 
 if [ "$unit_status" -ne 0 ] || [ "$e2e_status" -ne 0 ]; then
