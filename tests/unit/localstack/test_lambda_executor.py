@@ -74,7 +74,7 @@ def test_build_environment_stringifies_and_points_at_code_and_layers(tmp_path):
         {"AWS_LAMBDA_FUNCTION_MEMORY_SIZE": 256, "AWS_LAMBDA_FUNCTION_TIMEOUT": 3, "LAMBDA_TASK_ROOT": "/var/task",
          "_HANDLER": "index.handler", "AWS_ENDPOINT_URL": "http://127.0.0.1:4566", "MISSING": None},
         code_dir=code, layer_dirs=[layer], runtime="python3.12", interop_port=9123, tmp_dir=tmp_path / "tmp",
-        host_environ={"PATH": "/bin", "HOME": "/home/someone", "AWS_PROFILE": "real"},
+        host_environ={"PATH": "/bin", "HOME": "/srv/users/someone", "AWS_PROFILE": "real"},
     )
     assert env["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] == "256" and env["AWS_LAMBDA_FUNCTION_TIMEOUT"] == "3"
     assert env["LAMBDA_TASK_ROOT"] == str(code)
