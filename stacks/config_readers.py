@@ -6,7 +6,7 @@ Every value is checked where it enters; errors are ``ValueError`` naming the pro
 from __future__ import annotations
 
 import re
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from stacks.config import (COMPARISONS, LOG_RETENTION_DAYS, MONITORING_MODES, PROBLEM_TYPES, RETRAINING_ACTIONS,
                            STATISTICS, TARGETS, AlarmProps, AlertProps, CaptureProps, DashboardProps,
@@ -270,6 +270,30 @@ def _enabled(b: _Block) -> bool:
     return b.boolean("enabled", "enabled", False)
 
 
+def _s3_ref(b: _Block, name: str, attr: str) -> S3Ref:
+    return S3Ref.parse(b.string(name, attr, required=True), f"{b.prop}.{attr}", f"{b.key}.{name}")
+
+
+def _ground_truth_prefix(b: _Block) -> str:
+    return (b.string("groundTruthPrefix", "ground_truth_prefix", "ground-truth") or "ground-truth").strip("/")
+
+
+def _window(b: _Block) -> dict[str, str]:
+    return {"start_time_offset": _offset(b.string("startTimeOffset", "start_time_offset"),
+                                         f"{b.prop}.start_time_offset", f"{b.key}.startTimeOffset", "-PT1H"),
+            "end_time_offset": _offset(b.string("endTimeOffset", "end_time_offset"),
+                                       f"{b.prop}.end_time_offset", f"{b.key}.endTimeOffset", "-PT0H")}
+
+
+def _monitor_block(b: _Block, build: Callable[[_Block], Any]) -> Any:
+    """Build an enabled monitor's props; a disabled monitor's other settings are kept, not checked."""
+    props = build(b) if _enabled(b) else None
+    if props is None:
+        b.used.update(b.raw)
+    b.finish()
+    return props
+
+
 def _monitoring(b: _Block) -> MonitoringProps:
     mode = b.string("mode", "mode", "model-monitor")
     if mode not in MONITORING_MODES:
@@ -284,82 +308,47 @@ def _monitoring(b: _Block) -> MonitoringProps:
         raise prop_error("MonitoringProps.schedule_expression", f"{b.key}.scheduleExpression",
                     f"must start at minute 0 for Model Monitor schedules (contract §9.3), got {expression!r}")
 
-    dq = b.block("dataQuality", "DataQualityProps")
-    data_quality = None
-    if _enabled(dq):
-        data_quality = DataQualityProps(
-            baseline_constraints=S3Ref.parse(dq.string("baselineConstraintsUri", "baseline_constraints",
-                                                       required=True), "DataQualityProps.baseline_constraints",
-                                              f"{dq.key}.baselineConstraintsUri"),
-            baseline_statistics=S3Ref.parse(dq.string("baselineStatisticsUri", "baseline_statistics",
-                                                      required=True), "DataQualityProps.baseline_statistics",
-                                             f"{dq.key}.baselineStatisticsUri"))
-    if data_quality is None:  # a disabled monitor's other settings are kept, not checked
-        dq.used.update(dq.raw)
-    dq.finish()
+    def data_quality(dq: _Block) -> DataQualityProps:
+        return DataQualityProps(baseline_constraints=_s3_ref(dq, "baselineConstraintsUri", "baseline_constraints"),
+                                baseline_statistics=_s3_ref(dq, "baselineStatisticsUri", "baseline_statistics"))
 
-    mq = b.block("modelQuality", "ModelQualityProps")
-    model_quality = None
-    if _enabled(mq):
+    def model_quality(mq: _Block) -> ModelQualityProps:
         problem = mq.string("problemType", "problem_type", required=True)
         if problem not in PROBLEM_TYPES:
             raise prop_error("ModelQualityProps.problem_type", f"{mq.key}.problemType",
                         f"must be one of {list(PROBLEM_TYPES)}, got {problem!r}")
-        model_quality = ModelQualityProps(
+        return ModelQualityProps(
             problem_type=problem,
-            baseline_constraints=S3Ref.parse(mq.string("baselineConstraintsUri", "baseline_constraints",
-                                                       required=True), "ModelQualityProps.baseline_constraints",
-                                              f"{mq.key}.baselineConstraintsUri"),
+            baseline_constraints=_s3_ref(mq, "baselineConstraintsUri", "baseline_constraints"),
             inference_attribute=_attribute(mq, "inferenceAttribute", "inference_attribute"),
             probability_attribute=_attribute(mq, "probabilityAttribute", "probability_attribute"),
             probability_threshold=_threshold(mq),
-            ground_truth_prefix=(mq.string("groundTruthPrefix", "ground_truth_prefix", "ground-truth")
-                                 or "ground-truth").strip("/"),
-            start_time_offset=_offset(mq.string("startTimeOffset", "start_time_offset"),
-                                      "ModelQualityProps.start_time_offset", f"{mq.key}.startTimeOffset", "-PT1H"),
-            end_time_offset=_offset(mq.string("endTimeOffset", "end_time_offset"),
-                                    "ModelQualityProps.end_time_offset", f"{mq.key}.endTimeOffset", "-PT0H"))
-    if model_quality is None:  # a disabled monitor's other settings are kept, not checked
-        mq.used.update(mq.raw)
-    mq.finish()
+            ground_truth_prefix=_ground_truth_prefix(mq),
+            **_window(mq))
 
-    mb = b.block("modelBias", "ModelBiasProps")
-    model_bias = None
-    if _enabled(mb):
-        model_bias = ModelBiasProps(
-            analysis_config=S3Ref.parse(mb.string("analysisConfigUri", "analysis_config", required=True),
-                                        "ModelBiasProps.analysis_config", f"{mb.key}.analysisConfigUri"),
-            baseline_constraints=S3Ref.parse(mb.string("baselineConstraintsUri", "baseline_constraints",
-                                                       required=True), "ModelBiasProps.baseline_constraints",
-                                              f"{mb.key}.baselineConstraintsUri"),
+    def model_bias(mb: _Block) -> ModelBiasProps:
+        return ModelBiasProps(
+            analysis_config=_s3_ref(mb, "analysisConfigUri", "analysis_config"),
+            baseline_constraints=_s3_ref(mb, "baselineConstraintsUri", "baseline_constraints"),
             features_attribute=_attribute(mb, "featuresAttribute", "features_attribute"),
             inference_attribute=_attribute(mb, "inferenceAttribute", "inference_attribute"),
             probability_attribute=_attribute(mb, "probabilityAttribute", "probability_attribute"),
             probability_threshold=_threshold(mb),
-            ground_truth_prefix=(mb.string("groundTruthPrefix", "ground_truth_prefix", "ground-truth")
-                                 or "ground-truth").strip("/"),
-            start_time_offset=_offset(mb.string("startTimeOffset", "start_time_offset"),
-                                      "ModelBiasProps.start_time_offset", f"{mb.key}.startTimeOffset", "-PT1H"),
-            end_time_offset=_offset(mb.string("endTimeOffset", "end_time_offset"),
-                                    "ModelBiasProps.end_time_offset", f"{mb.key}.endTimeOffset", "-PT0H"))
-    if model_bias is None:  # a disabled monitor's other settings are kept, not checked
-        mb.used.update(mb.raw)
-    mb.finish()
+            ground_truth_prefix=_ground_truth_prefix(mb),
+            **_window(mb))
 
-    me = b.block("modelExplainability", "ModelExplainabilityProps")
-    model_explainability = None
-    if _enabled(me):
-        model_explainability = ModelExplainabilityProps(
-            analysis_config=S3Ref.parse(me.string("analysisConfigUri", "analysis_config", required=True),
-                                        "ModelExplainabilityProps.analysis_config", f"{me.key}.analysisConfigUri"),
-            baseline_constraints=S3Ref.parse(me.string("baselineConstraintsUri", "baseline_constraints",
-                                                       required=True), "ModelExplainabilityProps.baseline_constraints",
-                                              f"{me.key}.baselineConstraintsUri"),
+    def model_explainability(me: _Block) -> ModelExplainabilityProps:
+        return ModelExplainabilityProps(
+            analysis_config=_s3_ref(me, "analysisConfigUri", "analysis_config"),
+            baseline_constraints=_s3_ref(me, "baselineConstraintsUri", "baseline_constraints"),
             features_attribute=_attribute(me, "featuresAttribute", "features_attribute"),
             inference_attribute=_attribute(me, "inferenceAttribute", "inference_attribute"))
-    if model_explainability is None:  # a disabled monitor's other settings are kept, not checked
-        me.used.update(me.raw)
-    me.finish()
+
+    data_quality = _monitor_block(b.block("dataQuality", "DataQualityProps"), data_quality)
+    model_quality = _monitor_block(b.block("modelQuality", "ModelQualityProps"), model_quality)
+    model_bias = _monitor_block(b.block("modelBias", "ModelBiasProps"), model_bias)
+    model_explainability = _monitor_block(b.block("modelExplainability", "ModelExplainabilityProps"),
+                                          model_explainability)
 
     p = b.block("processing", "ProcessingProps")
     layers = p.strings("engineLayerArns", "engine_layer_arns")
