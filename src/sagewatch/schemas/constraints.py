@@ -1,6 +1,7 @@
 """``constraints.json`` and ``constraint_violations.json``: the one home of their formats.
 
-Reading is liberal (contract §12): both spellings of per-feature overrides, ``Simple`` /
+Reading checks each document against its declared schema (:mod:`sagewatch.schemas.constraints_model`)
+and is liberal where the sources vary (contract §12): both spellings of per-feature overrides, ``Simple`` /
 ``Robust`` / ``linf_simple`` / ``linf_robust`` in any case, legacy distribution keys accepted
 and ignored, unknown keys preserved when a user's file is rewritten. Writing follows real
 analyzer output (Jackson layout, ``version`` 0.0).
@@ -9,43 +10,26 @@ analyzer output (Jackson layout, ``version`` 0.0).
 from __future__ import annotations
 
 import copy
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from sagewatch.defaults import MONITORING_CONFIG
 from sagewatch.errors import InvalidParameterError, SchemaError
+from sagewatch.schemas.constraints_model import (ConstraintsFile, DistributionConstraintsBlock,
+                                                  FeatureConstraintEntry, MonitoringConfigBlock, ViolationsFile)
 from sagewatch.schemas.files import read_json_file
 from sagewatch.schemas.serialize import dumps_jackson
+from sagewatch.schemas.validation import validate_document
 
 __all__ = ["MonitoringConfig", "FeatureConstraint", "Constraints", "load_constraints",
-           "dumps_violations", "Violation", "CHECK_TYPES"]
+           "dumps_violations", "load_violations", "Violation", "CHECK_TYPES"]
 
 CONSTRAINTS_FILE = "constraints.json"
 VIOLATIONS_FILE = "constraint_violations.json"
 VIOLATIONS_FILE_ALIASES = (VIOLATIONS_FILE, "constraints_violations.json")  # DG BYOC table spelling
 CHECK_TYPES = ("data_type_check", "completeness_check", "baseline_drift_check", "missing_column_check",
                "extra_column_check", "categorical_values_check")
-_ENABLED = {"enabled": True, "disabled": False}
-
-
-def _flag(value: Any, where: str, key: str) -> bool:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.lower() in _ENABLED:
-        return _ENABLED[value.lower()]
-    raise SchemaError(f"expected 'Enabled' or 'Disabled', got {value!r}", source=where, field=key)
-
-
-def _threshold(value: Any, where: str, key: str) -> float:
-    try:
-        number = float(value)  # the docs allow scientific notation written as text
-    except (TypeError, ValueError) as e:
-        raise SchemaError(f"expected a number, got {value!r}", source=where, field=key) from e
-    if number != number or number < 0:
-        raise SchemaError(f"threshold must be a non-negative number, got {value!r}", source=where, field=key)
-    return number
 
 
 def normalize_comparison_method(value: str, where: str = "monitoring_config") -> str:
@@ -80,26 +64,25 @@ class MonitoringConfig:
     categorical_drift_method: str = "LInfinity"
 
     @classmethod
-    def from_dict(cls, block: dict[str, Any] | None, where: str = CONSTRAINTS_FILE) -> MonitoringConfig:
-        block = block or {}
-        dist = block.get("distribution_constraints") or {}
-        comparison_threshold = _threshold(dist.get("comparison_threshold", 0.1), where, "comparison_threshold")
+    def from_dict(cls, block: Any, where: str = CONSTRAINTS_FILE) -> MonitoringConfig:
+        """The ``monitoring_config`` block, checked against its declared schema (errors name ``where``)."""
+        return cls.from_block(validate_document(MonitoringConfigBlock, block or {}, source=where))
+
+    @classmethod
+    def from_block(cls, block: MonitoringConfigBlock | None) -> MonitoringConfig:
+        block = block or MonitoringConfigBlock()
+        dist = block.distribution_constraints or DistributionConstraintsBlock()
         return cls(
-            evaluate_constraints=_flag(block.get("evaluate_constraints", "Enabled"), where, "evaluate_constraints"),
-            emit_metrics=_flag(block.get("emit_metrics", "Enabled"), where, "emit_metrics"),
-            datatype_check_threshold=_threshold(block.get("datatype_check_threshold", 1.0), where,
-                                                "datatype_check_threshold"),
-            domain_content_threshold=_threshold(block.get("domain_content_threshold", 1.0), where,
-                                                "domain_content_threshold"),
-            perform_comparison=_flag(dist.get("perform_comparison", "Enabled"), where, "perform_comparison"),
-            comparison_threshold=comparison_threshold,
-            comparison_method=normalize_comparison_method(dist.get("comparison_method", "Robust"), where),
-            # the docs: categorical threshold defaults to comparison_threshold
-            categorical_comparison_threshold=_threshold(
-                dist.get("categorical_comparison_threshold", comparison_threshold), where,
-                "categorical_comparison_threshold"),
-            categorical_drift_method=normalize_categorical_method(dist.get("categorical_drift_method", "LInfinity"),
-                                                                  where),
+            evaluate_constraints=block.evaluate_constraints,
+            emit_metrics=block.emit_metrics,
+            datatype_check_threshold=block.datatype_check_threshold,
+            domain_content_threshold=block.domain_content_threshold,
+            perform_comparison=dist.perform_comparison,
+            comparison_threshold=dist.comparison_threshold,
+            comparison_method=dist.comparison_method,
+            categorical_comparison_threshold=(dist.comparison_threshold if dist.categorical_comparison_threshold
+                                              is None else dist.categorical_comparison_threshold),
+            categorical_drift_method=dist.categorical_drift_method,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -145,31 +128,15 @@ class FeatureConstraint:
         return {k: entry[k] for k in order if k in entry} | {k: v for k, v in entry.items() if k not in order}
 
 
-def _feature_constraint(entry: Any, where: str) -> FeatureConstraint:
-    if not isinstance(entry, dict) or "name" not in entry:
-        raise SchemaError("feature without a name", source=where, field="features")
-    name = str(entry["name"])
-    kind = entry.get("inferred_type", "Unknown")
-    if kind not in ("Integral", "Fractional", "String", "Unknown"):
-        raise SchemaError(f"unknown inferred_type {kind!r}", source=where, field=f"{name}.inferred_type")
-    completeness = entry.get("completeness")
-    if completeness is not None:
-        completeness = _threshold(completeness, where, f"{name}.completeness")
-    num = entry.get("num_constraints") or {}
-    strings = entry.get("string_constraints") or {}
-    domains = strings.get("domains")
-    # per-feature overrides: feature-level monitoringConfigOverrides wins over the SDK's spelling
-    overrides = dict(strings.get("monitoring_config_overrides") or {})
-    overrides.update(entry.get("monitoringConfigOverrides") or {})
-    evaluate = overrides.get("evaluate_constraints")
-    emit = overrides.get("emit_metrics")
+def _feature_constraint(entry: FeatureConstraintEntry, raw: dict[str, Any]) -> FeatureConstraint:
+    overrides = entry.overrides()
+    num, strings = entry.num_constraints, entry.string_constraints
     return FeatureConstraint(
-        name, kind, completeness,
-        bool(num["is_non_negative"]) if "is_non_negative" in num else None,
-        tuple(str(d) for d in domains) if domains is not None else None,
-        _flag(evaluate, where, f"{name}.evaluate_constraints") if evaluate is not None else None,
-        _flag(emit, where, f"{name}.emit_metrics") if emit is not None else None,
-        copy.deepcopy(entry),
+        entry.name, entry.inferred_type, entry.completeness,
+        num.is_non_negative if num is not None else None,
+        strings.domains if strings is not None else None,
+        overrides.evaluate_constraints, overrides.emit_metrics,
+        copy.deepcopy(raw),
     )
 
 
@@ -184,11 +151,12 @@ class Constraints:
 
     @classmethod
     def from_dict(cls, document: Any, *, source: str = CONSTRAINTS_FILE) -> Constraints:
-        if not isinstance(document, dict) or not isinstance(document.get("features"), list):
-            raise SchemaError("expected an object with a 'features' list", source=source, field="features")
-        features = tuple(_feature_constraint(e, source) for e in document["features"])
-        return cls(features, MonitoringConfig.from_dict(document.get("monitoring_config"), source),
-                   copy.deepcopy(document))
+        """Constraints from a ``constraints.json`` document, checked against
+        :class:`~sagewatch.schemas.constraints_model.ConstraintsFile` first; any wrong type or impossible
+        value raises :class:`~sagewatch.errors.SchemaError` naming ``source`` and the field path."""
+        parsed = validate_document(ConstraintsFile, document, source=source)
+        features = tuple(_feature_constraint(e, raw) for e, raw in zip(parsed.features, document["features"]))
+        return cls(features, MonitoringConfig.from_block(parsed.monitoring_config), copy.deepcopy(document))
 
     def to_dict(self) -> dict[str, Any]:
         document = {"version": 0.0, "features": [f.to_dict() for f in self.features],
@@ -224,3 +192,13 @@ class Violation:
 
 def dumps_violations(violations: list[Violation]) -> str:
     return dumps_jackson({"violations": [v.to_dict() for v in violations]})
+
+
+def load_violations(path: str | Path) -> list[dict[str, str]]:
+    """Read a ``constraint_violations.json`` file, checked against its declared schema; errors name the file.
+
+    Entries come back as dicts with the keys the file holds (``metric_name`` entries of model-quality
+    files included).
+    """
+    parsed = validate_document(ViolationsFile, read_json_file(path, "constraint violations"), source=str(path))
+    return [v.model_dump(exclude_none=True) for v in parsed.violations]

@@ -1,8 +1,9 @@
 """``statistics.json``: the one home of its format (contract §3.1).
 
 Writing follows real analyzer output exactly (key order, ``version`` 0.0, float
-``distinct_count``, KLL parameters as doubles, 10 equal-width buckets); reading is liberal
-(ints or floats, missing optional blocks).
+``distinct_count``, KLL parameters as doubles, 10 equal-width buckets); reading checks the
+document against the declared schema in :mod:`sagewatch.schemas.statistics_model` (liberal where
+SageMaker's files vary: ints or floats, missing optional blocks, unknown keys).
 """
 
 from __future__ import annotations
@@ -15,12 +16,13 @@ from typing import Any
 import numpy as np
 
 from sagewatch.defaults import KLL_C, KLL_K, NUM_BUCKETS
-from sagewatch.errors import SchemaError
 from sagewatch.profile.column import ColumnProfile
 from sagewatch.profile.dataset import DatasetProfile
-from sagewatch.profile.infer import FRACTIONAL, INTEGRAL, STRING, UNKNOWN
+from sagewatch.profile.infer import FRACTIONAL, INTEGRAL, STRING
 from sagewatch.schemas.files import read_json_file
 from sagewatch.schemas.serialize import dumps_jackson
+from sagewatch.schemas.statistics_model import FeatureStatistics, StatisticsFile
+from sagewatch.schemas.validation import validate_document
 from sagewatch.sketches.kll import KllDistribution
 
 __all__ = ["statistics_document", "dumps_statistics", "profile_from_statistics", "load_statistics",
@@ -90,63 +92,45 @@ def dumps_statistics(profile: DatasetProfile) -> str:
 
 
 # ---------------------------------------------------------------------------------- reading
-def _number(block: dict, key: str, where: str, default: float | None = None) -> float:
-    value = block.get(key, default)
-    if value is None:
-        raise SchemaError("missing number", source=where, field=key)
-    if isinstance(value, str):  # Jackson writes non-finite doubles as strings
-        try:
-            return float(value)
-        except ValueError as e:
-            raise SchemaError(f"not a number: {value!r}", source=where, field=key) from e
-    if not isinstance(value, (int, float)) or isinstance(value, bool):
-        raise SchemaError(f"not a number: {value!r}", source=where, field=key)
-    return float(value)
-
-
-def _column_from_feature(feature: dict, where: str) -> ColumnProfile:
-    if not isinstance(feature, dict) or "name" not in feature:
-        raise SchemaError("feature without a name", source=where, field="features")
-    name = str(feature["name"])
-    kind = feature.get("inferred_type", UNKNOWN)
-    if kind not in (INTEGRAL, FRACTIONAL, STRING, UNKNOWN):
-        raise SchemaError(f"unknown inferred_type {kind!r}", source=where, field=f"{name}.inferred_type")
-    block = feature.get("numerical_statistics") or feature.get("string_statistics") or {}
-    common = block.get("common", {})
-    present = int(_number(common, "num_present", where, 0))
-    missing = int(_number(common, "num_missing", where, 0))
-    if "numerical_statistics" in feature:
-        stats = feature["numerical_statistics"]
-        std = _number(stats, "std_dev", where, 0.0)
-        mean = _number(stats, "mean", where, 0.0)
-        kll = stats.get("distribution", {}).get("kll", {})
+def _column_from_feature(feature: FeatureStatistics) -> ColumnProfile:
+    name, kind = feature.name, feature.inferred_type
+    present, missing = feature.common.num_present, feature.common.num_missing
+    stats = feature.numerical_statistics
+    if stats is not None:
+        mean = stats.mean if stats.mean is not None else 0.0
+        std = stats.std_dev if stats.std_dev is not None else 0.0
+        kll = stats.distribution.kll if stats.distribution is not None else None
         sketch = None
-        if kll.get("sketch", {}).get("data"):
-            k = int(_number(kll["sketch"].get("parameters", {}), "k", where, KLL_K))
-            sketch = KllDistribution.from_levels(kll["sketch"]["data"], k)
+        if kll is not None and kll.sketch is not None and kll.sketch.data:
+            parameters = kll.sketch.parameters
+            sketch = KllDistribution.from_levels(kll.sketch.data, parameters.k if parameters else KLL_K)
         return ColumnProfile(
             name, n_missing=missing,
             n_integral=present if kind == INTEGRAL else 0,
             n_fractional=present if kind == FRACTIONAL else 0,
-            n_numeric=present, total=_number(stats, "sum", where, mean * present), mean=mean,
+            n_numeric=present, total=stats.sum if stats.sum is not None else mean * present, mean=mean,
             m2=std * std * present,
-            minimum=_number(stats, "min", where, math.inf), maximum=_number(stats, "max", where, -math.inf),
+            minimum=stats.min if stats.min is not None else math.inf,
+            maximum=stats.max if stats.max is not None else -math.inf,
             sketch=sketch)
-    buckets = block.get("distribution", {}).get("categorical", {}).get("buckets", [])
-    counts = {str(b["value"]): int(_number(b, "count", where)) for b in buckets if "value" in b}
+    strings = feature.string_statistics
+    distribution = strings.distribution if strings is not None else None
+    categorical = distribution.categorical if distribution is not None else None
+    counts = {b.value: b.count for b in categorical.buckets} if categorical is not None else {}
     return ColumnProfile(name, n_missing=missing, n_string=present if kind == STRING else 0,
                          counts=MappingProxyType(counts))
 
 
-def profile_from_statistics(document: dict[str, Any], *, source: str = STATISTICS_FILE) -> DatasetProfile:
-    """Rebuild a profile from a ``statistics.json`` document (ours or SageMaker's)."""
-    if not isinstance(document, dict) or not isinstance(document.get("features"), list):
-        raise SchemaError("expected an object with a 'features' list", source=source, field="features")
-    columns = {}
-    for feature in document["features"]:
-        column = _column_from_feature(feature, source)
-        columns[column.name] = column
-    item_count = document.get("dataset", {}).get("item_count")
+def profile_from_statistics(document: Any, *, source: str = STATISTICS_FILE) -> DatasetProfile:
+    """Rebuild a profile from a ``statistics.json`` document (ours or SageMaker's).
+
+    The document is first checked against :class:`~sagewatch.schemas.statistics_model.StatisticsFile`;
+    any wrong type or impossible value raises :class:`~sagewatch.errors.SchemaError` naming ``source``
+    and the field path.
+    """
+    parsed = validate_document(StatisticsFile, document, source=source)
+    columns = {feature.name: _column_from_feature(feature) for feature in parsed.features}
+    item_count = parsed.dataset.item_count if parsed.dataset is not None else None
     if item_count is None:
         item_count = max((c.n_rows for c in columns.values()), default=0)
     return DatasetProfile(MappingProxyType(columns), int(item_count))

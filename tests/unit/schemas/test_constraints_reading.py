@@ -50,7 +50,7 @@ def test_feature_level_override_wins():
 @pytest.mark.parametrize("doc, field", [
     ({"features": "x"}, "features"),
     ({"features": [{"inferred_type": "String"}]}, "features"),
-    ({"features": [{"name": "a", "inferred_type": "Text"}]}, "a.inferred_type"),
+    ({"features": [{"name": "a", "inferred_type": "Text"}]}, "features[0].inferred_type"),
     ({"features": [], "monitoring_config": {"distribution_constraints": {"comparison_method": "Fancy"}}},
      "comparison_method"),
     ({"features": [], "monitoring_config": {"evaluate_constraints": "Maybe"}}, "evaluate_constraints"),
