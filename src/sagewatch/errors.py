@@ -36,6 +36,11 @@ class DatasetError(SagewatchError):
     """A dataset cannot be read at all (unknown format, missing folder, empty window)."""
 
 
+class DatasetFormatError(SchemaError, DatasetError):
+    """A ``dataset_format`` setting breaks its declared schema (a :class:`SchemaError` of source
+    ``dataset_format``; also a :class:`DatasetError`, which such errors used to be)."""
+
+
 class JobError(SagewatchError):
     """A processing job cannot run: bad environment, missing baseline, failing script."""
 

@@ -20,7 +20,10 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from sagewatch.capture.flatten import DEFAULT_CAPTURE_INDEX_NAMES
-from sagewatch.errors import DatasetError
+from sagewatch.errors import DatasetFormatError
+from sagewatch.schemas.dataset_format_model import OPTIONS_MODELS, CaptureOptions, CsvOptions, JsonOptions
+from sagewatch.schemas.files import parse_json_text
+from sagewatch.schemas.validation import describe, validate_document
 
 __all__ = [
     "DatasetFormat",
@@ -32,6 +35,8 @@ __all__ = [
     "KNOWN_FORMATS",
     "parse_dataset_format",
 ]
+
+_SOURCE = "dataset_format"
 
 @dataclass(frozen=True)
 class DatasetFormat(ABC):
@@ -113,22 +118,16 @@ KNOWN_FORMATS: dict[str, type[DatasetFormat]] = {
 }
 
 
-def _bool(value: Any, key: str, fmt: str) -> bool:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
-        return value.strip().lower() == "true"
-    raise DatasetError(f"dataset_format {fmt}.{key} must be true or false, got {value!r}")
-
-
 def parse_dataset_format(value: str | Mapping[str, Any] | DatasetFormat) -> DatasetFormat:
     """Parse ``dataset_format`` (a JSON string, a dict or an already parsed format).
 
     Raises
     ------
-    DatasetError
-        Invalid JSON, not exactly one format key, an unknown format (the message lists the
-        known ones) or a bad option value.
+    DatasetFormatError
+        (a :class:`~sagewatch.errors.SchemaError` and a :class:`~sagewatch.errors.DatasetError`, source
+        ``dataset_format``) Invalid or too deeply nested JSON, not exactly one format key, an unknown
+        format (the message lists the known ones) or an option that breaks its declared schema
+        (:mod:`sagewatch.schemas.dataset_format_model`; the message names the option, e.g. ``csv.header``).
 
     Examples
     --------
@@ -143,37 +142,27 @@ def parse_dataset_format(value: str | Mapping[str, Any] | DatasetFormat) -> Data
     """
     if isinstance(value, DatasetFormat):
         return value
-    if isinstance(value, (str, bytes)):
+    if isinstance(value, bytes):
         try:
-            value = json.loads(value)
-        except ValueError as exc:
-            raise DatasetError(f"dataset_format is not valid JSON: {exc}") from exc
+            value = value.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise DatasetFormatError(f"not UTF-8 text: {exc.reason} at offset {exc.start}", source=_SOURCE) from exc
+    if isinstance(value, str):
+        value = parse_json_text(value, source=_SOURCE, error=DatasetFormatError)
     if not isinstance(value, Mapping) or len(value) != 1:
-        raise DatasetError(
-            f"dataset_format must be an object with exactly one of {sorted(KNOWN_FORMATS)}, got {value!r}"
-        )
+        raise DatasetFormatError(f"expected an object with exactly one of {sorted(KNOWN_FORMATS)}, "
+                                 f"found {describe(value) if not isinstance(value, Mapping) else f'the keys {sorted(value)}'}",
+                                 source=_SOURCE)
     (fmt, options), = value.items()
     if fmt not in KNOWN_FORMATS:
-        raise DatasetError(f"unknown dataset_format {fmt!r}; known formats: {sorted(KNOWN_FORMATS)}")
-    options = {} if options is None else options
-    if not isinstance(options, Mapping):
-        raise DatasetError(f"dataset_format {fmt!r} options must be an object, got {options!r}")
-    if fmt == "csv":
-        position = str(options.get("output_columns_position", "START")).upper()
-        if position not in ("START", "END"):
-            raise DatasetError(f"dataset_format csv.output_columns_position must be START or END, got {position!r}")
-        return CsvFormat(header=_bool(options.get("header", True), "header", fmt), output_columns_position=position)
-    if fmt == "json":
-        lines = options.get("lines", options.get("line", True))
-        return JsonFormat(lines=_bool(lines, "lines", fmt))
-    if fmt == "parquet":
-        return ParquetFormat()
-    names = options.get("captureIndexNames", list(DEFAULT_CAPTURE_INDEX_NAMES))
-    if (
-        isinstance(names, (str, bytes))
-        or not names
-        or not all(isinstance(n, str) and n for n in names)
-    ):
-        raise DatasetError(f"dataset_format {fmt}.captureIndexNames must be a non-empty list of names, got {names!r}")
-    cls = KNOWN_FORMATS[fmt]
-    return cls(capture_index_names=tuple(names))  # type: ignore[call-arg]
+        raise DatasetFormatError(f"unknown dataset_format {fmt!r}; known formats: {sorted(KNOWN_FORMATS)}", source=_SOURCE)
+    parsed = validate_document(OPTIONS_MODELS[fmt], {} if options is None else options, source=_SOURCE,
+                               at=(fmt,), error=DatasetFormatError)
+    if isinstance(parsed, CsvOptions):
+        return CsvFormat(header=parsed.header, output_columns_position=parsed.output_columns_position)
+    if isinstance(parsed, JsonOptions):
+        return JsonFormat(lines=parsed.is_lines)
+    if isinstance(parsed, CaptureOptions):
+        names = parsed.captureIndexNames or DEFAULT_CAPTURE_INDEX_NAMES
+        return KNOWN_FORMATS[fmt](capture_index_names=names)  # type: ignore[call-arg]
+    return ParquetFormat()

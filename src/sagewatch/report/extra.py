@@ -7,20 +7,24 @@ goes here.
 
 from __future__ import annotations
 
-import json
 import math
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from sagewatch import __version__
-from sagewatch.errors import SagewatchError
+from sagewatch.errors import SagewatchError, SchemaError
 from sagewatch.profile.dataset import DatasetProfile
 from sagewatch.profile.infer import FRACTIONAL, INTEGRAL, STRING
 from sagewatch.schemas.constraints import Constraints
+from sagewatch.schemas.files import read_json_file
+from sagewatch.schemas.report_model import ReportFile
+from sagewatch.schemas.validation import validate_document
 
-__all__ = ["drift_report_document", "load_baseline_sample", "feature_drift", "REPORT_SAMPLE_ROWS"]
+__all__ = ["drift_report_document", "load_baseline_sample", "BaselineSample", "feature_drift", "REPORT_SAMPLE_ROWS"]
 
 REPORT_SAMPLE_ROWS = 1_000
 MMD_SAMPLES = 600  # rows per side: a (1200 x 1200) kernel keeps the test under ~15 MB
@@ -74,24 +78,50 @@ def _sample_block(profile: DatasetProfile) -> dict[str, Any]:
     return {"columns": names, "rows_seen": profile.sample_seen, "data": rows}
 
 
-def load_baseline_sample(statistics_path: Path | None) -> dict[str, np.ndarray] | None:
-    """The row sample a sagewatch baseline left next to its ``statistics.json``, if any."""
+@dataclass(frozen=True, eq=False)
+class BaselineSample:
+    """The row sample a sagewatch baseline left next to its ``statistics.json``, or why it cannot be used.
+
+    ``columns`` maps each numeric feature to its sampled values (NaN for a missing value); it is
+    ``None`` when the sample file is malformed, and ``skip_reason`` then says why the multivariate test
+    is skipped.
+    """
+
+    columns: Mapping[str, np.ndarray] | None
+    skip_reason: str | None = None
+
+
+def load_baseline_sample(statistics_path: Path | None) -> BaselineSample | None:
+    """The row sample of the baseline's ``sagewatch_report.json``; ``None`` when there is none.
+
+    The file is optional (SageMaker baselines have none). A file that is present but malformed (not
+    UTF-8, not JSON, too deeply nested, or a ``sample`` block that breaks its declared schema,
+    :class:`~sagewatch.schemas.report_model.ReportFile`) does not fail the job: the multivariate test
+    is skipped and the report says why (``multivariate.reason``).
+    """
     if statistics_path is None:
         return None
     sidecar = statistics_path.parent / REPORT_FILE
+    if not sidecar.is_file():
+        return None
     try:
-        block = json.loads(sidecar.read_text(encoding="utf-8")).get("sample")
-    except (OSError, ValueError):
+        report = validate_document(ReportFile, read_json_file(sidecar, "baseline sagewatch report"),
+                                   source=str(sidecar))
+    except SchemaError as e:
+        return BaselineSample(None, f"the baseline's {REPORT_FILE} is malformed, multivariate test skipped: {e}")
+    block = report.sample
+    if block is None or not block.columns or not block.data:
         return None
-    if not block or not block.get("columns"):
-        return None
-    data = np.array([[np.nan if v is None else v for v in row] for row in block["data"]], dtype=np.float64)
-    if data.size == 0:
-        return None
-    return {name: data[:, i] for i, name in enumerate(block["columns"])}
+    data = np.array(block.data, dtype=np.float64)
+    return BaselineSample({name: data[:, i] for i, name in enumerate(block.columns)})
 
 
-def _multivariate(baseline_sample: dict[str, np.ndarray] | None, current: DatasetProfile) -> dict[str, Any]:
+def _multivariate(baseline_sample: BaselineSample | Mapping[str, np.ndarray] | None,
+                  current: DatasetProfile) -> dict[str, Any]:
+    if isinstance(baseline_sample, BaselineSample):
+        if baseline_sample.columns is None:
+            return {"mmd": None, "reason": baseline_sample.skip_reason}
+        baseline_sample = baseline_sample.columns
     if baseline_sample is None:
         return {"mmd": None, "reason": "the baseline has no row sample (not made by sagewatch)"}
     names = [n for n in _numeric_names(current) if n in baseline_sample]
@@ -113,7 +143,8 @@ def _multivariate(baseline_sample: dict[str, np.ndarray] | None, current: Datase
 
 def drift_report_document(current: DatasetProfile, baseline: DatasetProfile | None, check: Any,
                           skips: dict[str, int], *, constraints: Constraints | None = None,
-                          baseline_sample: dict[str, np.ndarray] | None = None) -> dict[str, Any]:
+                          baseline_sample: BaselineSample | Mapping[str, np.ndarray] | None = None
+                          ) -> dict[str, Any]:
     document: dict[str, Any] = {
         "version": "1.0",
         "generator": f"sagewatch {__version__}",

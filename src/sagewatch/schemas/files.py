@@ -16,8 +16,9 @@ from sagewatch.errors import SchemaError
 __all__ = ["read_json_file", "parse_json_text"]
 
 
-def parse_json_text(text: str, *, source: str) -> Any:
-    """Parse JSON text; malformed or too deeply nested text raises :class:`SchemaError` naming ``source``.
+def parse_json_text(text: str, *, source: str, error: type[SchemaError] = SchemaError) -> Any:
+    """Parse JSON text; malformed or too deeply nested text raises :class:`SchemaError` (or ``error``, a
+    subclass) naming ``source``.
 
     >>> parse_json_text('{"a": [1, 2]}', source="x.json")
     {'a': [1, 2]}
@@ -29,12 +30,12 @@ def parse_json_text(text: str, *, source: str) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as e:
-        raise SchemaError(f"invalid JSON: {e.msg} (column {e.colno})", source=source, line=e.lineno) from e
+        raise error(f"invalid JSON: {e.msg} (column {e.colno})", source=source, line=e.lineno) from e
     except RecursionError:  # json's C scanner recurses once per nesting level
         # no chaining: the cause is thousands of identical frames
-        raise SchemaError("invalid JSON: nested too deeply", source=source) from None
+        raise error("invalid JSON: nested too deeply", source=source) from None
     except ValueError as e:  # e.g. an integer literal beyond Python's digit limit
-        raise SchemaError(f"invalid JSON: {e}", source=source) from e
+        raise error(f"invalid JSON: {e}", source=source) from e
 
 
 def read_json_file(path: str | Path, what: str) -> Any:

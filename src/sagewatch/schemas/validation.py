@@ -127,10 +127,13 @@ def _problem(error: dict[str, Any]) -> tuple[str, str]:
     return path, f"expected {_expected_phrase(error)}, found {found}"
 
 
-def validate_document(model: type[M], document: Any, *, source: str) -> M:
+def validate_document(model: type[M], document: Any, *, source: str, at: tuple[str | int, ...] = (),
+                      error: type[SchemaError] = SchemaError) -> M:
     """Check ``document`` against ``model``; any problem raises :class:`SchemaError` naming the field.
 
-    The message gives the first problem (and the next ones, up to three in all).
+    The message gives the first problem (and the next ones, up to three in all). ``at`` is the path of
+    ``document`` inside a larger one (field paths start with it); ``error`` a subclass of
+    :class:`SchemaError` to raise instead.
 
     >>> class Point(Document):
     ...     x: Count
@@ -144,15 +147,16 @@ def validate_document(model: type[M], document: Any, *, source: str) -> M:
     try:
         return model.model_validate(document)
     except ValidationError as exc:
-        problems = [_problem(e) for e in exc.errors(include_url=False)]
-    except RecursionError as exc:  # a document built in memory deeper than the interpreter allows
-        raise SchemaError("the document is nested too deeply", source=source) from None
+        problems = [_problem({**e, "loc": at + tuple(e["loc"])}) for e in exc.errors(include_url=False)]
+    except RecursionError:  # a document built in memory deeper than the interpreter allows
+        raise error("the document is nested too deeply", source=source, field=field_path(at) if at else None) \
+            from None
     (path, message), rest = problems[0], problems[1:]
     if rest:
         shown = "; ".join(f"{p}: {m}" for p, m in rest[:MAX_REPORTED_PROBLEMS - 1])
         more = len(rest) - (MAX_REPORTED_PROBLEMS - 1)
         message += f" (also {shown}" + (f"; and {more} more problem{'s' * (more > 1)}" if more > 0 else "") + ")"
-    raise SchemaError(message, source=source, field=path)
+    raise error(message, source=source, field=path)
 
 
 # ------------------------------------------------------------------------------ field types
