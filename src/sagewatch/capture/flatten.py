@@ -20,7 +20,8 @@ Several lines in one CSV payload (sagewatch choice)
 Skipped records
     Every record that does not become a row is counted in :class:`SkipCounts` under one
     reason (first that applies): bad_json, bad_record, missing_capture_data,
-    shadow_traffic, bad_inference_time / outside_window (only with a time window),
+    shadow_traffic, bad_inference_time (an ``inferenceTime`` that is not a time; with a time
+    window also a missing one), outside_window,
     bad_encoding, bad_base64, unsupported_content_type, bad_json / too_deep / too_wide
     (payload), wrong_width. Counts after the line split are per row.
 
@@ -369,6 +370,8 @@ def flatten_capture_lines(
     b.mark(~b.capture_valid | ~np.logical_or.reduce([present[p] for p in capture_parts]), R.MISSING_CAPTURE_DATA)
     b.mark(_np(pc.fill_null(pc.equal(b.source, SHADOW_EXPERIMENT), False)), R.SHADOW_TRAFFIC)
     times = parse_time_array(b.raw_time)
+    # an inferenceTime that is there but is not a time (2024-02-30, T25:00) is always skipped
+    b.mark(_np(b.raw_time.is_valid()) & ~_np(times.is_valid()), R.BAD_INFERENCE_TIME)
     if start is not None or end is not None:
         secs = _np(pc.cast(times, pa.int64())).astype("float64")  # null -> nan
         b.mark(np.isnan(secs), R.BAD_INFERENCE_TIME)
