@@ -16,7 +16,6 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.csv as pcsv
 import pyarrow.json as pj
 import pyarrow.parquet as pq
 
@@ -24,7 +23,9 @@ from sagewatch.capture import skips as R
 from sagewatch.capture.flatten import CaptureLayout, flatten_capture_lines
 from sagewatch.capture.skips import SkipCounts
 from sagewatch.capture.tabular import flatten_columns, is_positional, parse_json_values, path_name
-from sagewatch.datasets.files import iter_line_blocks, open_stream, read_first_line
+from sagewatch.datasets.csvfile import read_csv_file
+from sagewatch.datasets.jsonfile import read_json_array_file, read_json_lines_file
+from sagewatch.datasets.files import iter_line_blocks, open_stream
 from sagewatch.datasets.formats import CaptureJsonFormat, CsvFormat, MergeJsonFormat
 from sagewatch.datasets.preprocessor import (
     Preprocessor,
@@ -63,118 +64,6 @@ class ReadState:
 
     def skip(self, reason: str, n: int = 1) -> None:
         self.skips = self.skips.add(reason, n)
-
-
-def _csv_names(path: Path, fmt: CsvFormat) -> list[str] | None:
-    first = read_first_line(path)
-    if not first.strip():
-        return None
-    fields = next(csv.reader([first]))
-    if fmt.header:
-        return fields
-    return [f"_c{i}" for i in range(len(fields))]
-
-
-def read_csv_file(path: Path, fmt: CsvFormat, state: ReadState) -> Iterator[pa.Table]:
-    """Stream a CSV file with ``pyarrow.csv.open_csv``; every column is a string column.
-
-    Empty fields are null. Rows with a different number of fields than the header (or the
-    first row) are skipped as ``wrong_width``.
-    """
-    names = _csv_names(path, fmt)
-    if names is None:
-        return
-
-    def bad_row(row: pcsv.InvalidRow) -> str:  # called by pyarrow for bad rows only
-        state.skip(R.WRONG_WIDTH)
-        return "skip"
-
-    with open_stream(path) as stream:
-        reader = pcsv.open_csv(
-            stream,
-            read_options=pcsv.ReadOptions(
-                column_names=names, skip_rows=1 if fmt.header else 0, block_size=_CSV_BLOCK
-            ),
-            parse_options=pcsv.ParseOptions(invalid_row_handler=bad_row),
-            convert_options=pcsv.ConvertOptions(
-                column_types={n: pa.string() for n in names},
-                null_values=[""],
-                strings_can_be_null=True,
-                quoted_strings_can_be_null=True,
-            ),
-        )
-        for batch in reader:
-            state.records += batch.num_rows
-            yield pa.Table.from_batches([batch])
-
-
-def _named_table(cols: list[tuple[tuple, pa.Array]]) -> pa.Table:
-    names, arrays, position = [], [], 0
-    for path, arr in cols:
-        name = f"_c{position}" if is_positional(path) else path_name(path)
-        names.append(name)
-        arrays.append(arr)
-        position += 1
-    return pa.Table.from_arrays(arrays, names=names)
-
-
-def _block_lines(block: bytes) -> pa.Array:
-    """Split a block of text into a string array of its non-blank lines (vectorised)."""
-    try:
-        text = pa.array([block.decode("utf-8")], pa.string())
-    except UnicodeDecodeError:
-        text = pa.array([block.decode("utf-8", errors="replace")], pa.string())
-    lines = pc.split_pattern(text, "\n").flatten()
-    lines = pc.utf8_trim_whitespace(lines)
-    return lines.filter(pc.not_equal(lines, ""))
-
-
-def read_json_lines_file(path: Path, state: ReadState) -> Iterator[pa.Table]:
-    """Read JSON Lines in blocks; every line is one record, flattened (see ``capture.tabular``)."""
-    for block in iter_line_blocks(path, state.block_bytes):
-        lines = _block_lines(block)
-        state.records += len(lines)
-        if len(lines) == 0:
-            continue
-        parsed = parse_json_values(lines)
-        cols = parsed.columns
-        state.skip(R.BAD_JSON, int((parsed.status != 0).sum()))
-        if cols:
-            yield _named_table(cols)
-
-
-def read_json_array_file(path: Path, state: ReadState) -> Iterator[pa.Table]:
-    """Read a file holding one JSON array of records (the whole file is in memory at once).
-
-    A file that does not start with ``[`` is read as JSON Lines.
-    """
-    with open_stream(path) as stream:
-        data = stream.read()
-    text = data.decode("utf-8-sig", errors="strict").strip()
-    if not text:
-        return
-    if not text.startswith("["):
-        yield from read_json_lines_file(path, state)
-        return
-    flat = text.replace("\r", " ").replace("\n", " ")  # raw line breaks are JSON whitespace
-    buf = pa.py_buffer(('{"v":' + flat + "}").encode("utf-8"))
-    try:
-        table = pj.read_json(pa.BufferReader(buf), read_options=pj.ReadOptions(block_size=buf.size + 1))
-        values = table.column("v").combine_chunks().flatten()
-        cols = flatten_columns(values)
-    except (pa.ArrowInvalid, pa.ArrowTypeError, KeyError):
-        try:
-            items = json.loads(text)
-        except ValueError as exc:
-            raise SchemaError(f"not a JSON array: {exc}", source=str(path)) from exc
-        texts = pa.array([json.dumps(item) for item in items], pa.string())  # fallback only
-        parsed = parse_json_values(texts)
-        cols = parsed.columns
-        state.skip(R.BAD_JSON, int((parsed.status != 0).sum()))
-        values = texts
-    state.records += len(values)
-    if cols:
-        yield _named_table(cols)
 
 
 def read_parquet_file(path: Path, state: ReadState) -> Iterator[pa.Table]:
