@@ -37,7 +37,7 @@ from sagewatch.datasets.textfiles import (
 )
 from sagewatch.errors import SchemaError
 
-__all__ = ["read_json_lines_file", "read_json_array_file", "json_depths", "MAX_JSON_DEPTH"]
+__all__ = ["read_json_lines_file", "read_json_array_file", "array_items", "json_depths", "MAX_JSON_DEPTH"]
 
 MAX_JSON_DEPTH = 64
 """Records nested deeper than this (objects and lists) are skipped as ``too_deep``."""
@@ -186,7 +186,7 @@ def read_json_lines_file(path: Path, state) -> Iterator[pa.Table]:
         raise read_error(path, exc, records=records) from exc
 
 
-def _array_items(data: bytes, path: Path) -> pa.Array:
+def array_items(data: bytes, path: Path) -> pa.Array:
     """Split the text of one JSON array into its items (as strings), without a recursive parser.
 
     The text is scanned in pieces of ``_SCAN_BYTES`` so that memory stays near the file's size.
@@ -244,7 +244,7 @@ def read_json_array_file(path: Path, state) -> Iterator[pa.Table]:
     bad_at = invalid_utf8_positions(data)
     if len(bad_at):
         raise SchemaError(f"not UTF-8 text (byte {int(bad_at[0])})", source=str(path))
-    items = _array_items(data, path)
+    items = array_items(data, path)
     state.records += len(items)
     if len(items):
         yield from _records(items, state)
