@@ -20,10 +20,10 @@ __all__ = ["open_parquet", "read_parquet_file", "parquet_read_error"]
 
 def parquet_read_error(path: Path, exc: BaseException, *, records: int | None = None) -> Exception:
     """The error naming ``path`` for a failure while reading a Parquet file."""
-    if isinstance(exc, (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError)):
-        after = f" after {records} rows" if records else ""
-        return SchemaError(f"cannot read the Parquet data{after}: {exc}", source=str(path))
-    return read_error(path, exc, records=records)
+    if isinstance(exc, (FileNotFoundError, PermissionError, IsADirectoryError)):
+        return read_error(path, exc, records=records)
+    after = f" after {records} rows" if records else ""  # damaged pages, bad compression, bad encodings
+    return SchemaError(f"cannot read the Parquet data{after}: {exc}", source=str(path))
 
 
 def open_parquet(path: Path) -> pq.ParquetFile:
