@@ -151,15 +151,17 @@ def _records(texts: pa.Array, state) -> Iterator[pa.Table]:
 
 def _block_lines(block: bytes, state) -> pa.Array:
     """The non-blank lines of a block as strings; lines that are not UTF-8 are counted and dropped."""
-    bad_at = invalid_utf8_positions(block)
-    if len(bad_at):
+    try:
+        decoded = block.decode("utf-8")
+    except UnicodeDecodeError:
+        bad_at = invalid_utf8_positions(block)
         raw = np.frombuffer(block, dtype=np.uint8)
         newline = raw == ord("\n")
         line_of = np.cumsum(newline) - newline  # the line each byte (and its line break) belongs to
         bad_lines = np.unique(line_of[bad_at])
         state.skip(NOT_UTF8, len(bad_lines))
-        block = raw[~np.isin(line_of, bad_lines)].tobytes()
-    text = pa.array([block.decode("utf-8")], pa.string())
+        decoded = raw[~np.isin(line_of, bad_lines)].tobytes().decode("utf-8")
+    text = pa.array([decoded], pa.string())
     lines = pc.utf8_trim_whitespace(pc.split_pattern(text, "\n").flatten())
     return lines.filter(pc.not_equal(lines, ""))
 
