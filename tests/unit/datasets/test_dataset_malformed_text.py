@@ -195,3 +195,14 @@ def test_json_utf16_file_is_refused_naming_the_file(tmp_path):
     (tmp_path / "d.jsonl").write_bytes('{"a": 1}\n'.encode("utf-16"))
     with pytest.raises(SchemaError, match=r"d\.jsonl: JSON text must be UTF-8"):
         _read(tmp_path, LINES)
+
+
+def test_every_dataset_skip_reason_is_documented():
+    from pathlib import Path
+
+    from sagewatch.datasets import textfiles
+
+    decisions = (Path(__file__).resolve().parents[3] / "docs" / "decisions.md").read_text(encoding="utf-8")
+    for reason in (textfiles.NOT_UTF8, textfiles.NOT_A_RECORD, textfiles.TOO_DEEP, "wrong_width", "bad_json"):
+        assert f"`{reason}`" in decisions, reason
+    assert f"deeper than {MAX_JSON_DEPTH} levels" in decisions
