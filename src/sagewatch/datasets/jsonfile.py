@@ -82,6 +82,16 @@ def _scan(raw: np.ndarray, starts: np.ndarray, carry: tuple[int, bool, int] | No
     return depth, inside, (int(depth[-1]), bool((quotes[-1] + inside0) % 2), run_end)
 
 
+def _max_depth(data: pa.Buffer | bytes) -> int:
+    """Maximum nesting depth of one JSON text, scanned in pieces of ``_SCAN_BYTES``."""
+    raw = np.frombuffer(data, dtype=np.uint8)
+    deepest, carry = 0, (0, False, 0)
+    for lo in range(0, len(raw), _SCAN_BYTES):
+        depth, _, carry = _scan(raw[lo: lo + _SCAN_BYTES], np.array([0], dtype=np.int64), carry)
+        deepest = max(deepest, int(depth.max()))
+    return deepest
+
+
 def json_depths(texts: pa.Array) -> np.ndarray:
     """Maximum nesting depth of each JSON text (0 for a scalar), vectorised.
 
@@ -104,6 +114,10 @@ def json_depths(texts: pa.Array) -> np.ndarray:
     lo = 0
     while lo < len(check):  # groups of texts of about _SCAN_BYTES (one text may be bigger)
         hi = lo + max(1, int(np.searchsorted(np.cumsum(sizes[lo:]), _SCAN_BYTES, side="right")))
+        if hi == lo + 1 and sizes[lo] > _SCAN_BYTES:  # one long text: scanned in pieces, memory stays bounded
+            depths[check[lo]] = _max_depth(texts[int(check[lo])].as_buffer())
+            lo = hi
+            continue
         group = texts.take(pa.array(check[lo:hi]))
         offsets = np.frombuffer(group.buffers()[1], dtype=np.int32)[group.offset: group.offset + len(group) + 1]
         data = np.frombuffer(group.buffers()[2], dtype=np.uint8)[offsets[0]: offsets[-1]]

@@ -206,3 +206,12 @@ def test_every_dataset_skip_reason_is_documented():
     for reason in (textfiles.NOT_UTF8, textfiles.NOT_A_RECORD, textfiles.TOO_DEEP, "wrong_width", "bad_json"):
         assert f"`{reason}`" in decisions, reason
     assert f"deeper than {MAX_JSON_DEPTH} levels" in decisions
+
+
+def test_json_depth_of_a_text_longer_than_one_scan_piece(monkeypatch):
+    from sagewatch.datasets import jsonfile
+
+    monkeypatch.setattr(jsonfile, "_SCAN_BYTES", 64)
+    text = '{"s": "' + "\\\\" * 40 + '\\"[[[[", "a": ' + "[" * 100 + "]" * 100 + "}"
+    shallow = "[" + ",".join(['{"a": [1]}'] * 40) + "]"
+    assert json_depths(pa.array([text, shallow])).tolist() == [101, 3]
