@@ -215,3 +215,26 @@ def test_json_depth_of_a_text_longer_than_one_scan_piece(monkeypatch):
     text = '{"s": "' + "\\\\" * 40 + '\\"[[[[", "a": ' + "[" * 100 + "]" * 100 + "}"
     shallow = "[" + ",".join(['{"a": [1]}'] * 40) + "]"
     assert json_depths(pa.array([text, shallow])).tolist() == [101, 3]
+
+
+def test_preprocessed_csv_reads_cr_only_lines_and_counts_latin1_lines(tmp_path):
+    from sagewatch.datasets.formats import CsvFormat
+
+    (tmp_path / "d.csv").write_bytes(b"\r\na,b\r1,2\r3,caf\xe9\r4,5\r")
+    reader = iter_dataset(tmp_path, CsvFormat(header=True), preprocessor=lambda line: {"raw": line})
+    assert pa.concat_tables(list(reader)).to_pydict() == {"raw": ["1,2", "4,5"]}
+    assert reader.skips.to_dict() == {"not_utf8": 1}
+
+
+@pytest.mark.parametrize("name, text, skips", [
+    ("d.jsonl", b'{"a": 1}\n' + b"[" * 100_000 + b"]" * 100_000 + b'\n{"a": "caf\xe9"}\n',
+     {"too_deep": 1, "not_utf8": 1}),
+    ("d.json", b'[{"a": 1}, ' + b"[" * 100_000 + b"]" * 100_000 + b"]", {"too_deep": 1}),
+])
+def test_preprocessed_json_counts_too_deep_and_not_utf8_records(tmp_path, name, text, skips):
+    from sagewatch.datasets.formats import JsonFormat
+
+    (tmp_path / name).write_bytes(text)
+    reader = iter_dataset(tmp_path, JsonFormat(lines=name.endswith("l")), preprocessor=lambda obj: obj)
+    assert pa.concat_tables(list(reader)).to_pydict() == {"a": [1]}
+    assert reader.skips.to_dict() == skips
