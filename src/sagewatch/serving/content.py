@@ -305,10 +305,10 @@ def decode_csv(text: str) -> np.ndarray:
     sagewatch.serving.errors.BadRequestError: CSV row 1 ('x, y') is a header: send the rows without a header \
 line (SageMaker's text/csv has none).
     """
-    if '"' in text or "\0" in text:
+    if '"' in text:
         try:
             rows = [row for row in csv.reader(io.StringIO(text)) if any(cell.strip() for cell in row)]
-        except csv.Error as error:  # a NUL byte, a field over the csv module's size limit
+        except csv.Error as error:  # a quoted field over the csv module's size limit
             raise BadRequestError(f"The CSV payload cannot be read: {error}.") from error
     else:
         rows = [line.split(",") for line in text.splitlines() if line.strip()]

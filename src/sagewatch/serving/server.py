@@ -52,6 +52,9 @@ IDLE_TIMEOUT = 300.0
 MAX_MESSAGE = 4096
 """Most characters of an error message (a model's message can quote a whole request)."""
 MEGABYTE = 1024 * 1024
+DRAIN_LIMIT = 128 * MEGABYTE
+"""A body over the limit but at most this large is read and dropped before the 413 (a client still sending it
+would otherwise get a broken pipe instead of the answer); a larger one is answered at once."""
 ROUTES: dict[str, tuple[str, ...]] = {
     "/ping": ("GET", "HEAD"),
     "/execution-parameters": ("GET", "HEAD"),
@@ -220,6 +223,15 @@ class ModelService:
         return Response(200, payload, response_type, extra)
 
 
+def _discard(stream: Any, length: int) -> None:
+    """Read and drop *length* bytes (or until the client stops sending)."""
+    while length > 0:
+        chunk = stream.read(min(length, 1 << 20))
+        if not chunk:
+            return
+        length -= len(chunk)
+
+
 def _read_chunked(stream: Any, limit: int) -> bytes:
     """Read a ``Transfer-Encoding: chunked`` body."""
     parts: list[bytes] = []
@@ -326,6 +338,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
         if length < 0:
             raise ModelServerError(f"Content-Length {length} is negative.")
         if length > limit:
+            if length <= DRAIN_LIMIT:
+                _discard(self.rfile, length)  # so that the client, still sending, reads the 413
             raise PayloadTooLargeError(f"The request body has {length} bytes; this server accepts at most "
                                        f"{limit}.")
         return self.rfile.read(length)
