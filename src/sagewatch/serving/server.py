@@ -28,7 +28,7 @@ import socket
 import socketserver
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -232,9 +232,12 @@ def _discard(stream: Any, length: int) -> None:
         length -= len(chunk)
 
 
-def _read_chunked(stream: Any, limit: int) -> bytes:
-    """Read a ``Transfer-Encoding: chunked`` body."""
-    parts: list[bytes] = []
+def _chunks(stream: Any) -> Iterator[bytes]:
+    """The data of a ``Transfer-Encoding: chunked`` body, in pieces of at most 1 MB.
+
+    Raises :class:`PayloadTooLargeError` past :data:`DRAIN_LIMIT` bytes and :class:`ModelServerError` for a
+    malformed chunk size.
+    """
     total = 0
     while True:
         line = stream.readline(65537)
@@ -242,15 +245,35 @@ def _read_chunked(stream: Any, limit: int) -> bytes:
             size = int(line.split(b";", 1)[0].strip() or b"x", 16)
         except ValueError as error:
             raise ModelServerError("Malformed chunked request body.") from error
+        if size < 0:
+            raise ModelServerError("Malformed chunked request body.")
         if size == 0:
             while stream.readline(65537) not in (b"\r\n", b"\n", b""):
                 pass  # trailers
-            return b"".join(parts)
+            return
         total += size
-        if total > limit:
-            raise PayloadTooLargeError(f"The request body is larger than {limit} bytes.")
-        parts.append(stream.read(size))
+        if total > DRAIN_LIMIT:
+            raise PayloadTooLargeError(f"The request body is larger than {DRAIN_LIMIT} bytes.")
+        while size > 0:
+            piece = stream.read(min(size, 1 << 20))
+            if not piece:
+                raise ModelServerError("The chunked request body ends early.")
+            size -= len(piece)
+            yield piece
         stream.readline(65537)
+
+
+def _read_chunked(stream: Any, limit: int) -> bytes:
+    """Read a ``Transfer-Encoding: chunked`` body; one over *limit* is read to its end, then refused (413)."""
+    parts: list[bytes] = []
+    total = 0
+    for piece in _chunks(stream):
+        total += len(piece)
+        if total <= limit:
+            parts.append(piece)
+    if total > limit:
+        raise PayloadTooLargeError(f"The request body is larger than {limit} bytes.")
+    return b"".join(parts)
 
 
 class _RequestHandler(BaseHTTPRequestHandler):
@@ -279,14 +302,28 @@ class _RequestHandler(BaseHTTPRequestHandler):
     def _route(self) -> str:
         return self.path.split("?", 1)[0]
 
-    def _has_body(self) -> bool:
-        return ("chunked" in self.headers.get("Transfer-Encoding", "").lower()
-                or self.headers.get("Content-Length", "0").strip() not in ("", "0"))
+    def _skip_body(self) -> None:
+        """Read and drop a body that is not used (up to :data:`DRAIN_LIMIT`; beyond, close the connection).
+
+        Closing a socket with unread data resets the connection, and the client may lose the answer.
+        """
+        try:
+            if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+                for _ in _chunks(self.rfile):
+                    pass
+                return
+            length = int(self.headers.get("Content-Length") or 0)
+        except (ModelServerError, ValueError):
+            self.close_connection = True  # the unread body would be taken for the next request
+            return
+        if 0 <= length <= DRAIN_LIMIT:
+            _discard(self.rfile, length)
+        else:
+            self.close_connection = True
 
     def _refuse(self) -> None:
-        """404 for an unknown path, 405 with ``Allow`` for a method the route does not take; the body is not read."""
-        if self._has_body():
-            self.close_connection = True  # the unread body would be taken for the next request
+        """404 for an unknown path, 405 with ``Allow`` for a method the route does not take."""
+        self._skip_body()
         path = self._route()
         allowed = ROUTES.get(path)
         if allowed is None:
@@ -313,19 +350,19 @@ class _RequestHandler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:  # noqa: N802 - BaseHTTPRequestHandler's name
         service = self.server.service
         path = self._route()
-        if self._has_body():
-            self.close_connection = True  # a GET body is not read
         if path == "/ping":
+            self._skip_body()
             self._send(service.ping())
         elif path == "/execution-parameters":
+            self._skip_body()
             self._send(service.execution_parameters())
         else:
             self._refuse()
 
     do_HEAD = do_GET  # noqa: N815 - the same answer without its body (see _send)
 
-    def _read_body(self) -> bytes:
-        limit = self.server.max_payload_bytes
+    def _read_body(self, limit: int | None = None) -> bytes:
+        limit = self.server.max_payload_bytes if limit is None else limit
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
             return _read_chunked(self.rfile, limit)
         length_header = self.headers.get("Content-Length")
