@@ -182,7 +182,8 @@ def test_the_payload_limit_comes_from_the_environment(trained, tmp_path):
     server = Server(archives["logistic"], tmp_path / "server.log", env={"SAGEWATCH_MAX_PAYLOAD_MB": "12"})
     try:
         assert json.loads(server.request("GET", "/execution-parameters")[2])["MaxPayloadInMB"] == 12
-        assert server.invoke(b"1" * (10 * 1024 * 1024))[0] == 400  # read and decoded (not 413): one feature, the model takes 4
+        # read and decoded (not 413): one feature where the model takes 4
+        assert server.invoke(b"1" * (10 * 1024 * 1024))[0] == 400
     finally:
         assert server.stop() == 0, server.log.read_text()
 
@@ -273,7 +274,8 @@ def test_inference_py_with_custom_functions(trained, tmp_path):
         assert server.invoke(json.dumps({"rows": rows[:1]}).encode(), "application/json", "text/csv") == (
             200, "text/csv", f"1,{expected[0]['score']}".encode())
         assert server.invoke(b"1,2,3,4", "text/csv") == (
-            400, "text/plain; charset=utf-8", b"input_fn cannot decode the request: ValueError: only JSON, got text/csv")
+            400, "text/plain; charset=utf-8",
+            b"input_fn cannot decode the request: ValueError: only JSON, got text/csv")
     finally:
         assert server.stop() == 0, server.log.read_text()
 
