@@ -6,8 +6,7 @@ Decoding always gives a two-dimensional numpy array, one row per record:
   ``float64``; empty cells become NaN. When a cell is not a number the array is ``object``, numbers as
   ``float`` and the other cells as ``str``. A first line of text cells above lines of numbers is a header
   and refused (400), as SageMaker's ``text/csv`` has none. (SageMaker's scikit-learn container casts to
-  ``float32``; this
-  server keeps ``float64`` so predictions do not depend on the rounding.)
+  ``float32``; this server keeps ``float64`` so predictions do not depend on the rounding.)
 - ``application/json``: a list of rows, a single row, ``{"instances": [...]}`` or ``{"inputs": [...]}``;
   a row is a flat list of numbers, strings, booleans or nulls (null becomes NaN), or
   ``{"features": [...]}`` as SageMaker's built-in algorithms accept. JSON nested deeper than Python's
