@@ -199,7 +199,10 @@ class KllDistribution:
         if weights.sum() != sketch.n or (weights <= 0).any():
             raise SketchInvariantError(
                 f"DataSketches KLL sketch: weights from its CDF add up to {int(weights.sum())}, not n = {sketch.n}")
-        levels = [items[(weights >> i) & 1 == 1] for i in range(int(weights.max()).bit_length())]
+        if not sketch.is_estimation_mode():  # every value is still there, each of weight 1
+            levels = [np.repeat(items, weights)]
+        else:
+            levels = [items[(weights >> i) & 1 == 1] for i in range(int(weights.max()).bit_length())]
         return cls(tuple(_frozen(level) for level in levels), int(sketch.n), int(sketch.k))
 
     # -- monoid -------------------------------------------------------------------------
