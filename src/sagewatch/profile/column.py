@@ -12,7 +12,7 @@ import numpy as np
 
 from sagewatch.defaults import MAX_TRACKED_VALUES
 from sagewatch.profile.infer import TypedChunk, column_type
-from sagewatch.profile.moments import Moments, chunk_moments, merge_moments
+from sagewatch.profile.moments import Moments, sorted_moments, merge_moments
 from sagewatch.sketches.distinct import DistinctCount
 from sagewatch.sketches.kll import KllDistribution
 
@@ -81,7 +81,7 @@ class ColumnProfile:
         if numbers.size:
             ordered = np.sort(numbers)  # sorted once: the sketch compacts sorted runs; min and max for free
             sketch = KllDistribution.from_sorted(ordered)
-            moments = chunk_moments(ordered)
+            moments = sorted_moments(ordered)
             lo, hi = float(ordered[0]), float(ordered[-1])
         counts: dict[str, int] = {}
         truncated = chunk.counts_truncated
