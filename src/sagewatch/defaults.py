@@ -5,6 +5,10 @@ from __future__ import annotations
 # KLL sketch parameters SageMaker's analyzer writes into statistics.json (contract §3.1).
 KLL_K = 2048
 KLL_C = 0.64
+# Smallest capacity of a KLL level (DataSketches' default minimum width).
+KLL_MIN_LEVEL_WIDTH = 8
+# log2 of the HyperLogLog registers behind String columns' distinct_count (16,384: about 0.8% error).
+DISTINCT_LG_K = 14
 # Equal-width histogram buckets per numeric feature; fixed by SageMaker (contract §3.1).
 NUM_BUCKETS = 10
 # Distinct string values tracked exactly per column before the rarest are dropped.
