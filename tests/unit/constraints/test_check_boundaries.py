@@ -6,13 +6,17 @@ meets it; one value fewer does not (contract §3.3). For baseline_drift_check on
 above and clearly below the threshold are pinned.
 """
 
+from types import MappingProxyType
+
 import pyarrow as pa
 import pytest
 
 from sagewatch.constraints.check import check_constraints
-from sagewatch.profile.dataset import profile_table
+from sagewatch.profile.column import ColumnProfile
+from sagewatch.profile.dataset import DatasetProfile, profile_table
 from sagewatch.profile.infer import FRACTIONAL, INTEGRAL, STRING, UNKNOWN
 from sagewatch.schemas.constraints import Constraints, FeatureConstraint, MonitoringConfig
+from sagewatch.sketches.kll import KllDistribution
 
 ALL_TYPES = (INTEGRAL, FRACTIONAL, STRING, UNKNOWN)
 # one value of each inferred type, as a CSV reader hands them over (text)
@@ -375,3 +379,14 @@ def test_drift_is_computed_but_not_reported_when_evaluation_is_disabled():
     base, current = _profile(s=["a"] * 50 + ["b"] * 50), _profile(s=["a"] * 100)
     result = check_constraints(current, _constraints(FeatureConstraint("s", STRING), evaluate_constraints=False), base)
     assert _found(result) == [] and result.drift_distances == {"s": 0.5}
+
+
+@pytest.mark.parametrize("empty_side", ["baseline", "current"])
+def test_drift_is_skipped_when_one_side_has_an_empty_sketch(empty_side):
+    # a statistics.json whose sketch.data has only empty levels rebuilds to an empty distribution
+    empty = DatasetProfile(MappingProxyType({"x": ColumnProfile("x", n_missing=3, sketch=KllDistribution.from_levels(
+        [[]]))}), 3)
+    full = _profile(x=_numbers(0, 100, INTEGRAL))
+    base, current = (empty, full) if empty_side == "baseline" else (full, empty)
+    result = check_constraints(current, _constraints(FeatureConstraint("x", INTEGRAL)), base)
+    assert _found(result, "baseline_drift_check") == [] and result.drift_distances == {}

@@ -1,11 +1,14 @@
 """suggest_constraints at its boundaries: which columns get a domain, its order, and is_non_negative."""
 
+from types import MappingProxyType
+
 import pyarrow as pa
 import pytest
 
 from sagewatch.constraints.suggest import suggest_constraints
 from sagewatch.defaults import DOMAIN_MAX_DISTINCT, DOMAIN_MAX_DISTINCT_LARGE, DOMAIN_MAX_DISTINCT_RATIO
-from sagewatch.profile.dataset import profile_table
+from sagewatch.profile.column import ColumnProfile
+from sagewatch.profile.dataset import DatasetProfile, profile_table
 
 
 def _feature(values):
@@ -60,3 +63,10 @@ def test_is_non_negative_boundary(values, expected):
 
 def test_string_columns_have_no_non_negative_flag():
     assert _feature(["a", "b"]).is_non_negative is None
+
+
+def test_string_column_without_value_counts_gets_no_domain():
+    # a statistics.json String feature without categorical buckets: an empty domain would flag every value
+    profile = DatasetProfile(MappingProxyType({"s": ColumnProfile("s", n_string=5)}), 5)
+    (feature,) = suggest_constraints(profile).features
+    assert feature.inferred_type == "String" and feature.domains is None
