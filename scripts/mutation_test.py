@@ -32,6 +32,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import sysconfig
@@ -52,6 +53,12 @@ PACKAGES: dict[str, list[str]] = {
     "job": ["tests/unit/job", "tests/integration", "tests/unit/test_doctests.py"],
     "profile": ["tests/unit/profile", "tests/property", "tests/unit/constraints", "tests/unit/test_doctests.py"],
     "sketches": ["tests/unit/profile", "tests/property", "tests/unit/drift", "tests/unit/test_doctests.py"],
+}
+
+# Tests left out of every run, with the reason: a test that fails on unmutated code stops mutmut.
+DESELECT = {
+    # fails on CPUs whose BLAS kernel rounds np.dot's last digit differently (issue 11 section 2)
+    "tests/contract/test_file_formats.py::test_statistics_matches_golden_bytes",
 }
 
 # mutmut's exit code per mutant -> status (as mutmut.stats.status_by_exit_code); a mutant that
@@ -93,6 +100,7 @@ def prepare(package: str) -> Path:
     for name in ("src", "tests"):
         (folder / name).symlink_to(ROOT / name, target_is_directory=True)
     selection = ", ".join(json.dumps(t) for t in PACKAGES[package])
+    deselect = "".join(f', "--deselect", {json.dumps(t)}' for t in sorted(DESELECT))
     (folder / "pyproject.toml").write_text(f"""\
 [tool.pytest.ini_options]
 markers = ["e2e: needs LocalStack", "slow: long-running"]
@@ -100,7 +108,7 @@ markers = ["e2e: needs LocalStack", "slow: long-running"]
 [tool.mutmut]
 source_paths = ["src"]
 only_mutate = ["src/sagewatch/{package}/*"]
-pytest_add_cli_args = ["-p", "no:cacheprovider", "-p", "no:randomly", "-m", "not e2e and not slow", "-q"]
+pytest_add_cli_args = ["-p", "no:cacheprovider", "-p", "no:randomly", "-m", "not e2e and not slow", "-q"{deselect}]
 pytest_add_cli_args_test_selection = [{selection}]
 use_git_change_detection = false
 """)
@@ -128,17 +136,22 @@ def run_package(package: str, tool: Path, *, max_children: int, timeout: int, sh
     print(f"[{package}] mutmut run (max {max_children} children, time limit {timeout} s) ...", flush=True)
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
     env.pop("PYTHONPATH", None)  # mutmut puts its mutants/src first; the original src must not be importable
+    # its own process group, so that at the time limit mutmut's forked workers stop with it
+    proc = subprocess.Popen([str(tool.parent / "mutmut"), "run", "--max-children", str(max_children)], cwd=folder,
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            start_new_session=True)
     try:
-        proc = subprocess.run([str(tool.parent / "mutmut"), "run", "--max-children", str(max_children)],
-                              cwd=folder, env=env, capture_output=True, text=True, timeout=timeout)
-        tail = (proc.stdout + proc.stderr).strip().splitlines()[-3:]
+        output, _ = proc.communicate(timeout=timeout)
         if proc.returncode:
+            tail = output.strip().splitlines()[-3:]
             print(f"[{package}] mutmut exited {proc.returncode}: " + " | ".join(tail))
     except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.communicate()
         print(f"[{package}] time limit reached; counting the mutants that finished")
     statuses = collect(folder)
     equivalents = json.loads(EQUIVALENTS.read_text()).get(package, {}) if EQUIVALENTS.exists() else {}
-    counts = {"killed": 0, "survived": 0, "equivalent": 0, "timeout": 0, "other": 0}
+    counts = {"killed": 0, "survived": 0, "equivalent": 0, "timeout": 0, "not_run": 0, "other": 0}
     survivors, stale = [], []
     for name, status in sorted(statuses.items()):
         if status == "survived":
@@ -159,7 +172,8 @@ def run_package(package: str, tool: Path, *, max_children: int, timeout: int, sh
     considered = counts["killed"] + counts["survived"] + counts["timeout"] + counts["other"]
     score = counts["killed"] / considered if considered else 0.0
     print(f"[{package}] mutants {len(statuses)}: killed {counts['killed']}, survived {counts['survived']}, "
-          f"equivalent {counts['equivalent']}, timeout {counts['timeout']}, other {counts['other']}; "
+          f"equivalent {counts['equivalent']}, timeout {counts['timeout']}, other {counts['other']}, "
+          f"not run (time limit) {counts['not_run']}; "
           f"score {counts['killed']}/{considered} = {score:.1%} of non-equivalent mutants killed")
     for name in survivors:
         print(f"  survived: {name}")
@@ -183,10 +197,11 @@ def main(argv: list[str] | None = None) -> int:
     tool = ensure_tool_venv()
     results = [run_package(p, tool, max_children=args.max_children, timeout=args.timeout, show=args.survivors)
                for p in args.packages]
-    print("\n| package | killed | survived | equivalent | timeout | score |\n|---|---|---|---|---|---|")
+    print("\n| package | killed | survived | equivalent | timeout | other | not run | score |\n"
+          "|---|---|---|---|---|---|---|---|")
     for r in results:
         print(f"| {r['package']} | {r['killed']} | {r['survived']} | {r['equivalent']} | {r['timeout']} "
-              f"| {r['score']:.1%} |")
+              f"| {r['other']} | {r['not_run']} | {r['score']:.1%} |")
     return 0 if all(r["score"] >= 0.9 for r in results) else 1
 
 
