@@ -28,7 +28,7 @@ from scipy import stats
 
 from sagewatch.drift._validation import check_threshold
 from sagewatch.drift.registry import DriftMeasure, DriftResult, register_measure
-from sagewatch.drift.sketch_cdf import as_distribution, shared_grid_cdfs
+from sagewatch.drift.sketch_cdf import as_distribution, max_cdf_gap
 
 __all__ = ["DEFAULT_THRESHOLD", "ks_p_value", "ks_test"]
 
@@ -84,8 +84,7 @@ def ks_test(baseline: Any, current: Any, *, threshold: float | None = None) -> D
     thr = check_threshold(threshold, default=DEFAULT_THRESHOLD, p_value=True)
     b = as_distribution(baseline, name="baseline")
     c = as_distribution(current, name="current")
-    _, f_b, f_c = shared_grid_cdfs(b, c)
-    d = float(np.max(np.abs(f_b - f_c)))
+    d = float(max_cdf_gap(b, c)[1])  # the same exact statistic as linf
     p_value = ks_p_value(statistic=d, n=b.n, m=c.n)
     return DriftResult(
         name="ks", drift_score=p_value, drifted=p_value < thr, threshold=thr, score_type="p_value",

@@ -1,0 +1,60 @@
+"""baseline_drift_check at its threshold, end to end through profiles and constraints.json."""
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+from sagewatch.constraints.check import check_constraints
+from sagewatch.constraints.suggest import suggest_constraints
+from sagewatch.profile.dataset import profile_table
+from sagewatch.schemas.constraints import Constraints
+
+
+def _numeric(start):
+    return pa.table({"x": pa.array(np.arange(start, start + 2000).astype(str))})
+
+
+def _categorical(share_a, n=100):
+    return pa.table({"c": pa.array(["a"] * share_a + ["b"] * (n - share_a))})
+
+
+def _drift_violations(base, cur, **config):
+    constraints = suggest_constraints(profile_table(base))
+    if config:
+        doc = constraints.to_dict()
+        doc["monitoring_config"]["distribution_constraints"].update(config)
+        constraints = Constraints.from_dict(doc)
+    result = check_constraints(profile_table(cur), constraints, profile_table(base))
+    return result, [v for v in result.violations if v.constraint_check_type == "baseline_drift_check"]
+
+
+@pytest.mark.parametrize(("start", "flagged"), [(199, False), (200, False), (201, True)])
+@pytest.mark.parametrize("method", ["Simple", "Robust"])
+def test_numeric_drift_exactly_at_threshold_is_not_a_violation(start, flagged, method):
+    result, violations = _drift_violations(_numeric(0), _numeric(start), comparison_method=method)
+    assert result.drift_distances["x"] == start / 2000
+    assert bool(violations) is flagged
+    if flagged:
+        assert "distance 0.1005 exceeds the threshold" in violations[0].description
+
+
+@pytest.mark.parametrize(("base_a", "cur_a"), [(40, 30), (50, 40)])
+@pytest.mark.parametrize("method", ["LInfinity", "ChiSquared"])
+def test_categorical_ten_point_moves_behave_the_same(base_a, cur_a, method):
+    # scaled to 10,000 rows so that the ChiSquared gate passes and the distance alone decides
+    scale = 100
+    base, at = _categorical(base_a * scale, 100 * scale), _categorical(cur_a * scale, 100 * scale)
+    above = _categorical(cur_a * scale - 1, 100 * scale)
+    result, violations = _drift_violations(base, at, categorical_drift_method=method)
+    assert result.drift_distances["c"] == 0.1
+    assert violations == []
+    _, violations = _drift_violations(base, above, categorical_drift_method=method)
+    assert len(violations) == 1
+
+
+def test_threshold_is_read_as_written():
+    # |0.33 - 0.03| is 0.30000000000000004 in floats; exactly the threshold 0.3 here
+    _, violations = _drift_violations(_categorical(33), _categorical(3), categorical_comparison_threshold=0.3)
+    assert violations == []
+    _, violations = _drift_violations(_categorical(33), _categorical(2), categorical_comparison_threshold=0.3)
+    assert len(violations) == 1
