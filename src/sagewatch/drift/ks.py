@@ -33,6 +33,8 @@ from sagewatch.drift.sketch_cdf import as_distribution, max_cdf_gap
 __all__ = ["DEFAULT_THRESHOLD", "ks_p_value", "ks_test"]
 
 DEFAULT_THRESHOLD = 0.05
+MEANING = ("false-alarm rate: p < 0.05 flags about 5% of unchanged columns at any sample size "
+           "(asymptotic two-sample Kolmogorov-Smirnov test); at large n it also flags tiny shifts")
 
 
 KSTWO_MAX_EFFECTIVE_N = 10_000
@@ -94,6 +96,7 @@ def ks_test(baseline: Any, current: Any, *, threshold: float | None = None) -> D
 
 
 register_measure(DriftMeasure(
-    key="ks", kinds=frozenset({"numeric"}), default_threshold=DEFAULT_THRESHOLD, higher_is_drift=False,
+    key="ks", threshold_meanings={"numeric": MEANING},
+    kinds=frozenset({"numeric"}), default_threshold=DEFAULT_THRESHOLD, higher_is_drift=False,
     score_type="p_value", func=ks_test,
     description="two-sample Kolmogorov-Smirnov test (asymptotic p-value) from sketches"))

@@ -49,7 +49,7 @@ from typing import Any, Literal
 
 from sagewatch.drift._validation import align_counts, check_alpha, check_int, check_threshold
 from sagewatch.drift.chi2 import chi2_homogeneity_test
-from sagewatch.drift.exact import exact_counts, exceeds, max_ratio_gap, total_count
+from sagewatch.drift.exact import decimal_fraction, exact_counts, exceeds, max_ratio_gap, total_count
 from sagewatch.drift.registry import DriftMeasure, DriftResult, register_measure
 from sagewatch.drift.sketch_cdf import as_distribution, max_cdf_gap
 from sagewatch.errors import InvalidParameterError
@@ -71,6 +71,25 @@ _COMPARISON_METHODS: dict[str, Literal["Simple", "Robust"]] = {
     "simple": "Simple", "linf_simple": "Simple", "robust": "Robust", "linf_robust": "Robust"}
 _CATEGORICAL_METHODS: dict[str, Literal["LInfinity", "ChiSquared"]] = {
     "linfinity": "LInfinity", "chisquared": "ChiSquared"}
+
+
+def _numeric_meaning(threshold: float, method: str, critical: float, alpha: float) -> str:
+    text = (f"SageMaker's comparison_threshold, an effect size: drift when the CDFs differ by more than "
+            f"{threshold!r} (0.1 is the gap of a 0.25-sigma mean shift of a normal column: 0.0995)")
+    if method == "Robust":
+        text += (f", and by more than the two-sample KS critical value at alpha={alpha!r} for these sample "
+                 f"sizes ({critical:.4g}), so that noise in small samples is not flagged")
+    return text
+
+
+def _categorical_meaning(threshold: float, method: str, alpha: float) -> str:
+    points = float(decimal_fraction(threshold) * 100)
+    text = (f"SageMaker's categorical_comparison_threshold, an effect size: drift when a category's share "
+            f"moves by more than {points:g} points")
+    if method == "ChiSquared":
+        text += (f", and the chi-squared homogeneity test gives p < {alpha!r} at these sample sizes "
+                 f"(sample-size gate: noise in small samples is not flagged)")
+    return text
 
 
 def normalize_comparison_method(value: str) -> Literal["Simple", "Robust"]:
@@ -164,7 +183,7 @@ def linf_distance(baseline: Any, current: Any, *, threshold: float | None = None
     drifted = exceeds(exact, thr) and (method == "Simple" or exact > Fraction(critical))
     return DriftResult(
         name="linf", drift_score=distance, drifted=drifted, threshold=thr, score_type="distance",
-        statistic="linf_distance",
+        statistic="linf_distance", threshold_meaning=_numeric_meaning(thr, method, critical, alpha),
         details={"comparison_method": method, "alpha": alpha, "critical_value": critical,
                  "n_baseline": b.n, "n_current": c.n, "location": location,
                  "exact_distance": str(exact),
@@ -220,7 +239,8 @@ def linf_categorical_distance(baseline: Mapping[str, int], current: Mapping[str,
         details.update(alpha=alpha, p_value=p_value, chi2_statistic=statistic, dof=dof)
         drifted = drifted and p_value < alpha
     return DriftResult(name="linf", drift_score=distance, drifted=drifted, threshold=thr,
-                       score_type="distance", statistic="linf_distance", details=details)
+                       score_type="distance", statistic="linf_distance", details=details,
+                       threshold_meaning=_categorical_meaning(thr, method, alpha))
 
 
 def _linf(baseline: Any, current: Any, *, threshold: float | None = None, **options: Any) -> DriftResult:
