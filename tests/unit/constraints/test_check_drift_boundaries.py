@@ -58,3 +58,18 @@ def test_threshold_is_read_as_written():
     assert violations == []
     _, violations = _drift_violations(_categorical(33), _categorical(2), categorical_comparison_threshold=0.3)
     assert len(violations) == 1
+
+
+def test_message_shows_the_exact_distance_when_its_double_prints_like_the_threshold():
+    from sagewatch.constraints import messages
+    from sagewatch.drift.linf import linf_distance
+    from sagewatch.drift.sketch_cdf import SketchDistribution
+    # about a billion rows per side: the gap is 1/10 + 1e-20, above the threshold, but its double is 0.1
+    n_b, n_c, below_b, below_c = 1_000_000_007, 999_999_997, 430_000_003, 329_999_999
+    base = SketchDistribution(items=np.array([0.0, 1.0]), weights=np.array([below_b, n_b - below_b]), n=n_b)
+    cur = SketchDistribution(items=np.array([0.0, 1.0]), weights=np.array([below_c, n_c - below_c]), n=n_c)
+    r = linf_distance(base, cur, comparison_method="Simple")
+    assert r.drifted and r.drift_score == 0.1
+    text = messages.baseline_drift(r.drift_score, 0.1, "Simple", r.details["exact_distance"])
+    assert f"distance 0.1 (exactly {r.details['exact_distance']}) exceeds" in text
+    assert messages.baseline_drift(0.1005, 0.1, "Simple", "201/2000").endswith("distance 0.1005 exceeds the threshold.")
