@@ -45,7 +45,7 @@ from sagewatch.drift.compare import compare_columns
 from sagewatch.drift.linf import linf_categorical_distance, linf_distance
 from sagewatch.drift.mmd import mmd_test
 from sagewatch.report.extra import MMD_SAMPLES, REPORT_OPTIONS
-from sagewatch.sketches.kll import KllDistribution, new_sketch
+from sagewatch.sketches.kll import KllDistribution
 
 SEED = 20_261_205
 SHIFTS = (0.0, 0.1, 0.25, 0.5)
@@ -68,9 +68,7 @@ ROWS = (  # (row label, numeric key, categorical key)
 
 
 def _distribution(values: np.ndarray) -> KllDistribution:
-    sketch = new_sketch()
-    sketch.update(values)
-    return KllDistribution.from_sketch(sketch)
+    return KllDistribution.from_values(values)
 
 
 def _counts(rng: np.random.Generator, n: int, shares: np.ndarray) -> dict[str, int]:

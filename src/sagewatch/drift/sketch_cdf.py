@@ -25,6 +25,8 @@ the first or last bin. Bins may still be empty in the *current* data; measures t
 
 from __future__ import annotations
 
+import math
+
 from collections.abc import Iterable
 from dataclasses import dataclass
 from fractions import Fraction
@@ -190,9 +192,12 @@ class SketchDistribution:
 
     def mean_std(self) -> tuple[float, float]:
         """Weighted mean and (population) standard deviation of the retained sample."""
+        from sagewatch.profile.moments import exact_sum  # correctly rounded: no CPU-dependent BLAS digits
         w = self.weights / self.weights.sum()
-        mean = float(np.dot(w, self.items))
-        return mean, float(np.sqrt(np.dot(w, (self.items - mean) ** 2)))
+        mean = exact_sum(w * self.items)
+        with np.errstate(over="ignore"):
+            spread = w * (self.items - mean) ** 2
+        return mean, math.sqrt(exact_sum(spread)) if np.isfinite(spread).all() else math.inf
 
 
 def as_distribution(summary: Any, *, name: str = "baseline") -> SketchDistribution:
