@@ -28,47 +28,39 @@ executions, and batch-transform inputs, fail at once with a FailureReason saying
 
 from __future__ import annotations
 
-import json
+import copy
 import logging
 import threading
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from localstack.aws.api import CommonServiceException
 
+from sagewatch.job.execution_contract import (
+    AnalysisWindow,
+    CaptureHour,
+    ExecutionPlan,
+    WindowError,
+    execution_job_name,
+    job_request,
+)
 from sagewatch.localstack.sagemaker.cron import ScheduleError, analysis_window
 from sagewatch.localstack.sagemaker.jobdefs import ExecutionDefinition
-from sagewatch.localstack.sagemaker.monitoring_common import deep_copy, floor_hour, iso_z
+from sagewatch.localstack.sagemaker.monitoring_common import iso_z
 from sagewatch.localstack.sagemaker.processing_aws import AwsAccess
+from sagewatch.schemas.s3_uri import split_s3_uri
 
-__all__ = ["CaptureHour", "ExecutionFailure", "ExecutionLauncher", "data_quality_job_request", "execution_job_name",
-           "execution_status", "window_hours"]
+__all__ = ["CaptureHour", "ExecutionFailure", "ExecutionLauncher", "data_quality_plan", "execution_status"]
 
 LOG = logging.getLogger(__name__)
 
-CAPTURE_FORMAT = json.dumps({"sagemakerCaptureJson": {"captureIndexNames": ["endpointInput", "endpointOutput"]}})
-CONSTRAINTS_PATH = "/opt/ml/processing/baseline/constraints"
-STATISTICS_PATH = "/opt/ml/processing/baseline/stats"
-PREPROCESSOR_PATH = "/opt/ml/processing/code/preprocessing"
-POSTPROCESSOR_PATH = "/opt/ml/processing/code/postprocessing"
-DEFAULT_MAX_RUNTIME = 3600
 JOB_NAME_PREFIX = "model-monitoring"
 
 
 class ExecutionFailure(Exception):
     """The execution cannot run; the message becomes its FailureReason."""
-
-
-@dataclass(frozen=True)
-class CaptureHour:
-    """One captured hour folder: ``s3://<destination>/<endpoint>/<variant>/yyyy/mm/dd/hh``."""
-
-    variant: str
-    hour: datetime
-    s3_uri: str
 
 
 def execution_status(job: Any) -> str:
@@ -85,40 +77,6 @@ def execution_status(job: Any) -> str:
     if job.status == "Completed" and (job.exit_message or "").startswith("CompletedWithViolations"):
         return "CompletedWithViolations"
     return job.status
-
-
-def execution_job_name(scheduled: datetime) -> str:
-    """``model-monitoring-<yyyymmddHHMM>-<24 hex>``.
-
-    Examples
-    --------
-    >>> from datetime import datetime
-    >>> execution_job_name(datetime(2024, 5, 1, 11))[:29]
-    'model-monitoring-202405011100'
-    """
-    return f"{JOB_NAME_PREFIX}-{scheduled:%Y%m%d%H%M}-{uuid.uuid4().hex[:24]}"
-
-
-def window_hours(start: datetime, end: datetime) -> list[datetime]:
-    """The UTC hour folders that hold records of ``[start, end)``.
-
-    Examples
-    --------
-    >>> from datetime import datetime, timezone
-    >>> [h.hour for h in window_hours(datetime(2024, 5, 1, 9, 30, tzinfo=timezone.utc),
-    ...                               datetime(2024, 5, 1, 11, tzinfo=timezone.utc))]
-    [9, 10]
-    """
-    hours, hour = [], floor_hour(start)
-    while hour < end:
-        hours.append(hour)
-        hour += timedelta(hours=1)
-    return hours
-
-
-def _split_s3(uri: str) -> tuple[str, str]:
-    bucket, _, key = uri[len("s3://"):].partition("/")
-    return bucket, key
 
 
 def capture_destination(aws: AwsAccess, endpoint_name: str) -> str:
@@ -138,7 +96,7 @@ def capture_destination(aws: AwsAccess, endpoint_name: str) -> str:
 
 def find_captures(aws: AwsAccess, destination: str, endpoint_name: str, hours: list[datetime]) -> list[CaptureHour]:
     """The hour folders of *hours* that hold captured objects, for every variant found under the endpoint."""
-    bucket, prefix = _split_s3(destination)
+    bucket, prefix = split_s3_uri(destination)
     base = f"{prefix.rstrip('/')}/{endpoint_name}/" if prefix.strip("/") else f"{endpoint_name}/"
     variants = [folder[len(base):].strip("/") for folder in aws.list_folders(bucket, base)]
     found = []
@@ -150,76 +108,27 @@ def find_captures(aws: AwsAccess, destination: str, endpoint_name: str, hours: l
     return found
 
 
-def _file_input(name: str, uri: str, local_path: str) -> dict[str, Any]:
-    return {"InputName": name, "S3Input": {"S3Uri": uri, "LocalPath": local_path, "S3DataType": "S3Prefix",
-                                           "S3InputMode": "File", "S3DataDistributionType": "FullyReplicated",
-                                           "S3CompressionType": "None"}}
-
-
-def _basename(uri: str) -> str:
-    return uri.rstrip("/").rsplit("/", 1)[-1]
-
-
-def data_quality_job_request(*, job_name: str, schedule_name: str, definition: ExecutionDefinition,
-                             scheduled: datetime, window: tuple[datetime, datetime], captures: list[CaptureHour],
-                             constraints_uri: str | None = None, statistics_uri: str | None = None,
-                             capture_destination_uri: str | None = None) -> dict[str, Any]:
-    """The CreateProcessingJob request of a data-quality execution (see the module docstring)."""
+def data_quality_plan(*, job_name: str, schedule_name: str, definition: ExecutionDefinition, scheduled: datetime,
+                      window: tuple[datetime, datetime], captures: list[CaptureHour],
+                      constraints_uri: str | None = None, statistics_uri: str | None = None,
+                      capture_destination_uri: str | None = None) -> ExecutionPlan:
+    """The :class:`~sagewatch.job.execution_contract.ExecutionPlan` of a data-quality execution of *definition*."""
     endpoint_input = definition.endpoint_input or {}
-    endpoint = definition.endpoint_name or ""
-    local_root = endpoint_input["LocalPath"].rstrip("/")
-    inputs = []
-    for number, capture in enumerate(captures, 1):
-        item = _file_input(f"endpoint_input_{number}", capture.s3_uri,
-                           f"{local_root}/{endpoint}/{capture.variant}/{capture.hour:%Y/%m/%d/%H}")
-        item["S3Input"]["S3InputMode"] = endpoint_input.get("S3InputMode", "File")
-        item["S3Input"]["S3DataDistributionType"] = endpoint_input.get("S3DataDistributionType", "FullyReplicated")
-        inputs.append(item)
     s3_output = definition.s3_output
-    environment = dict(definition.environment)
-    environment.setdefault("publish_cloudwatch_metrics", "Enabled")
-    environment.update({
-        "dataset_format": CAPTURE_FORMAT,
-        "dataset_source": local_root,
-        "output_path": s3_output["LocalPath"],
-        "sagemaker_endpoint_name": endpoint,
-        "sagemaker_monitoring_schedule_name": schedule_name,
-        "start_time": iso_z(window[0]),
-        "end_time": iso_z(window[1]),
-        "metric_time": iso_z(window[0]),
-    })
-    if capture_destination_uri:
-        environment["sagemaker_endpoint_datacapture_prefix"] = capture_destination_uri
     app = definition.app_specification
-    scripts = ((constraints_uri, "constraints", CONSTRAINTS_PATH, "baseline_constraints"),
-               (statistics_uri, "baseline", STATISTICS_PATH, "baseline_statistics"),
-               (app.get("RecordPreprocessorSourceUri"), "pre_processor_script", PREPROCESSOR_PATH,
-                "record_preprocessor_script"),
-               (app.get("PostAnalyticsProcessorSourceUri"), "post_processor_script", POSTPROCESSOR_PATH,
-                "post_analytics_processor_script"))
-    for uri, input_name, local_path, variable in scripts:
-        if uri:
-            inputs.append(_file_input(input_name, uri, local_path))
-            environment[variable] = f"{local_path}/{_basename(uri)}"
-    output_config: dict[str, Any] = {"Outputs": [{"OutputName": "result", "S3Output": {
-        "S3Uri": f"{s3_output['S3Uri'].rstrip('/')}/{endpoint}/{schedule_name}/{scheduled:%Y/%m/%d/%H}",
-        "LocalPath": s3_output["LocalPath"], "S3UploadMode": s3_output.get("S3UploadMode", "Continuous")}}]}
-    if definition.output_config.get("KmsKeyId"):
-        output_config["KmsKeyId"] = definition.output_config["KmsKeyId"]
-    request: dict[str, Any] = {
-        "ProcessingJobName": job_name,
-        "ProcessingInputs": inputs,
-        "ProcessingOutputConfig": output_config,
-        "ProcessingResources": {"ClusterConfig": deep_copy(definition.cluster_config)},
-        "StoppingCondition": deep_copy(definition.stopping_condition or {"MaxRuntimeInSeconds": DEFAULT_MAX_RUNTIME}),
-        "AppSpecification": {k: deep_copy(v) for k, v in app.items()
-                             if k in ("ImageUri", "ContainerEntrypoint", "ContainerArguments")},
-        "Environment": environment,
-        "RoleArn": definition.role_arn,
-    }
-    if definition.network_config:
-        request["NetworkConfig"] = deep_copy(definition.network_config)
-    return request
+    return ExecutionPlan(
+        monitoring_type=definition.monitoring_type, job_name=job_name, endpoint_name=definition.endpoint_name or "",
+        schedule_name=schedule_name, scheduled=scheduled, window=AnalysisWindow(*window), captures=tuple(captures),
+        output_s3_uri=s3_output["S3Uri"], app_specification=app, cluster_config=definition.cluster_config,
+        role_arn=definition.role_arn, environment=definition.environment,
+        input_local_path=endpoint_input["LocalPath"], input_mode=endpoint_input.get("S3InputMode", "File"),
+        input_distribution=endpoint_input.get("S3DataDistributionType", "FullyReplicated"),
+        output_local_path=s3_output["LocalPath"], upload_mode=s3_output.get("S3UploadMode", "Continuous"),
+        stopping_condition=definition.stopping_condition, kms_key_id=definition.output_config.get("KmsKeyId"),
+        network_config=definition.network_config, capture_destination_uri=capture_destination_uri,
+        baseline_constraints_uri=constraints_uri, baseline_statistics_uri=statistics_uri,
+        preprocessor_uri=app.get("RecordPreprocessorSourceUri"),
+        postprocessor_uri=app.get("PostAnalyticsProcessorSourceUri"))
 
 
 class ExecutionLauncher:
@@ -237,7 +146,7 @@ class ExecutionLauncher:
             self._run(monitoring, schedule, execution)
         except ExecutionFailure as failure:
             monitoring.update_execution(execution, status="Failed", failure_reason=str(failure))
-        except (ScheduleError, CommonServiceException) as error:
+        except (ScheduleError, WindowError, CommonServiceException) as error:
             message = getattr(error, "message", None) or str(error)
             monitoring.update_execution(execution, status="Failed", failure_reason=f"ClientError: {message}")
         except Exception as error:  # noqa: BLE001 - an execution must end, whatever happens
@@ -272,7 +181,7 @@ class ExecutionLauncher:
 
     def _run(self, monitoring: Any, schedule: Any, execution: Any) -> None:
         with monitoring.lock:
-            config = deep_copy(schedule.config)
+            config = copy.deepcopy(schedule.config)
             expression = schedule.expression
         definition = self._definition(monitoring, schedule, config)
         if definition.monitoring_type != "DataQuality":
@@ -288,7 +197,7 @@ class ExecutionLauncher:
         window = analysis_window(expression, execution.scheduled_time, start_offset, end_offset)
         aws = self.processing.aws(schedule.account_id, schedule.region)
         destination = capture_destination(aws, definition.endpoint_name)
-        captures = find_captures(aws, destination, definition.endpoint_name, window_hours(*window))
+        captures = find_captures(aws, destination, definition.endpoint_name, AnalysisWindow(*window).hours)
         if not captures:
             raise ExecutionFailure(
                 f"Job inputs had no data: no captured data for endpoint {definition.endpoint_name} between "
@@ -296,11 +205,11 @@ class ExecutionLauncher:
                 f"{definition.endpoint_name}/. Invoke the endpoint with data capture enabled, or run the schedule "
                 "for another ScheduledTime.")
         constraints, statistics = self._baseline(definition, schedule.account_id, schedule.region)
-        job_name = execution_job_name(execution.scheduled_time)
-        request = data_quality_job_request(
+        job_name = execution_job_name(JOB_NAME_PREFIX, execution.scheduled_time, uuid.uuid4().hex)
+        request = job_request(data_quality_plan(
             job_name=job_name, schedule_name=schedule.name, definition=definition, scheduled=execution.scheduled_time,
             window=window, captures=captures, constraints_uri=constraints, statistics_uri=statistics,
-            capture_destination_uri=destination)
+            capture_destination_uri=destination))
 
         def follow(job: Any) -> None:
             monitoring.update_execution(execution, status=execution_status(job), processing_job_arn=job.arn,
