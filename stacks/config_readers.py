@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from typing import Any, Callable, Mapping
 
-from stacks.config import (COMPARISONS, LOG_RETENTION_DAYS, MONITORING_MODES, PROBLEM_TYPES, RETRAINING_ACTIONS,
+from stacks.config import (COMPARISONS, DATA_METRICS_NAMESPACE, LOG_RETENTION_DAYS, MONITORING_MODES, PROBLEM_TYPES, RETRAINING_ACTIONS,
                            STATISTICS, TARGETS, AlarmProps, AlertProps, CaptureProps, DashboardProps,
                            DataQualityProps, EndpointProps, ModelBiasProps, ModelExplainabilityProps,
                            ModelQualityProps, MonitoringProps, ProcessingProps, QualityAlarmProps, RetrainingProps,
@@ -362,8 +362,8 @@ def _monitoring(b: _Block) -> MonitoringProps:
         lambda_memory_mb=p.integer("lambdaMemoryMb", "lambda_memory_mb", 1024, low=128, high=10240),
         lambda_timeout_seconds=p.integer("lambdaTimeoutSeconds", "lambda_timeout_seconds", 300, low=10, high=900),
         engine_layer_arns=layers,
-        metrics_namespace=p.string("metricsNamespace", "metrics_namespace", "aws/sagemaker/Endpoints/data-metrics")
-        or "aws/sagemaker/Endpoints/data-metrics",
+        metrics_namespace=p.string("metricsNamespace", "metrics_namespace", DATA_METRICS_NAMESPACE)
+        or DATA_METRICS_NAMESPACE,
     )
     p.finish()
 

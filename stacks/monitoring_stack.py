@@ -18,7 +18,7 @@ from stacks.components.monitors.common import builtin_image_uri, schedule_name
 from stacks.components.monitors.processing import INLINE_EVENT_DETAIL_TYPE, INLINE_EVENT_SOURCE
 from stacks.components.retraining import RetrainingTrigger
 from stacks.components.storage import MonitoringStorage
-from stacks.config import StageConfig
+from stacks.config import DATA_METRICS_NAMESPACE, StageConfig
 
 __all__ = ["MonitoringStack"]
 
@@ -68,7 +68,7 @@ class MonitoringStack(Stack):
                 variant_names=endpoint.variant_names, captures=storage.captures,
                 capture_prefix=endpoint.capture_prefix, engine_layers=layers,
                 log_retention_days=stage.log_retention_days, removal=removal))
-        namespace = m.processing.metrics_namespace if m.mode == "processing" else "aws/sagemaker/Endpoints/data-metrics"
+        namespace = m.processing.metrics_namespace if m.mode == "processing" else DATA_METRICS_NAMESPACE
 
         self.alerts = AlertTopic(self, "Alerts", props=stage.alerts, retain=stage.is_aws)
         self.alarms = MonitorAlarms(self, "Alarms", props=stage.alarms, endpoint_name=endpoint.endpoint_name,
