@@ -46,7 +46,7 @@ OVERRIDES: dict[str, tuple[str, ...]] = {
     "alertEmails": ("alerts", "emails"),
     "retrainingAction": ("retraining", "action"),
     "trainingRoleArn": ("retraining", "trainingRoleArn"),
-    "dashboard": ("dashboard", "enabled"),
+    "cloudWatchDashboard": ("cloudWatchDashboard", "enabled"),
 }
 
 

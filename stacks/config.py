@@ -18,7 +18,7 @@ __all__ = [
     "TARGETS", "MONITORING_MODES", "MONITOR_TYPES", "METRIC_NAMESPACES", "DATA_METRICS_NAMESPACE", "RETRAINING_ACTIONS", "S3Ref", "StorageProps", "VariantProps",
     "CaptureProps", "EndpointProps", "DataQualityProps", "ModelQualityProps", "ModelBiasProps",
     "ModelExplainabilityProps", "ProcessingProps", "MonitoringProps", "QualityAlarmProps", "AlarmProps",
-    "AlertProps", "RetrainingProps", "DashboardProps", "StageConfig",
+    "AlertProps", "RetrainingProps", "CloudWatchDashboardProps", "StageConfig",
 ]
 
 TARGETS = ("local", "aws")
@@ -230,7 +230,7 @@ class RetrainingProps:
 
 
 @dataclass(frozen=True)
-class DashboardProps:
+class CloudWatchDashboardProps:
     enabled: bool = True
 
 
@@ -247,7 +247,7 @@ class StageConfig:
     alarms: AlarmProps
     alerts: AlertProps
     retraining: RetrainingProps
-    dashboard: DashboardProps
+    cloudwatch_dashboard: CloudWatchDashboardProps
 
     @property
     def is_aws(self) -> bool:
