@@ -495,7 +495,7 @@ def _build_parser(prog: str) -> argparse.ArgumentParser:
     show = commands.add_parser("logs", parents=[common], help="print LocalStack's log")
     show.add_argument("--lines", "-n", type=int, default=None, help="only the last N lines")
     show.add_argument("--follow", "-f", action="store_true", help="keep printing new lines (Ctrl-C stops)")
-    from sagewatch.localstack.sagemaker.schedules_cli import add_parser as add_run_schedule_parser
+    from sagewatch.localstack.sagemaker.monitoring.cli import add_parser as add_run_schedule_parser
 
     add_run_schedule_parser(commands, common)
     return parser
@@ -562,7 +562,7 @@ def main(argv: Sequence[str] | None = None, prog: str = "sagewatch local") -> in
             else:
                 print("LocalStack is not running; nothing to stop.")
         elif args.command == "run-schedule":
-            from sagewatch.localstack.sagemaker.schedules_cli import run as run_schedule
+            from sagewatch.localstack.sagemaker.monitoring.cli import run as run_schedule
 
             return run_schedule(args)
         elif args.command == "status":

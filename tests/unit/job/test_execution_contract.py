@@ -10,10 +10,10 @@ import pytest
 
 from sagewatch.job import execution_contract as contract
 from sagewatch.lambda_support import monitoring as lambda_monitoring
-from sagewatch.localstack.sagemaker.cron import parse_schedule_expression
-from sagewatch.localstack.sagemaker.cron import analysis_window as schedule_window
-from sagewatch.localstack.sagemaker.jobdefs import ExecutionDefinition
-from sagewatch.localstack.sagemaker.monitoring_executions import data_quality_plan
+from sagewatch.localstack.sagemaker.monitoring.cron import parse_schedule_expression
+from sagewatch.localstack.sagemaker.monitoring.cron import analysis_window as schedule_window
+from sagewatch.localstack.sagemaker.monitoring.jobdefs import ExecutionDefinition
+from sagewatch.localstack.sagemaker.monitoring.executions.data_quality import data_quality_plan
 
 UTC = timezone.utc
 SCHEDULED = datetime(2024, 5, 1, 11, tzinfo=UTC)

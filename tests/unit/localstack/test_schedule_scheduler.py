@@ -6,12 +6,15 @@ from types import SimpleNamespace
 import pytest
 from localstack.aws.api import CommonServiceException
 
-from sagewatch.localstack.sagemaker.jobdefs import KINDS, ExecutionDefinition, JobDefinitionService
-from sagewatch.localstack.sagemaker.monitoring import MonitoringService
+from sagewatch.localstack.sagemaker.monitoring.jobdefs import KINDS, ExecutionDefinition, JobDefinitionService
+from sagewatch.localstack.sagemaker.monitoring.schedules import MonitoringService
 from sagewatch.job.execution_contract import CaptureHour, job_request
-from sagewatch.localstack.sagemaker.monitoring_executions import ExecutionLauncher, data_quality_plan, execution_status
-from sagewatch.localstack.sagemaker.processing_settings import ProcessingSettings
-from sagewatch.localstack.sagemaker.schedules import RouteError, Scheduler, run_now
+from sagewatch.localstack.sagemaker.monitoring.executions.data_quality import data_quality_plan
+from sagewatch.localstack.sagemaker.monitoring.executions.launcher import ExecutionLauncher, execution_status
+from sagewatch.localstack.sagemaker.processing.settings import ProcessingSettings
+from sagewatch.localstack.errors import ResourceInUse, ResourceNotFound, ValidationException
+from sagewatch.localstack.sagemaker.monitoring.routes import run_now
+from sagewatch.localstack.sagemaker.monitoring.scheduler import Scheduler
 
 UTC = timezone.utc
 ACCOUNT, REGION = "000000000000", "us-east-1"
@@ -100,20 +103,20 @@ def test_run_now_defaults_to_the_current_hour_and_refuses_duplicates(monitoring,
     create(monitoring, "hourly", "cron(0 * ? * * *)")
     execution = run_now(monitoring, "hourly")
     assert execution.scheduled_time == datetime(2024, 5, 1, 10, tzinfo=UTC)
-    with pytest.raises(RouteError) as error:
+    with pytest.raises(ResourceInUse) as error:
         run_now(monitoring, "hourly")
-    assert error.value.status == 409
+    assert error.value.status_code == 409
     monitoring.update_execution(execution, status="Failed", failure_reason="x")
     assert run_now(monitoring, "hourly").scheduled_time == execution.scheduled_time
-    with pytest.raises(RouteError) as error:
+    with pytest.raises(ResourceNotFound) as error:
         run_now(monitoring, "nope")
-    assert error.value.status == 404
+    assert error.value.status_code == 404
     monitoring.handle_create(SimpleNamespace(account_id=ACCOUNT, region="eu-west-1"), {
         "MonitoringScheduleName": "hourly", "MonitoringScheduleConfig": {
             "ScheduleConfig": {"ScheduleExpression": "cron(0 * ? * * *)"}, "MonitoringJobDefinition": inline()}})
-    with pytest.raises(RouteError) as error:
+    with pytest.raises(ValidationException) as error:
         run_now(monitoring, "hourly", datetime(2024, 5, 1, 9, tzinfo=UTC))
-    assert error.value.status == 400 and "eu-west-1" in error.value.message
+    assert error.value.status_code == 400 and "eu-west-1" in error.value.message
     assert run_now(monitoring, "hourly", datetime(2024, 5, 1, 9, tzinfo=UTC), region="eu-west-1").region == "eu-west-1"
 
 

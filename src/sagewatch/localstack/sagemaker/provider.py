@@ -20,8 +20,8 @@ class SageMakerProvider(FallThroughProvider):
 
     def overrides(self) -> Mapping[str, Handler]:
         """Operations sagewatch implements itself; every other operation goes to moto."""
-        from sagewatch.localstack.sagemaker.endpoints import endpoint_overrides
-        from sagewatch.localstack.sagemaker.monitoring_plane import overrides as monitoring_overrides
+        from sagewatch.localstack.sagemaker.endpoints.handlers import endpoint_overrides
+        from sagewatch.localstack.sagemaker.plane import overrides as monitoring_overrides
 
         endpoints = endpoint_overrides()
         return {**endpoints, **monitoring_overrides(endpoints)}

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sagewatch.job import execution_contract as contract
-from sagewatch.localstack.sagemaker.monitoring_common import floor_hour
+from sagewatch.localstack.sagemaker.common import floor_hour
 
 __all__ = ["ScheduleError", "ScheduleExpression", "parse_offset", "parse_schedule_expression", "analysis_window"]
 
@@ -129,7 +129,7 @@ def parse_schedule_expression(text: str) -> ScheduleExpression:
     >>> parse_schedule_expression("rate(1 hour)")
     Traceback (most recent call last):
     ...
-    sagewatch.localstack.sagemaker.cron.ScheduleError: Invalid ScheduleExpression rate(1 hour): Model Monitor supports cron(0 * ? * * *) (hourly), cron(0 H ? * * *) (daily at hour H, UTC), cron(0 H/N ? * * *) (every N hours from hour H) and NOW.
+    sagewatch.localstack.sagemaker.monitoring.cron.ScheduleError: Invalid ScheduleExpression rate(1 hour): Model Monitor supports cron(0 * ? * * *) (hourly), cron(0 H ? * * *) (daily at hour H, UTC), cron(0 H/N ? * * *) (every N hours from hour H) and NOW.
     """
     expression = (text or "").strip()
     if expression.upper() == "NOW":

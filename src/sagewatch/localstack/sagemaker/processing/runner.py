@@ -6,7 +6,7 @@ Per job, a folder ``<job root>/<account>/<region>/<job name>/`` stands in for ``
   are treated as ``File``);
 - ``config/processingjobconfig.json`` holds the whole request (plus ``ProcessingJobArn``), and
   ``config/resourceconfig.json`` the single host ``algo-1``;
-- the command of :func:`~sagewatch.localstack.sagemaker.processing_images.resolve_command` runs with the
+- the command of :func:`~sagewatch.localstack.sagemaker.processing.images.resolve_command` runs with the
   request's ``Environment`` (paths left as ``/opt/ml/...``; ``SAGEWATCH_OPT_ML`` relocates them), AWS
   variables pointing at LocalStack, and the folder as working directory;
 - its stdout and stderr go to CloudWatch Logs, group ``/aws/sagemaker/ProcessingJobs``, stream
@@ -33,9 +33,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sagewatch.localstack.sagemaker.monitoring_common import jsonable
-from sagewatch.localstack.sagemaker.processing_aws import LOG_GROUP, AwsAccess
-from sagewatch.localstack.sagemaker.processing_images import ImageError, is_analyzer_image, relocate, resolve_command
+from sagewatch.localstack.sagemaker.common import jsonable
+from sagewatch.localstack.sagemaker.processing.aws import LOG_GROUP, AwsAccess
+from sagewatch.localstack.sagemaker.processing.images import ImageError, is_analyzer_image, relocate, resolve_command
 from sagewatch.schemas.metric_lines import namespace_of_line, parse_metric_lines
 from sagewatch.schemas.s3_uri import split_s3_uri
 
@@ -139,7 +139,7 @@ class LogShipper:
 
 
 class JobRunner:
-    """Runs one :class:`~sagewatch.localstack.sagemaker.processing.ProcessingJob` to its end."""
+    """Runs one :class:`~sagewatch.localstack.sagemaker.processing.service.ProcessingJob` to its end."""
 
     def __init__(self, service: Any, job: Any) -> None:
         self.service, self.job = service, job

@@ -14,7 +14,8 @@ from typing import Any
 
 from localstack.aws.api import RequestContext
 
-from sagewatch.localstack.sagemaker.monitoring_common import constraint_error, paginate, validation_error
+from sagewatch.localstack.errors import ValidationException
+from sagewatch.localstack.sagemaker.common import paginate
 
 __all__ = ["OWNED_RESOURCE_TYPES", "TagStore", "check_tags", "resource_type"]
 
@@ -45,13 +46,13 @@ def resource_type(arn: str) -> str | None:
 
 def check_tags(tags: Any) -> list[dict[str, str]]:
     if not isinstance(tags, list):
-        raise validation_error("Tags must be a list of {Key, Value}.")
+        raise ValidationException("Tags must be a list of {Key, Value}.")
     for tag in tags:
         key, value = (tag.get("Key"), tag.get("Value", "")) if isinstance(tag, Mapping) else (None, None)
         if not isinstance(key, str) or not 1 <= len(key) <= 128:
-            raise constraint_error("tags.member.key", key, "Member must have length between 1 and 128")
+            raise ValidationException.constraint("tags.member.key", key, "Member must have length between 1 and 128")
         if not isinstance(value, str) or len(value) > 256:
-            raise constraint_error("tags.member.value", value, "Member must have length less than or equal to 256")
+            raise ValidationException.constraint("tags.member.value", value, "Member must have length less than or equal to 256")
     return [{"Key": t["Key"], "Value": t.get("Value", "")} for t in tags]
 
 
@@ -113,7 +114,7 @@ class TagStore:
             current = self._tags.setdefault(arn, {})
             merged = {**current, **{t["Key"]: t["Value"] for t in added}}
             if len(merged) > MAX_TAGS:
-                raise validation_error(f"A resource can have at most {MAX_TAGS} tags.")
+                raise ValidationException(f"A resource can have at most {MAX_TAGS} tags.")
             current.update(merged)
         return {"Tags": self.tags(arn)}
 

@@ -4,7 +4,7 @@
 :meth:`sagewatch.localstack.sagemaker.provider.SageMakerProvider.overrides`; :func:`get_plane` returns the one
 plane of the LocalStack process, created at first use (the provider and the ``/_sagewatch`` routes share it).
 Its settings are read then, from the ``SAGEWATCH_*`` variables of
-:mod:`~sagewatch.localstack.sagemaker.processing_settings`.
+:mod:`~sagewatch.localstack.sagemaker.processing.settings`.
 """
 
 from __future__ import annotations
@@ -15,15 +15,15 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
-from sagewatch.localstack.sagemaker.jobdefs import KINDS, JobDefinitionService
-from sagewatch.localstack.sagemaker.monitoring import MonitoringService
-from sagewatch.localstack.sagemaker.monitoring_common import sagemaker_arn, utcnow
-from sagewatch.localstack.sagemaker.monitoring_executions import ExecutionLauncher
-from sagewatch.localstack.sagemaker.processing import ProcessingService
-from sagewatch.localstack.sagemaker.processing_aws import AwsAccess
-from sagewatch.localstack.sagemaker.processing_settings import ProcessingSettings
-from sagewatch.localstack.sagemaker.monitoring_tags import TagStore, check_tags
-from sagewatch.localstack.sagemaker.schedules import Scheduler
+from sagewatch.localstack.sagemaker.monitoring.jobdefs import KINDS, JobDefinitionService
+from sagewatch.localstack.sagemaker.monitoring.schedules import MonitoringService
+from sagewatch.localstack.sagemaker.common import sagemaker_arn, utcnow
+from sagewatch.localstack.sagemaker.monitoring.executions.launcher import ExecutionLauncher
+from sagewatch.localstack.sagemaker.processing.service import ProcessingService
+from sagewatch.localstack.sagemaker.processing.aws import AwsAccess
+from sagewatch.localstack.sagemaker.processing.settings import ProcessingSettings
+from sagewatch.localstack.sagemaker.monitoring.tags import TagStore, check_tags
+from sagewatch.localstack.sagemaker.monitoring.scheduler import Scheduler
 
 __all__ = ["MonitoringPlane", "get_plane", "overrides"]
 
