@@ -15,15 +15,16 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
-from sagewatch.localstack.sagemaker.monitoring.jobdefs import KINDS, JobDefinitionService
-from sagewatch.localstack.sagemaker.monitoring.schedules import MonitoringService
 from sagewatch.localstack.sagemaker.common import sagemaker_arn, utcnow
 from sagewatch.localstack.sagemaker.monitoring.executions.launcher import ExecutionLauncher
-from sagewatch.localstack.sagemaker.processing.service import ProcessingService
-from sagewatch.localstack.sagemaker.processing.aws import AwsAccess
-from sagewatch.localstack.sagemaker.processing.settings import ProcessingSettings
-from sagewatch.localstack.sagemaker.monitoring.tags import TagStore, check_tags
+from sagewatch.localstack.sagemaker.monitoring.jobdefs import KINDS, JobDefinitionService
 from sagewatch.localstack.sagemaker.monitoring.scheduler import Scheduler
+from sagewatch.localstack.sagemaker.monitoring.schedules import MonitoringService
+from sagewatch.localstack.sagemaker.monitoring.tags import TagStore, check_tags
+from sagewatch.localstack.sagemaker.processing.aws import AwsAccess
+from sagewatch.localstack.sagemaker.processing.service import ProcessingService
+from sagewatch.localstack.sagemaker.processing.settings import ProcessingSettings
+from sagewatch.localstack.sagemaker.store import SageMakerStore
 
 __all__ = ["MonitoringPlane", "get_plane", "overrides"]
 
@@ -47,12 +48,16 @@ class MonitoringPlane:
                  aws_factory: Callable[[str, str], AwsAccess] | None = None,
                  clock: Callable[[], datetime] = utcnow, **processing_options: Any) -> None:
         self.settings = settings or ProcessingSettings.from_environ()
-        self.processing = ProcessingService(self.settings, aws_factory, clock, **processing_options)
-        self.jobdefs = JobDefinitionService(clock)
-        self.monitoring = MonitoringService(self.jobdefs, ExecutionLauncher(self.processing), clock)
+        self.store = SageMakerStore()
+        self.processing = ProcessingService(self.settings, aws_factory, clock, store=self.store, **processing_options)
+        self.jobdefs = JobDefinitionService(clock, store=self.store)
+        self.monitoring = MonitoringService(self.jobdefs, ExecutionLauncher(self.processing), clock,
+                                            on_create=self._schedule_created)
         self.scheduler = Scheduler(self.monitoring, self.settings, clock)
-        self.monitoring.on_create = self.scheduler.ensure_started
-        self.tags = TagStore()
+        self.tags = TagStore(store=self.store)
+
+    def _schedule_created(self) -> None:
+        self.scheduler.ensure_started()
 
     def handlers(self) -> dict[str, Callable[..., Any]]:
         """Every SageMaker operation the plane owns; Create/Delete handlers also keep the resources' tags."""

@@ -20,7 +20,6 @@ from typing import Any
 from localstack.aws.api import RequestContext
 
 from sagewatch.localstack.errors import ResourceInUse, ResourceNotFound, ValidationException
-from sagewatch.localstack.sagemaker.monitoring.cron import ScheduleError, parse_offset
 from sagewatch.localstack.sagemaker.common import (
     check_cluster_config,
     check_enum,
@@ -37,6 +36,8 @@ from sagewatch.localstack.sagemaker.common import (
     utcnow,
     without_none,
 )
+from sagewatch.localstack.sagemaker.monitoring.cron import ScheduleError, parse_offset
+from sagewatch.localstack.sagemaker.store import SageMakerStore
 
 __all__ = ["KINDS", "MONITORING_TYPES", "ExecutionDefinition", "JobDefinition", "JobDefinitionService",
            "check_job_input", "check_monitoring_outputs"]
@@ -276,21 +277,30 @@ class JobDefinitionService:
 
     Parameters
     ----------
-    used_by : callable, optional
-        ``(account_id, region, monitoring_type, name) -> schedule name or None``: a definition a schedule
+    clock : callable, optional
+    store : SageMakerStore, optional
+        Where the definitions are kept (a new store by default); a definition one of the store's schedules
         uses cannot be deleted.
     """
 
-    def __init__(self, clock: Callable[[], datetime] = utcnow,
-                 used_by: Callable[[str, str, str, str], str | None] | None = None) -> None:
+    def __init__(self, clock: Callable[[], datetime] = utcnow, *, store: SageMakerStore | None = None) -> None:
         self.clock = clock
-        self.used_by = used_by
-        self._definitions: dict[tuple[str, str, str], dict[str, JobDefinition]] = {}
+        self.store = store or SageMakerStore()
         self._lock = threading.RLock()
+
+    def _family(self, account_id: str, region: str, monitoring_type: str) -> dict[str, JobDefinition]:
+        return self.store[account_id, region].job_definitions.setdefault(monitoring_type, {})
+
+    def used_by(self, account_id: str, region: str, monitoring_type: str, name: str) -> str | None:
+        """The schedule that uses the definition, if any."""
+        for schedule in list(self.store[account_id, region].schedules.values()):
+            if schedule.monitoring_type == monitoring_type and schedule.job_definition_name == name:
+                return schedule.name
+        return None
 
     def find(self, account_id: str, region: str, monitoring_type: str, name: str) -> JobDefinition | None:
         with self._lock:
-            return self._definitions.get((account_id, region, monitoring_type), {}).get(name)
+            return self._family(account_id, region, monitoring_type).get(name)
 
     def get(self, account_id: str, region: str, monitoring_type: str, name: str) -> JobDefinition:
         definition = self.find(account_id, region, monitoring_type, name)
@@ -305,24 +315,24 @@ class JobDefinitionService:
         arn = sagemaker_arn(kind.arn_type, name, account_id, region)
         definition = JobDefinition(account_id, region, kind, name, arn, normalized, self.clock())
         with self._lock:
-            store = self._definitions.setdefault((account_id, region, kind.monitoring_type), {})
-            if name in store:
+            family = self._family(account_id, region, kind.monitoring_type)
+            if name in family:
                 raise ResourceInUse(f"Job definition {arn} already exists.")
-            store[name] = definition
+            family[name] = definition
         return definition
 
     def delete(self, account_id: str, region: str, kind: Kind, name: str) -> None:
         definition = self.get(account_id, region, kind.monitoring_type, name)
-        schedule = self.used_by(account_id, region, kind.monitoring_type, name) if self.used_by else None
+        schedule = self.used_by(account_id, region, kind.monitoring_type, name)
         if schedule is not None:
             raise ResourceInUse(f"Job definition {definition.arn} is used by monitoring schedule {schedule}; delete the "
                          "schedule first.")
         with self._lock:
-            self._definitions.get((account_id, region, kind.monitoring_type), {}).pop(name, None)
+            self._family(account_id, region, kind.monitoring_type).pop(name, None)
 
     def list(self, account_id: str, region: str, kind: Kind, request: Mapping[str, Any]) -> dict[str, Any]:
         with self._lock:
-            definitions = list(self._definitions.get((account_id, region, kind.monitoring_type), {}).values())
+            definitions = list(self._family(account_id, region, kind.monitoring_type).values())
         contains = (request.get("NameContains") or "").lower()
         checks = time_filters(request, {"CreationTime": "CreationTime"})
         summaries = [s for s in (d.summary() for d in definitions)

@@ -21,16 +21,6 @@ from typing import Any
 from localstack.aws.api import RequestContext
 
 from sagewatch.localstack.errors import ResourceInUse, ResourceNotFound, ValidationException
-from sagewatch.localstack.sagemaker.monitoring.cron import ScheduleError, ScheduleExpression, analysis_window, parse_schedule_expression
-from sagewatch.localstack.sagemaker.monitoring.jobdefs import (
-    MONITORING_TYPES,
-    ExecutionDefinition,
-    JobDefinitionService,
-    check_baseline,
-    check_job_input,
-    check_monitoring_outputs,
-    check_stopping_condition,
-)
 from sagewatch.localstack.sagemaker.common import (
     check_cluster_config,
     check_enum,
@@ -44,6 +34,16 @@ from sagewatch.localstack.sagemaker.common import (
     time_filters,
     utcnow,
     without_none,
+)
+from sagewatch.localstack.sagemaker.monitoring.cron import ScheduleError, ScheduleExpression, analysis_window, parse_schedule_expression
+from sagewatch.localstack.sagemaker.monitoring.jobdefs import (
+    MONITORING_TYPES,
+    ExecutionDefinition,
+    JobDefinitionService,
+    check_baseline,
+    check_job_input,
+    check_monitoring_outputs,
+    check_stopping_condition,
 )
 
 __all__ = ["MonitoringExecution", "MonitoringSchedule", "MonitoringService", "validate_schedule_config"]
@@ -203,19 +203,21 @@ class MonitoringService:
     launch : callable
         ``(service, schedule, execution) -> None`` runs an execution (in the background).
     clock : callable, optional
+    on_create : callable, optional
+        Called after a schedule is created (the plane starts its scheduler then).
+
+    The schedules and executions are kept in the job definitions' store (:attr:`JobDefinitionService.store`).
     """
 
     def __init__(self, jobdefs: JobDefinitionService,
                  launch: Callable[[MonitoringService, MonitoringSchedule, MonitoringExecution], None],
-                 clock: Callable[[], datetime] = utcnow) -> None:
+                 clock: Callable[[], datetime] = utcnow, *, on_create: Callable[[], None] | None = None) -> None:
         self.jobdefs = jobdefs
+        self.store = jobdefs.store
         self.clock = clock
         self._launch = launch
-        self._schedules: dict[tuple[str, str], dict[str, MonitoringSchedule]] = {}
-        self._executions: dict[tuple[str, str], list[MonitoringExecution]] = {}
         self.lock = threading.RLock()
-        self.on_create: Callable[[], None] | None = None
-        jobdefs.used_by = self.definition_used_by
+        self.on_create = on_create
 
     # --- schedules --------------------------------------------------------------------------------------------
 
@@ -232,17 +234,17 @@ class MonitoringService:
         schedule = MonitoringSchedule(account_id, region, name, arn, config, expression, definition.endpoint_name,
                                       now, now)
         with self.lock:
-            store = self._schedules.setdefault((account_id, region), {})
-            if name in store:
+            schedules = self.store[account_id, region].schedules
+            if name in schedules:
                 raise ResourceInUse(f"Monitoring schedule {arn} already exists.")
-            store[name] = schedule
+            schedules[name] = schedule
         if self.on_create is not None:
             self.on_create()
         return schedule
 
     def get(self, account_id: str, region: str, name: str) -> MonitoringSchedule:
         with self.lock:
-            schedule = self._schedules.get((account_id, region), {}).get(name)
+            schedule = self.store[account_id, region].schedules.get(name)
         if schedule is None:
             raise ResourceNotFound(f"Monitoring schedule {sagemaker_arn('monitoring-schedule', name, account_id, region)} "
                             "does not exist.")
@@ -250,17 +252,10 @@ class MonitoringService:
 
     def all_schedules(self) -> list[MonitoringSchedule]:
         with self.lock:
-            return [s for store in self._schedules.values() for s in store.values()]
+            return [s for state in self.store.states() for s in state.schedules.values()]
 
     def find_by_name(self, name: str) -> list[MonitoringSchedule]:
         return [s for s in self.all_schedules() if s.name == name]
-
-    def definition_used_by(self, account_id: str, region: str, monitoring_type: str, name: str) -> str | None:
-        with self.lock:
-            for schedule in self._schedules.get((account_id, region), {}).values():
-                if schedule.monitoring_type == monitoring_type and schedule.job_definition_name == name:
-                    return schedule.name
-        return None
 
     def set_status(self, schedule: MonitoringSchedule, status: str, failure_reason: str | None = None) -> None:
         with self.lock:
@@ -272,7 +267,7 @@ class MonitoringService:
 
     def executions(self, account_id: str, region: str) -> list[MonitoringExecution]:
         with self.lock:
-            return list(self._executions.get((account_id, region), []))
+            return list(self.store[account_id, region].executions)
 
     def last_execution(self, schedule: MonitoringSchedule) -> MonitoringExecution | None:
         mine = [e for e in self.executions(schedule.account_id, schedule.region) if e.schedule_name == schedule.name]
@@ -286,7 +281,7 @@ class MonitoringService:
             endpoint_name=schedule.endpoint_name, job_definition_name=schedule.job_definition_name)
         with self.lock:
             schedule.scheduled_times.add(scheduled_time)
-            self._executions.setdefault((schedule.account_id, schedule.region), []).append(execution)
+            self.store[schedule.account_id, schedule.region].executions.append(execution)
         self._launch(self, schedule, execution)
         return execution
 
@@ -340,9 +335,9 @@ class MonitoringService:
     def handle_delete(self, context: RequestContext, request: Mapping[str, Any]) -> dict[str, Any]:
         schedule = self.get(context.account_id, context.region, request.get("MonitoringScheduleName", ""))
         with self.lock:
-            self._schedules.get((context.account_id, context.region), {}).pop(schedule.name, None)
-            executions = self._executions.get((context.account_id, context.region), [])
-            executions[:] = [e for e in executions if e.schedule_name != schedule.name]
+            state = self.store[context.account_id, context.region]
+            state.schedules.pop(schedule.name, None)
+            state.executions[:] = [e for e in state.executions if e.schedule_name != schedule.name]
         return {}
 
     def handle_start(self, context: RequestContext, request: Mapping[str, Any]) -> dict[str, Any]:
@@ -365,7 +360,7 @@ class MonitoringService:
         contains = (request.get("NameContains") or "").lower()
         checks = time_filters(request, {"CreationTime": "CreationTime", "LastModifiedTime": "LastModifiedTime"})
         with self.lock:
-            summaries = [s.summary() for s in self._schedules.get((context.account_id, context.region), {}).values()]
+            summaries = [s.summary() for s in self.store[context.account_id, context.region].schedules.values()]
         selected = [
             s for s in summaries
             if contains in s["MonitoringScheduleName"].lower()
@@ -389,7 +384,7 @@ class MonitoringService:
         checks = time_filters(request, {"ScheduledTime": "ScheduledTime", "CreationTime": "CreationTime",
                                         "LastModifiedTime": "LastModifiedTime"})
         with self.lock:
-            summaries = [e.summary() for e in self._executions.get((context.account_id, context.region), [])]
+            summaries = [e.summary() for e in self.store[context.account_id, context.region].executions]
         selected = [
             s for s in summaries
             if request.get("MonitoringScheduleName") in (None, s["MonitoringScheduleName"])

@@ -42,6 +42,7 @@ from sagewatch.localstack.sagemaker.common import (
 )
 from sagewatch.localstack.sagemaker.processing.aws import AwsAccess, InternalAws
 from sagewatch.localstack.sagemaker.processing.settings import ProcessingSettings
+from sagewatch.localstack.sagemaker.store import SageMakerStore
 
 __all__ = ["ProcessingJob", "ProcessingService", "validate_processing_request", "TERMINAL_STATUSES"]
 
@@ -228,19 +229,22 @@ class ProcessingService:
         Returns the current aware UTC datetime.
     start_runner : callable, optional
         ``(service, job) -> None`` starts running a new job; a :class:`JobRunner` thread by default.
+    store : SageMakerStore, optional
+        Where the jobs are kept (a new store by default).
     """
 
     def __init__(self, settings: ProcessingSettings,
                  aws_factory: Callable[[str, str], AwsAccess] | None = None,
                  clock: Callable[[], datetime] = utcnow,
                  start_runner: Callable[[ProcessingService, ProcessingJob], None] | None = None,
-                 publish: Callable[[list[dict[str, Any]], str, str], None] | None = None) -> None:
+                 publish: Callable[[list[dict[str, Any]], str, str], None] | None = None, *,
+                 store: SageMakerStore | None = None) -> None:
         self.settings = settings
         self.clock = clock
         self._aws_factory = aws_factory or InternalAws
         self._start_runner = start_runner or _start_runner_thread
         self._publish = publish or put_events
-        self._jobs: dict[tuple[str, str], dict[str, ProcessingJob]] = {}
+        self.store = store or SageMakerStore()
         self._lock = threading.RLock()
         self._runners: dict[str, Any] = {}
         self._aws: dict[tuple[str, str], AwsAccess] = {}
@@ -265,7 +269,7 @@ class ProcessingService:
                             monitoring_schedule_arn=monitoring_schedule_arn,
                             listeners=[listener] if listener else [])
         with self._lock:
-            jobs = self._jobs.setdefault((account_id, region), {})
+            jobs = self.store[account_id, region].processing_jobs
             if name in jobs:
                 raise ResourceInUse(f"Job name must be unique within an AWS account and region, and a job with this name "
                              f"already exists ({jobs[name].arn})")
@@ -276,7 +280,7 @@ class ProcessingService:
 
     def get(self, account_id: str, region: str, name: str) -> ProcessingJob:
         with self._lock:
-            job = self._jobs.get((account_id, region), {}).get(name)
+            job = self.store[account_id, region].processing_jobs.get(name)
         if job is None:
             raise ResourceNotFound(f"Processing job {sagemaker_arn('processing-job', name, account_id, region)} does not "
                             "exist.")
@@ -284,11 +288,11 @@ class ProcessingService:
 
     def find(self, account_id: str, region: str, name: str) -> ProcessingJob | None:
         with self._lock:
-            return self._jobs.get((account_id, region), {}).get(name)
+            return self.store[account_id, region].processing_jobs.get(name)
 
     def jobs(self, account_id: str, region: str) -> list[ProcessingJob]:
         with self._lock:
-            return list(self._jobs.get((account_id, region), {}).values())
+            return list(self.store[account_id, region].processing_jobs.values())
 
     def update(self, job: ProcessingJob, *, status: str | None = None, **fields: Any) -> bool:
         """Change a job; a status change sends an event and calls the job's listeners.
