@@ -86,3 +86,17 @@ def test_the_scheduler_does_not_import_the_plane_back():
 def test_docstring_examples():
     result = doctest.testmod(store_module)
     assert result.failed == 0 and result.attempted > 0
+
+
+def test_the_provider_answers_from_the_plane_it_is_given():
+    from sagewatch.localstack.sagemaker.plane import MonitoringPlane
+    from sagewatch.localstack.sagemaker.processing.settings import ProcessingSettings
+    from sagewatch.localstack.sagemaker.provider import SageMakerProvider
+
+    plane = MonitoringPlane(ProcessingSettings(), aws_factory=lambda account, region: None, clock=clock)
+    plane.jobdefs.create(ACCOUNT, "us-east-1", KINDS["DataQuality"], definition("mine"))
+    table = SageMakerProvider(plane).dispatch_table()
+    context = SimpleNamespace(account_id=ACCOUNT, region="us-east-1")
+    listed = table["ListDataQualityJobDefinitions"](context, {})
+    assert [d["MonitoringJobDefinitionName"] for d in listed["JobDefinitionSummaries"]] == ["mine"]
+    plane.shutdown()

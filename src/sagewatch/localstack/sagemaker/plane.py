@@ -105,13 +105,15 @@ def get_plane() -> MonitoringPlane:
         return _plane
 
 
-def overrides(others: Mapping[str, Callable[..., Any]] | None = None) -> Mapping[str, Callable[..., Any]]:
-    """The SageMaker operations the monitoring plane implements, for ``SageMakerProvider.overrides()``.
+def overrides(others: Mapping[str, Callable[..., Any]] | None = None,
+              plane: MonitoringPlane | None = None) -> Mapping[str, Callable[..., Any]]:
+    """The SageMaker operations *plane* (the process's, :func:`get_plane`, by default) implements, for
+    ``SageMakerProvider.overrides()``.
 
     AddTags, ListTags and DeleteTags answer for the plane's own ARNs only; on any other ARN they call the
     handler of the same operation in *others* (the other overrides of the provider), else moto.
     """
-    plane = get_plane()
+    plane = plane or get_plane()
     table = dict(plane.handlers())
     for operation, handler in plane.tags.handlers().items():
         fallback = (others or {}).get(operation)

@@ -9,14 +9,25 @@ their state lives in sagewatch's own store, never in moto's.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from sagewatch.localstack.dispatch import FallThroughProvider, Handler
 
 
 class SageMakerProvider(FallThroughProvider):
-    """``sagemaker:default``: the dispatch table of :class:`FallThroughProvider` for the ``sagemaker`` API."""
+    """``sagemaker:default``: the dispatch table of :class:`FallThroughProvider` for the ``sagemaker`` API.
+
+    Parameters
+    ----------
+    plane : MonitoringPlane, optional
+        The monitoring plane whose handlers answer; the process's (created at first use) by default.
+    """
 
     service = "sagemaker"
+
+    def __init__(self, plane: Any = None) -> None:
+        super().__init__()
+        self.plane = plane
 
     def overrides(self) -> Mapping[str, Handler]:
         """Operations sagewatch implements itself; every other operation goes to moto."""
@@ -24,4 +35,4 @@ class SageMakerProvider(FallThroughProvider):
         from sagewatch.localstack.sagemaker.plane import overrides as monitoring_overrides
 
         endpoints = endpoint_overrides()
-        return {**endpoints, **monitoring_overrides(endpoints)}
+        return {**endpoints, **monitoring_overrides(endpoints, self.plane)}

@@ -85,9 +85,10 @@ def _time(value: Any, field: str) -> datetime | None:
                                   ) from None
 
 
-def schedule_executions(request: Request, name: str) -> Response:
-    """``POST`` (run now) and ``GET`` (list) ``/_sagewatch/schedules/<name>/executions``."""
-    monitoring = get_plane().monitoring
+def schedule_executions(request: Request, name: str, monitoring: MonitoringService | None = None) -> Response:
+    """``POST`` (run now) and ``GET`` (list) ``/_sagewatch/schedules/<name>/executions`` of *monitoring* (the
+    process's plane's by default)."""
+    monitoring = monitoring or get_plane().monitoring
     try:
         if request.method == "POST":
             body = request.get_json(force=True, silent=True) if request.data else {}
