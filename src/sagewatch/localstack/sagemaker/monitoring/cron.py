@@ -166,19 +166,10 @@ def parse_schedule_expression(text: str) -> ScheduleExpression:
 
 
 def parse_offset(text: str, field: str) -> timedelta:
-    """Parse a window offset: a negative ISO-8601 duration (:func:`sagewatch.job.execution_contract.parse_offset`).
+    """:func:`sagewatch.job.execution_contract.parse_offset`, raising :class:`ScheduleError`.
 
-    Raises
-    ------
-    ScheduleError
-        If *text* is not of the form ``-P[nW][nD][T[nH][nM][nS]]``.
-
-    Examples
-    --------
-    >>> parse_offset("-PT1H", "DataAnalysisStartTime"), parse_offset("-P1DT30M", "x")
-    (datetime.timedelta(days=-1, seconds=82800), datetime.timedelta(days=-2, seconds=84600))
-    >>> parse_offset("-PT0H", "DataAnalysisEndTime")
-    datetime.timedelta(0)
+    >>> parse_offset("-P1DT30M", "x")
+    datetime.timedelta(days=-2, seconds=84600)
     """
     try:
         return contract.parse_offset(text, field)
@@ -188,25 +179,15 @@ def parse_offset(text: str, field: str) -> timedelta:
 
 def analysis_window(expression: ScheduleExpression, scheduled: datetime, start_offset: str | None,
                     end_offset: str | None) -> contract.AnalysisWindow:
-    """The window ``[start, end)`` an execution at *scheduled* analyses: the expression's default window, or
-    the offsets (:func:`sagewatch.job.execution_contract.analysis_window`).
+    """The window ``[start, end)`` an execution at *scheduled* analyses: the offsets, else the expression's
+    default window (:func:`sagewatch.job.execution_contract.analysis_window`), raising :class:`ScheduleError`.
 
-    Raises
-    ------
-    ScheduleError
-        If an offset is malformed, ``NOW`` has no start offset, or the start is not before the end.
-
-    Examples
-    --------
-    >>> from datetime import datetime, timezone
+    >>> from datetime import timezone
     >>> t = datetime(2024, 5, 1, 11, tzinfo=timezone.utc)
-    >>> [w.hour for w in analysis_window(parse_schedule_expression("cron(0 * ? * * *)"), t, None, None)]
-    [10, 11]
-    >>> [w.isoformat() for w in analysis_window(parse_schedule_expression("NOW"), t, "-P1D", "-PT1H")]
-    ['2024-04-30T11:00:00+00:00', '2024-05-01T10:00:00+00:00']
+    >>> [w.hour for w in analysis_window(parse_schedule_expression("cron(0 5 ? * * *)"), t, None, None)]
+    [12, 11]
     """
     try:
-        return contract.analysis_window(scheduled, start_offset, end_offset,
-                                        default_hours=expression.default_hours)
+        return contract.analysis_window(scheduled, start_offset, end_offset, default_hours=expression.default_hours)
     except contract.WindowError as error:
         raise ScheduleError(str(error)) from None
