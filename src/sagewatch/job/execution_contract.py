@@ -86,7 +86,8 @@ class AnalysisWindow(NamedTuple):
 
         Examples
         --------
-        >>> w = AnalysisWindow(datetime(2024, 5, 1, 9, 30, tzinfo=timezone.utc), datetime(2024, 5, 1, 11, tzinfo=timezone.utc))
+        >>> utc = timezone.utc
+        >>> w = AnalysisWindow(datetime(2024, 5, 1, 9, 30, tzinfo=utc), datetime(2024, 5, 1, 11, tzinfo=utc))
         >>> [h.hour for h in w.hours]
         [9, 10]
         """

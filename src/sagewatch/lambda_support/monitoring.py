@@ -105,12 +105,14 @@ def processing_job_name(prefix: str, window: MonitoringWindow, token: str) -> st
     return contract.execution_job_name(prefix, window.end, token, token_length=16)
 
 
-def execution_plan(settings: MonitoringSettings, window: MonitoringWindow, *, job_name: str = "") -> contract.ExecutionPlan:
+def execution_plan(settings: MonitoringSettings, window: MonitoringWindow, *,
+                   job_name: str = "") -> contract.ExecutionPlan:
     """The execution contract's plan of one window: every variant's captured hours, the two baseline files and
     the extra ``cloudwatch_metrics`` output, all uploaded at the end of the job."""
     capture = settings.capture_s3_uri.rstrip("/")
-    captures = tuple(contract.CaptureHour(variant, hour, f"{capture}/{settings.endpoint_name}/{variant}/{hour:%Y/%m/%d/%H}")
-                     for variant in settings.variants for hour in window.hours)
+    captures = tuple(
+        contract.CaptureHour(variant, hour, f"{capture}/{settings.endpoint_name}/{variant}/{hour:%Y/%m/%d/%H}")
+        for variant in settings.variants for hour in window.hours)
     cluster: dict[str, Any] = {"InstanceCount": settings.instance_count, "InstanceType": settings.instance_type,
                                "VolumeSizeInGB": settings.volume_size_gb}
     if settings.kms_key_id:
