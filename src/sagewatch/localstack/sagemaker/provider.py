@@ -21,18 +21,20 @@ class SageMakerProvider(FallThroughProvider):
     ----------
     plane : MonitoringPlane, optional
         The monitoring plane whose handlers answer; the process's (created at first use) by default.
+    hosting : Hosting, optional
+        The endpoints' model servers; the process's by default.
     """
 
     service = "sagemaker"
 
-    def __init__(self, plane: Any = None) -> None:
+    def __init__(self, plane: Any = None, hosting: Any = None) -> None:
         super().__init__()
-        self.plane = plane
+        self.plane, self.hosting = plane, hosting
 
     def overrides(self) -> Mapping[str, Handler]:
         """Operations sagewatch implements itself; every other operation goes to moto."""
         from sagewatch.localstack.sagemaker.endpoints.handlers import endpoint_overrides
         from sagewatch.localstack.sagemaker.plane import overrides as monitoring_overrides
 
-        endpoints = endpoint_overrides()
+        endpoints = endpoint_overrides(self.hosting)
         return {**endpoints, **monitoring_overrides(endpoints, self.plane)}
