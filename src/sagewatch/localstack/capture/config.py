@@ -1,6 +1,6 @@
 """What an endpoint config's ``DataCaptureConfig`` asks for, as one frozen object (contract §1.1).
 
-The request dict is validated by :mod:`sagewatch.localstack.sagemaker.endpoints_validation` before it gets here;
+The request dict is validated by :mod:`sagewatch.localstack.sagemaker.endpoints.validation` before it gets here;
 this module only reads it.
 """
 

@@ -4,7 +4,7 @@
 :meth:`sagewatch.localstack.sagemaker.provider.SageMakerProvider.overrides`; :func:`get_plane` returns the one
 plane of the LocalStack process, created at first use (the provider and the ``/_sagewatch`` routes share it).
 Its settings are read then, from the ``SAGEWATCH_*`` variables of
-:mod:`~sagewatch.localstack.sagemaker.processing_settings`.
+:mod:`~sagewatch.localstack.sagemaker.processing.settings`.
 """
 
 from __future__ import annotations
@@ -15,15 +15,16 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
-from sagewatch.localstack.sagemaker.jobdefs import KINDS, JobDefinitionService
-from sagewatch.localstack.sagemaker.monitoring import MonitoringService
-from sagewatch.localstack.sagemaker.monitoring_common import sagemaker_arn, utcnow
-from sagewatch.localstack.sagemaker.monitoring_executions import ExecutionLauncher
-from sagewatch.localstack.sagemaker.processing import ProcessingService
-from sagewatch.localstack.sagemaker.processing_aws import AwsAccess
-from sagewatch.localstack.sagemaker.processing_settings import ProcessingSettings
-from sagewatch.localstack.sagemaker.monitoring_tags import TagStore, check_tags
-from sagewatch.localstack.sagemaker.schedules import Scheduler
+from sagewatch.localstack.sagemaker.common import sagemaker_arn, utcnow
+from sagewatch.localstack.sagemaker.monitoring.executions.launcher import ExecutionLauncher
+from sagewatch.localstack.sagemaker.monitoring.jobdefs import KINDS, JobDefinitionService
+from sagewatch.localstack.sagemaker.monitoring.scheduler import Scheduler
+from sagewatch.localstack.sagemaker.monitoring.schedules import MonitoringService
+from sagewatch.localstack.sagemaker.monitoring.tags import TagStore, check_tags
+from sagewatch.localstack.sagemaker.processing.aws import AwsAccess
+from sagewatch.localstack.sagemaker.processing.service import ProcessingService
+from sagewatch.localstack.sagemaker.processing.settings import ProcessingSettings
+from sagewatch.localstack.sagemaker.store import SageMakerStore
 
 __all__ = ["MonitoringPlane", "get_plane", "overrides"]
 
@@ -47,12 +48,16 @@ class MonitoringPlane:
                  aws_factory: Callable[[str, str], AwsAccess] | None = None,
                  clock: Callable[[], datetime] = utcnow, **processing_options: Any) -> None:
         self.settings = settings or ProcessingSettings.from_environ()
-        self.processing = ProcessingService(self.settings, aws_factory, clock, **processing_options)
-        self.jobdefs = JobDefinitionService(clock)
-        self.monitoring = MonitoringService(self.jobdefs, ExecutionLauncher(self.processing), clock)
+        self.store = SageMakerStore()
+        self.processing = ProcessingService(self.settings, aws_factory, clock, store=self.store, **processing_options)
+        self.jobdefs = JobDefinitionService(clock, store=self.store)
+        self.monitoring = MonitoringService(self.jobdefs, ExecutionLauncher(self.processing), clock,
+                                            on_create=self._schedule_created)
         self.scheduler = Scheduler(self.monitoring, self.settings, clock)
-        self.monitoring.on_create = self.scheduler.ensure_started
-        self.tags = TagStore()
+        self.tags = TagStore(store=self.store)
+
+    def _schedule_created(self) -> None:
+        self.scheduler.ensure_started()
 
     def handlers(self) -> dict[str, Callable[..., Any]]:
         """Every SageMaker operation the plane owns; Create/Delete handlers also keep the resources' tags."""
@@ -100,13 +105,15 @@ def get_plane() -> MonitoringPlane:
         return _plane
 
 
-def overrides(others: Mapping[str, Callable[..., Any]] | None = None) -> Mapping[str, Callable[..., Any]]:
-    """The SageMaker operations the monitoring plane implements, for ``SageMakerProvider.overrides()``.
+def overrides(others: Mapping[str, Callable[..., Any]] | None = None,
+              plane: MonitoringPlane | None = None) -> Mapping[str, Callable[..., Any]]:
+    """The SageMaker operations *plane* (the process's, :func:`get_plane`, by default) implements, for
+    ``SageMakerProvider.overrides()``.
 
     AddTags, ListTags and DeleteTags answer for the plane's own ARNs only; on any other ARN they call the
     handler of the same operation in *others* (the other overrides of the provider), else moto.
     """
-    plane = get_plane()
+    plane = plane or get_plane()
     table = dict(plane.handlers())
     for operation, handler in plane.tags.handlers().items():
         fallback = (others or {}).get(operation)

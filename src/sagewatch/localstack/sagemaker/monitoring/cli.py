@@ -1,7 +1,7 @@
 """``sagewatch local run-schedule NAME [--scheduled-time T] [--wait]``: run a monitoring schedule's execution now.
 
 It calls ``POST /_sagewatch/schedules/NAME/executions`` of the running LocalStack (see
-:mod:`sagewatch.localstack.sagemaker.schedules`) and prints the execution summary as JSON. With ``--wait`` it
+:mod:`sagewatch.localstack.sagemaker.monitoring.scheduler`) and prints the execution summary as JSON. With ``--wait`` it
 polls ``GET /_sagewatch/schedules/NAME/executions?ScheduledTime=T`` until the execution ends and prints the
 final summary; the exit status is then 0 for ``Completed`` and ``CompletedWithViolations``, 1 otherwise.
 This module imports nothing from LocalStack.

@@ -41,7 +41,7 @@ from sagewatch.localstack.cfn.base import (
 )
 from sagewatch.localstack.cfn.properties import PropertyError, to_api
 
-__all__ = ["DASHBOARD_NAME_LIMIT", "DashboardProvider", "dashboard_request"]
+__all__ = ["DASHBOARD_NAME_LIMIT", "CloudWatchDashboardProvider", "dashboard_request"]
 
 TYPE_NAME = "AWS::CloudWatch::Dashboard"
 DASHBOARD_NAME_LIMIT = 255
@@ -116,7 +116,7 @@ def invalid_input(message: str) -> ClientError:
                         "ResponseMetadata": {"HTTPStatusCode": 400}}, "PutDashboard")
 
 
-class DashboardProvider(SageMakerResourceProvider):
+class CloudWatchDashboardProvider(SageMakerResourceProvider):
     SCHEMA = {
         "typeName": TYPE_NAME,
         "primaryIdentifier": ["/properties/DashboardName"],

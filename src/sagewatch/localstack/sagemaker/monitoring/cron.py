@@ -24,14 +24,14 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sagewatch.localstack.sagemaker.monitoring_common import floor_hour, to_utc
+from sagewatch.job import execution_contract as contract
+from sagewatch.localstack.sagemaker.common import floor_hour
 
 __all__ = ["ScheduleError", "ScheduleExpression", "parse_offset", "parse_schedule_expression", "analysis_window"]
 
 SUPPORTED_FORMS = ("cron(0 * ? * * *) (hourly), cron(0 H ? * * *) (daily at hour H, UTC), "
                    "cron(0 H/N ? * * *) (every N hours from hour H) and NOW")
 _CRON = re.compile(r"^cron\((?P<body>[^)]*)\)$")
-_OFFSET = re.compile(r"^-P(?:(?P<w>\d+)W)?(?:(?P<d>\d+)D)?(?:T(?:(?P<h>\d+)H)?(?:(?P<m>\d+)M)?(?:(?P<s>\d+)S)?)?$")
 
 
 class ScheduleError(ValueError):
@@ -93,11 +93,12 @@ class ScheduleExpression:
             candidate += timedelta(hours=1)
         return None
 
-    def default_window(self, scheduled: datetime) -> tuple[datetime, datetime]:
-        """The window analysed by an execution at *scheduled* when the schedule gives no offsets."""
-        end = to_utc(scheduled)
-        hours = 23 if self.kind == "daily" else max(self.interval, 1)
-        return end - timedelta(hours=hours), end
+    @property
+    def default_hours(self) -> int | None:
+        """The hours before an execution that it analyses when the schedule gives no offsets (None for ``NOW``)."""
+        if self.is_now:
+            return None
+        return 23 if self.kind == "daily" else max(self.interval, 1)
 
 
 def _hour(text: str, expression: str) -> int:
@@ -128,7 +129,7 @@ def parse_schedule_expression(text: str) -> ScheduleExpression:
     >>> parse_schedule_expression("rate(1 hour)")
     Traceback (most recent call last):
     ...
-    sagewatch.localstack.sagemaker.cron.ScheduleError: Invalid ScheduleExpression rate(1 hour): Model Monitor supports cron(0 * ? * * *) (hourly), cron(0 H ? * * *) (daily at hour H, UTC), cron(0 H/N ? * * *) (every N hours from hour H) and NOW.
+    sagewatch.localstack.sagemaker.monitoring.cron.ScheduleError: Invalid ScheduleExpression rate(1 hour): Model Monitor supports cron(0 * ? * * *) (hourly), cron(0 H ? * * *) (daily at hour H, UTC), cron(0 H/N ? * * *) (every N hours from hour H) and NOW.
     """
     expression = (text or "").strip()
     if expression.upper() == "NOW":
@@ -165,59 +166,28 @@ def parse_schedule_expression(text: str) -> ScheduleExpression:
 
 
 def parse_offset(text: str, field: str) -> timedelta:
-    """Parse a window offset: a negative ISO-8601 duration.
+    """:func:`sagewatch.job.execution_contract.parse_offset`, raising :class:`ScheduleError`.
 
-    Raises
-    ------
-    ScheduleError
-        If *text* is not of the form ``-P[nW][nD][T[nH][nM][nS]]``.
-
-    Examples
-    --------
-    >>> parse_offset("-PT1H", "DataAnalysisStartTime"), parse_offset("-P1DT30M", "x")
-    (datetime.timedelta(days=-1, seconds=82800), datetime.timedelta(days=-2, seconds=84600))
-    >>> parse_offset("-PT0H", "DataAnalysisEndTime")
-    datetime.timedelta(0)
+    >>> parse_offset("-P1DT30M", "x")
+    datetime.timedelta(days=-2, seconds=84600)
     """
-    match = _OFFSET.match((text or "").strip())
-    if match is None or not any(match.groupdict().values()) or (text.strip().endswith("T")):
-        raise ScheduleError(f"Invalid {field} {text!r}: it must be a negative ISO-8601 duration such as -PT1H, "
-                            "-P1D or -PT30M.")
-    parts = {key: int(value or 0) for key, value in match.groupdict().items()}
-    return -timedelta(weeks=parts["w"], days=parts["d"], hours=parts["h"], minutes=parts["m"], seconds=parts["s"])
+    try:
+        return contract.parse_offset(text, field)
+    except contract.WindowError as error:
+        raise ScheduleError(str(error)) from None
 
 
 def analysis_window(expression: ScheduleExpression, scheduled: datetime, start_offset: str | None,
-                    end_offset: str | None) -> tuple[datetime, datetime]:
-    """The window ``[start, end)`` an execution at *scheduled* analyses.
+                    end_offset: str | None) -> contract.AnalysisWindow:
+    """The window ``[start, end)`` an execution at *scheduled* analyses: the offsets, else the expression's
+    default window (:func:`sagewatch.job.execution_contract.analysis_window`), raising :class:`ScheduleError`.
 
-    Offsets (``DataAnalysisStartTime``/``EndTime``, or the input's ``StartTimeOffset``/``EndTimeOffset``)
-    replace the default window; a missing end offset means ``-PT0H``.
-
-    Raises
-    ------
-    ScheduleError
-        If an offset is malformed, ``NOW`` has no start offset, or the start is not before the end.
-
-    Examples
-    --------
-    >>> from datetime import datetime, timezone
+    >>> from datetime import timezone
     >>> t = datetime(2024, 5, 1, 11, tzinfo=timezone.utc)
-    >>> [w.hour for w in analysis_window(parse_schedule_expression("cron(0 * ? * * *)"), t, None, None)]
-    [10, 11]
-    >>> [w.isoformat() for w in analysis_window(parse_schedule_expression("NOW"), t, "-P1D", "-PT1H")]
-    ['2024-04-30T11:00:00+00:00', '2024-05-01T10:00:00+00:00']
+    >>> [w.hour for w in analysis_window(parse_schedule_expression("cron(0 5 ? * * *)"), t, None, None)]
+    [12, 11]
     """
-    scheduled = to_utc(scheduled)
-    if start_offset is None and end_offset is None:
-        if expression.is_now:
-            raise ScheduleError("A NOW schedule needs DataAnalysisStartTime and DataAnalysisEndTime.")
-        return expression.default_window(scheduled)
-    if start_offset is None:
-        raise ScheduleError("DataAnalysisStartTime (or StartTimeOffset) is required when an end offset is given.")
-    start = scheduled + parse_offset(start_offset, "DataAnalysisStartTime")
-    end = scheduled + parse_offset(end_offset, "DataAnalysisEndTime") if end_offset else scheduled
-    if start >= end:
-        raise ScheduleError(f"The analysis window is empty: the start offset {start_offset} must come before the end "
-                            f"offset {end_offset or '-PT0H'}.")
-    return start, end
+    try:
+        return contract.analysis_window(scheduled, start_offset, end_offset, default_hours=expression.default_hours)
+    except contract.WindowError as error:
+        raise ScheduleError(str(error)) from None

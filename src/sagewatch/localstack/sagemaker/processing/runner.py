@@ -6,7 +6,7 @@ Per job, a folder ``<job root>/<account>/<region>/<job name>/`` stands in for ``
   are treated as ``File``);
 - ``config/processingjobconfig.json`` holds the whole request (plus ``ProcessingJobArn``), and
   ``config/resourceconfig.json`` the single host ``algo-1``;
-- the command of :func:`~sagewatch.localstack.sagemaker.processing_images.resolve_command` runs with the
+- the command of :func:`~sagewatch.localstack.sagemaker.processing.images.resolve_command` runs with the
   request's ``Environment`` (paths left as ``/opt/ml/...``; ``SAGEWATCH_OPT_ML`` relocates them), AWS
   variables pointing at LocalStack, and the folder as working directory;
 - its stdout and stderr go to CloudWatch Logs, group ``/aws/sagemaker/ProcessingJobs``, stream
@@ -28,17 +28,18 @@ import shutil
 import subprocess
 import threading
 import time
-from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sagewatch.localstack.sagemaker.monitoring_common import jsonable, parse_iso
-from sagewatch.localstack.sagemaker.processing_aws import LOG_GROUP, AwsAccess
-from sagewatch.localstack.sagemaker.processing_images import ImageError, is_analyzer_image, relocate, resolve_command
+from sagewatch.localstack.sagemaker.common import jsonable
+from sagewatch.localstack.sagemaker.processing.aws import LOG_GROUP, AwsAccess
+from sagewatch.localstack.sagemaker.processing.images import ImageError, is_analyzer_image, relocate, resolve_command
+from sagewatch.schemas.metric_lines import namespace_of_line, parse_metric_lines
+from sagewatch.schemas.s3_uri import split_s3_uri
 
-__all__ = ["JobRunner", "LogShipper", "relative_key", "metric_namespace"]
+__all__ = ["JobRunner", "LogShipper", "relative_key"]
 
 LOG = logging.getLogger(__name__)
 
@@ -80,28 +81,6 @@ def relative_key(prefix: str, key: str) -> str:
         return key[len(prefix) + 1:]
     folder = prefix.rsplit("/", 1)[0] + "/" if "/" in prefix else ""
     return key[len(folder):]
-
-
-def metric_namespace(dimensions: list[Mapping[str, Any]], analysis_type: str | None) -> str:
-    """The namespace the platform adds to a monitor's metric lines (contract §5, §12).
-
-    Examples
-    --------
-    >>> metric_namespace([{"Name": "Endpoint", "Value": "e"}], None)
-    'aws/sagemaker/Endpoints/data-metrics'
-    >>> metric_namespace([{"Name": "MonitoringSchedule", "Value": "s"}], "MODEL_QUALITY")
-    'aws/sagemaker/ModelMonitoring/model-metrics'
-    """
-    kind = {"MODEL_QUALITY": "model-metrics", "MODEL_BIAS": "bias-metrics",
-            "MODEL_EXPLAINABILITY": "explainability-metrics"}.get((analysis_type or "").upper(), "data-metrics")
-    realtime = any(d.get("Name") == "Endpoint" for d in dimensions)
-    return f"aws/sagemaker/{'Endpoints' if realtime else 'ModelMonitoring'}/{kind}"
-
-
-def _split_s3(uri: str) -> tuple[str, str]:
-    rest = uri[len("s3://"):]
-    bucket, _, key = rest.partition("/")
-    return bucket, key
 
 
 def _join(prefix: str, relative: str) -> str:
@@ -160,7 +139,7 @@ class LogShipper:
 
 
 class JobRunner:
-    """Runs one :class:`~sagewatch.localstack.sagemaker.processing.ProcessingJob` to its end."""
+    """Runs one :class:`~sagewatch.localstack.sagemaker.processing.service.ProcessingJob` to its end."""
 
     def __init__(self, service: Any, job: Any) -> None:
         self.service, self.job = service, job
@@ -239,7 +218,7 @@ class JobRunner:
                 continue
             local = self._local(s3_input["LocalPath"])
             local.mkdir(parents=True, exist_ok=True)
-            bucket, prefix = _split_s3(s3_input["S3Uri"])
+            bucket, prefix = split_s3_uri(s3_input["S3Uri"])
             try:
                 if s3_input["S3DataType"] == "ManifestFile":
                     tasks += self._manifest_tasks(bucket, prefix, local)
@@ -270,7 +249,7 @@ class JobRunner:
 
     def _manifest_tasks(self, bucket: str, key: str, local: Path) -> list[tuple[str, str, Path]]:
         from sagewatch.capture.manifest import parse_manifests
-        from sagewatch.errors import SchemaError
+        from sagewatch.errors import InvalidParameterError, SchemaError
 
         try:
             manifests = parse_manifests(self.aws.read_text(bucket, key), source=f"s3://{bucket}/{key}")
@@ -279,7 +258,11 @@ class JobRunner:
         tasks = []
         for manifest in manifests:
             for name, uri in zip(manifest.files, manifest.uris()):
-                object_bucket, object_key = _split_s3(uri)
+                try:
+                    object_bucket, object_key = split_s3_uri(uri)
+                except InvalidParameterError as error:
+                    raise _Ended("Failed", f"ClientError: The manifest file s3://{bucket}/{key} names a file that is "
+                                           f"not in S3: {error}") from error
                 tasks.append((object_bucket, object_key, local / name.lstrip("/")))
         return tasks
 
@@ -401,7 +384,7 @@ class JobRunner:
                 local = self._local(output["S3Output"]["LocalPath"])
                 if not local.is_dir():
                     continue
-                bucket, prefix = _split_s3(output["S3Output"]["S3Uri"])
+                bucket, prefix = split_s3_uri(output["S3Output"]["S3Uri"])
                 for path in sorted(p for p in local.rglob("*") if p.is_file()):
                     relative = path.relative_to(local)
                     if any(part.startswith(".sagewatch-staging") for part in relative.parts):
@@ -447,16 +430,12 @@ class JobRunner:
         folder = self._local(folder_setting) if folder_setting else self.opt_ml / "output" / "metrics" / "cloudwatch"
         by_namespace: dict[str, list[dict[str, Any]]] = {}
         for path in sorted(p for p in folder.rglob("*") if p.is_file()) if folder.is_dir() else []:
-            for number, line in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines(), 1):
-                if not line.strip():
-                    continue
-                try:
-                    datum = _metric_datum(json.loads(line))
-                except (ValueError, KeyError, TypeError) as error:
-                    LOG.warning("sagewatch: job %s: skipping metric line %d of %s: %s", self.job.name, number,
-                                path.name, error)
-                    continue
-                namespace = metric_namespace(datum.get("Dimensions", []), environment.get("analysis_type"))
+            read = parse_metric_lines(path.read_text(encoding="utf-8", errors="replace").splitlines(),
+                                      source=path.name)
+            for reason in read.skipped:
+                LOG.warning("sagewatch: job %s: skipping metric line: %s", self.job.name, reason)
+            for datum in read.data:
+                namespace = namespace_of_line(datum.get("Dimensions", []), environment.get("analysis_type"))
                 by_namespace.setdefault(namespace, []).append(datum)
         for namespace, data in by_namespace.items():
             try:
@@ -471,20 +450,3 @@ class JobRunner:
             local_path = (item.get("S3Input") or {}).get("LocalPath")
             if local_path:
                 shutil.rmtree(self._local(local_path), ignore_errors=True)
-
-
-def _metric_datum(line: Mapping[str, Any]) -> dict[str, Any]:
-    """A PutMetricData datum from one metric-file line (``StatisticValues`` wins over ``Value``)."""
-    datum: dict[str, Any] = {"MetricName": str(line["MetricName"]), "Timestamp": parse_iso(str(line["Timestamp"]))}
-    dimensions = line.get("Dimensions") or []
-    if dimensions:
-        datum["Dimensions"] = [{"Name": str(d["Name"]), "Value": str(d["Value"])} for d in dimensions]
-    if line.get("StatisticValues") is not None:
-        datum["StatisticValues"] = {key: float(value) for key, value in line["StatisticValues"].items()}
-    elif line.get("Value") is not None:
-        datum["Value"] = float(line["Value"])
-    else:
-        raise ValueError("neither Value nor StatisticValues")
-    if line.get("Unit"):
-        datum["Unit"] = str(line["Unit"])
-    return datum

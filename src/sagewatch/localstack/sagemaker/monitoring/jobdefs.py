@@ -19,8 +19,8 @@ from typing import Any
 
 from localstack.aws.api import RequestContext
 
-from sagewatch.localstack.sagemaker.cron import ScheduleError, parse_offset
-from sagewatch.localstack.sagemaker.monitoring_common import (
+from sagewatch.localstack.errors import ResourceInUse, ResourceNotFound, ValidationException
+from sagewatch.localstack.sagemaker.common import (
     check_cluster_config,
     check_enum,
     check_environment,
@@ -28,18 +28,16 @@ from sagewatch.localstack.sagemaker.monitoring_common import (
     check_name,
     check_role_arn,
     check_s3_uri,
-    constraint_error,
     deep_copy,
-    in_use,
-    not_found,
     paginate,
     sagemaker_arn,
     sort_items,
     time_filters,
     utcnow,
-    validation_error,
     without_none,
 )
+from sagewatch.localstack.sagemaker.monitoring.cron import ScheduleError, parse_offset
+from sagewatch.localstack.sagemaker.store import SageMakerStore
 
 __all__ = ["KINDS", "MONITORING_TYPES", "ExecutionDefinition", "JobDefinition", "JobDefinitionService",
            "check_job_input", "check_monitoring_outputs"]
@@ -75,16 +73,16 @@ def _check_offsets(item: Mapping[str, Any], where: str) -> None:
             try:
                 parse_offset(item[key], key)
             except ScheduleError as error:
-                raise validation_error(f"{where}.{key}: {error}") from error
+                raise ValidationException(f"{where}.{key}: {error}") from error
 
 
 def check_job_input(job_input: Any, where: str, *, ground_truth: bool = False) -> dict[str, Any]:
     """Check a job input holding exactly one ``EndpointInput`` or ``BatchTransformInput``; fill defaults."""
     if not isinstance(job_input, Mapping):
-        raise validation_error(f"{where} is required.")
+        raise ValidationException(f"{where} is required.")
     endpoint, batch = job_input.get("EndpointInput"), job_input.get("BatchTransformInput")
     if (endpoint is None) == (batch is None):
-        raise validation_error(f"{where} must have exactly one of EndpointInput and BatchTransformInput.")
+        raise ValidationException(f"{where} must have exactly one of EndpointInput and BatchTransformInput.")
     normalized = deep_copy(dict(job_input))
     item = endpoint if endpoint is not None else batch
     key = "EndpointInput" if endpoint is not None else "BatchTransformInput"
@@ -93,10 +91,10 @@ def check_job_input(job_input: Any, where: str, *, ground_truth: bool = False) -
     else:
         check_s3_uri(batch.get("DataCapturedDestinationS3Uri"), f"{where}.batchTransformInput.dataCapturedDestinationS3Uri")
         if not isinstance(batch.get("DatasetFormat"), Mapping):
-            raise validation_error(f"{where}.BatchTransformInput.DatasetFormat is required.")
+            raise ValidationException(f"{where}.BatchTransformInput.DatasetFormat is required.")
     local_path = item.get("LocalPath")
     if not isinstance(local_path, str) or not local_path.startswith("/"):
-        raise constraint_error(f"{where}.{key[0].lower()}{key[1:]}.localPath", local_path,
+        raise ValidationException.constraint(f"{where}.{key[0].lower()}{key[1:]}.localPath", local_path,
                                "Member must be an absolute path")
     merged = {"S3InputMode": "File", "S3DataDistributionType": "FullyReplicated",
               **{k: v for k, v in item.items() if v is not None}}
@@ -108,7 +106,7 @@ def check_job_input(job_input: Any, where: str, *, ground_truth: bool = False) -
     if ground_truth:
         truth = job_input.get("GroundTruthS3Input")
         if not isinstance(truth, Mapping):
-            raise validation_error(f"{where}.GroundTruthS3Input is required.")
+            raise ValidationException(f"{where}.GroundTruthS3Input is required.")
         check_s3_uri(truth.get("S3Uri"), f"{where}.groundTruthS3Input.s3Uri")
     return normalized
 
@@ -116,18 +114,18 @@ def check_job_input(job_input: Any, where: str, *, ground_truth: bool = False) -
 def check_monitoring_outputs(config: Any, where: str) -> dict[str, Any]:
     """Check a ``MonitoringOutputConfig`` with exactly one S3 output; ``S3UploadMode`` defaults to Continuous."""
     if not isinstance(config, Mapping) or not isinstance(config.get("MonitoringOutputs"), list):
-        raise validation_error(f"{where}.MonitoringOutputs is required.")
+        raise ValidationException(f"{where}.MonitoringOutputs is required.")
     outputs = config["MonitoringOutputs"]
     if len(outputs) != 1:
-        raise constraint_error(f"{where}.monitoringOutputs", f"<{len(outputs)} outputs>",
+        raise ValidationException.constraint(f"{where}.monitoringOutputs", f"<{len(outputs)} outputs>",
                                "Member must have length less than or equal to 1 and greater than or equal to 1")
     s3_output = outputs[0].get("S3Output") if isinstance(outputs[0], Mapping) else None
     if not isinstance(s3_output, Mapping):
-        raise validation_error(f"{where}.MonitoringOutputs[0].S3Output is required.")
+        raise ValidationException(f"{where}.MonitoringOutputs[0].S3Output is required.")
     check_s3_uri(s3_output.get("S3Uri"), f"{where}.monitoringOutputs.1.member.s3Output.s3Uri")
     local_path = s3_output.get("LocalPath")
     if not isinstance(local_path, str) or not local_path.startswith("/"):
-        raise constraint_error(f"{where}.monitoringOutputs.1.member.s3Output.localPath", local_path,
+        raise ValidationException.constraint(f"{where}.monitoringOutputs.1.member.s3Output.localPath", local_path,
                                "Member must be an absolute path")
     merged = {"S3UploadMode": "Continuous", **{k: v for k, v in s3_output.items() if v is not None}}
     check_enum(merged["S3UploadMode"], f"{where}.monitoringOutputs.1.member.s3Output.s3UploadMode",
@@ -139,7 +137,7 @@ def check_baseline(config: Any, where: str) -> None:
     if config is None:
         return
     if not isinstance(config, Mapping):
-        raise validation_error(f"{where} must be a structure.")
+        raise ValidationException(f"{where} must be a structure.")
     for key in ("ConstraintsResource", "StatisticsResource"):
         resource = config.get(key)
         if resource is not None and resource.get("S3Uri") is not None:
@@ -254,7 +252,7 @@ def validate_definition_request(kind: Kind, request: Mapping[str, Any]) -> dict[
     app = request.get(f"{prefix}AppSpecification")
     image = app.get("ImageUri") if isinstance(app, Mapping) else None
     if not isinstance(image, str) or not image.strip() or len(image) > 255:
-        raise constraint_error(f"{lower}AppSpecification.imageUri", image, "Member must have length between 1 and 255")
+        raise ValidationException.constraint(f"{lower}AppSpecification.imageUri", image, "Member must have length between 1 and 255")
     if kind.config_uri:
         check_s3_uri(app.get("ConfigUri"), f"{lower}AppSpecification.configUri")
     if kind.monitoring_type == "ModelQuality" and app.get("ProblemType") is not None:
@@ -279,27 +277,36 @@ class JobDefinitionService:
 
     Parameters
     ----------
-    used_by : callable, optional
-        ``(account_id, region, monitoring_type, name) -> schedule name or None``: a definition a schedule
+    clock : callable, optional
+    store : SageMakerStore, optional
+        Where the definitions are kept (a new store by default); a definition one of the store's schedules
         uses cannot be deleted.
     """
 
-    def __init__(self, clock: Callable[[], datetime] = utcnow,
-                 used_by: Callable[[str, str, str, str], str | None] | None = None) -> None:
+    def __init__(self, clock: Callable[[], datetime] = utcnow, *, store: SageMakerStore | None = None) -> None:
         self.clock = clock
-        self.used_by = used_by
-        self._definitions: dict[tuple[str, str, str], dict[str, JobDefinition]] = {}
+        self.store = store or SageMakerStore()
         self._lock = threading.RLock()
+
+    def _family(self, account_id: str, region: str, monitoring_type: str) -> dict[str, JobDefinition]:
+        return self.store[account_id, region].job_definitions.setdefault(monitoring_type, {})
+
+    def used_by(self, account_id: str, region: str, monitoring_type: str, name: str) -> str | None:
+        """The schedule that uses the definition, if any."""
+        for schedule in list(self.store[account_id, region].schedules.values()):
+            if schedule.monitoring_type == monitoring_type and schedule.job_definition_name == name:
+                return schedule.name
+        return None
 
     def find(self, account_id: str, region: str, monitoring_type: str, name: str) -> JobDefinition | None:
         with self._lock:
-            return self._definitions.get((account_id, region, monitoring_type), {}).get(name)
+            return self._family(account_id, region, monitoring_type).get(name)
 
     def get(self, account_id: str, region: str, monitoring_type: str, name: str) -> JobDefinition:
         definition = self.find(account_id, region, monitoring_type, name)
         if definition is None:
             arn = sagemaker_arn(KINDS[monitoring_type].arn_type, name, account_id, region)
-            raise not_found(f"Could not find job definition {arn}.")
+            raise ResourceNotFound(f"Could not find job definition {arn}.")
         return definition
 
     def create(self, account_id: str, region: str, kind: Kind, request: Mapping[str, Any]) -> JobDefinition:
@@ -308,24 +315,24 @@ class JobDefinitionService:
         arn = sagemaker_arn(kind.arn_type, name, account_id, region)
         definition = JobDefinition(account_id, region, kind, name, arn, normalized, self.clock())
         with self._lock:
-            store = self._definitions.setdefault((account_id, region, kind.monitoring_type), {})
-            if name in store:
-                raise in_use(f"Job definition {arn} already exists.")
-            store[name] = definition
+            family = self._family(account_id, region, kind.monitoring_type)
+            if name in family:
+                raise ResourceInUse(f"Job definition {arn} already exists.")
+            family[name] = definition
         return definition
 
     def delete(self, account_id: str, region: str, kind: Kind, name: str) -> None:
         definition = self.get(account_id, region, kind.monitoring_type, name)
-        schedule = self.used_by(account_id, region, kind.monitoring_type, name) if self.used_by else None
+        schedule = self.used_by(account_id, region, kind.monitoring_type, name)
         if schedule is not None:
-            raise in_use(f"Job definition {definition.arn} is used by monitoring schedule {schedule}; delete the "
+            raise ResourceInUse(f"Job definition {definition.arn} is used by monitoring schedule {schedule}; delete the "
                          "schedule first.")
         with self._lock:
-            self._definitions.get((account_id, region, kind.monitoring_type), {}).pop(name, None)
+            self._family(account_id, region, kind.monitoring_type).pop(name, None)
 
     def list(self, account_id: str, region: str, kind: Kind, request: Mapping[str, Any]) -> dict[str, Any]:
         with self._lock:
-            definitions = list(self._definitions.get((account_id, region, kind.monitoring_type), {}).values())
+            definitions = list(self._family(account_id, region, kind.monitoring_type).values())
         contains = (request.get("NameContains") or "").lower()
         checks = time_filters(request, {"CreationTime": "CreationTime"})
         summaries = [s for s in (d.summary() for d in definitions)

@@ -14,7 +14,9 @@ from typing import Any
 
 from localstack.aws.api import RequestContext
 
-from sagewatch.localstack.sagemaker.monitoring_common import constraint_error, paginate, validation_error
+from sagewatch.localstack.errors import ValidationException
+from sagewatch.localstack.sagemaker.common import paginate
+from sagewatch.localstack.sagemaker.store import SageMakerStore
 
 __all__ = ["OWNED_RESOURCE_TYPES", "TagStore", "check_tags", "resource_type"]
 
@@ -45,23 +47,26 @@ def resource_type(arn: str) -> str | None:
 
 def check_tags(tags: Any) -> list[dict[str, str]]:
     if not isinstance(tags, list):
-        raise validation_error("Tags must be a list of {Key, Value}.")
+        raise ValidationException("Tags must be a list of {Key, Value}.")
     for tag in tags:
         key, value = (tag.get("Key"), tag.get("Value", "")) if isinstance(tag, Mapping) else (None, None)
         if not isinstance(key, str) or not 1 <= len(key) <= 128:
-            raise constraint_error("tags.member.key", key, "Member must have length between 1 and 128")
+            raise ValidationException.constraint("tags.member.key", key, "Member must have length between 1 and 128")
         if not isinstance(value, str) or len(value) > 256:
-            raise constraint_error("tags.member.value", value, "Member must have length less than or equal to 256")
+            raise ValidationException.constraint("tags.member.value", value, "Member must have length less than or equal to 256")
     return [{"Key": t["Key"], "Value": t.get("Value", "")} for t in tags]
 
 
 class TagStore:
-    """Tags of the monitoring plane's resources, by ARN."""
+    """Tags of the monitoring plane's resources, kept in the store of the account and region of their ARN."""
 
-    def __init__(self, fallback: Handler | None = None) -> None:
-        self._tags: dict[str, dict[str, str]] = {}
+    def __init__(self, fallback: Handler | None = None, *, store: SageMakerStore | None = None) -> None:
+        self.store = store or SageMakerStore()
         self._lock = threading.Lock()
         self._fallback = fallback
+
+    def _of(self, arn: str) -> dict[str, dict[str, str]]:
+        return self.store.for_arn(arn).tags
 
     def owns(self, arn: str) -> bool:
         return resource_type(arn) in OWNED_RESOURCE_TYPES
@@ -71,15 +76,15 @@ class TagStore:
         if tags:
             checked = check_tags(tags)
             with self._lock:
-                self._tags[arn] = {t["Key"]: t["Value"] for t in checked}
+                self._of(arn)[arn] = {t["Key"]: t["Value"] for t in checked}
 
     def forget(self, arn: str) -> None:
         with self._lock:
-            self._tags.pop(arn, None)
+            self._of(arn).pop(arn, None)
 
     def tags(self, arn: str) -> list[dict[str, str]]:
         with self._lock:
-            return [{"Key": key, "Value": value} for key, value in self._tags.get(arn, {}).items()]
+            return [{"Key": key, "Value": value} for key, value in self._of(arn).get(arn, {}).items()]
 
     def _forward(self, context: RequestContext, request: Mapping[str, Any],
                  fallback: Handler | None = None) -> Any:
@@ -110,10 +115,10 @@ class TagStore:
             return self._forward(context, request)
         added = check_tags(request.get("Tags") or [])
         with self._lock:
-            current = self._tags.setdefault(arn, {})
+            current = self._of(arn).setdefault(arn, {})
             merged = {**current, **{t["Key"]: t["Value"] for t in added}}
             if len(merged) > MAX_TAGS:
-                raise validation_error(f"A resource can have at most {MAX_TAGS} tags.")
+                raise ValidationException(f"A resource can have at most {MAX_TAGS} tags.")
             current.update(merged)
         return {"Tags": self.tags(arn)}
 
@@ -133,7 +138,7 @@ class TagStore:
         if not self.owns(arn):
             return self._forward(context, request)
         with self._lock:
-            current = self._tags.get(arn, {})
+            current = self._of(arn).get(arn, {})
             for key in request.get("TagKeys") or []:
                 current.pop(key, None)
         return {}

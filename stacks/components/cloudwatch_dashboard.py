@@ -1,4 +1,4 @@
-"""MonitoringDashboard: the endpoint's traffic, latency, utilisation and drift on one CloudWatch dashboard."""
+"""CloudWatchDashboard: the endpoint's traffic, latency, utilisation and drift on one CloudWatch dashboard."""
 
 from __future__ import annotations
 
@@ -8,13 +8,13 @@ from constructs import Construct
 
 from stacks.components.alarms import drift_metric
 
-__all__ = ["MonitoringDashboard"]
+__all__ = ["CloudWatchDashboard"]
 
 _INVOCATION_NAMESPACE = "AWS/SageMaker"  # invocation metrics (EndpointName, VariantName)
 _INSTANCE_NAMESPACE = "/aws/sagemaker/Endpoints"  # instance utilisation (EndpointName, VariantName)
 
 
-class MonitoringDashboard(Construct):
+class CloudWatchDashboard(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, endpoint_name: str, variant_names: tuple[str, ...],
                  drift_features: tuple[str, ...], data_quality_schedule: str | None, data_metrics_namespace: str,
                  alarms: list[cloudwatch.IAlarm], period_seconds: int) -> None:

@@ -8,7 +8,7 @@
 
   boto3 checks some of these (required members, minimums) before sending; the emulator checks all of them,
   for clients that do not (other SDKs, CloudFormation, ``parameter_validation=False``).
-- :func:`validation_exception` and the ``*_message`` helpers build the AWS-shaped errors.
+- the ``*_message`` helpers word the errors, raised as :class:`sagewatch.localstack.errors.ValidationException`.
 """
 
 from __future__ import annotations
@@ -18,14 +18,7 @@ from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
-from localstack.aws.api import CommonServiceException
-
-__all__ = [
-    "already_exists",
-    "not_found",
-    "shape_errors",
-    "validation_exception",
-]
+__all__ = ["shape_errors"]
 
 
 @lru_cache(maxsize=None)
@@ -122,31 +115,3 @@ def shape_errors(value: Any, shape: Any, path: str) -> list[str]:
         if "max" in metadata and value > metadata["max"]:
             fail(f"have value less than or equal to {_number(metadata['max'])}")
     return errors
-
-
-def validation_exception(message: str) -> CommonServiceException:
-    """SageMaker's ``ValidationException`` (HTTP 400)."""
-    return CommonServiceException("ValidationException", message, status_code=400)
-
-
-def constraint_exception(errors: Sequence[str]) -> CommonServiceException:
-    """The ``ValidationException`` for *errors* of :func:`shape_errors`.
-
-    Examples
-    --------
-    >>> constraint_exception(["Value null at 'x' failed to satisfy constraint: Member must not be null"]).message
-    "1 validation error detected: Value null at 'x' failed to satisfy constraint: Member must not be null"
-    """
-    count = len(errors)
-    noun = "error" if count == 1 else "errors"
-    return validation_exception(f"{count} validation {noun} detected: " + "; ".join(errors))
-
-
-def not_found(kind: str, arn: str) -> CommonServiceException:
-    """``Could not find endpoint "arn:..."`` (*kind*: ``model``, ``endpoint configuration``, ``endpoint``)."""
-    return validation_exception(f'Could not find {kind} "{arn}".')
-
-
-def already_exists(kind: str, arn: str) -> CommonServiceException:
-    """``Cannot create already existing endpoint "arn:..."``, as SageMaker answers a duplicate name."""
-    return validation_exception(f'Cannot create already existing {kind} "{arn}".')

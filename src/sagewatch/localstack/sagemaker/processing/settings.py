@@ -7,7 +7,7 @@ Variable                                   Default    Meaning
                                                       ``sagewatch-processing`` in LocalStack's tmp folder (under
                                                       the state folder)
 ``SAGEWATCH_IMAGE_MAP``                    (none)     Extra images run as local commands
-                                                      (:mod:`~sagewatch.localstack.sagemaker.processing_images`)
+                                                      (:mod:`~sagewatch.localstack.sagemaker.processing.images`)
 ``SAGEWATCH_CONTINUOUS_UPLOAD_SECONDS``    2          Upload period of ``S3UploadMode: Continuous`` outputs
 ``SAGEWATCH_STOP_GRACE_SECONDS``           5          SIGTERM to SIGKILL grace when a job is stopped or times out
 ``SAGEWATCH_KEEP_JOB_INPUTS``              0          1 keeps downloaded inputs after a job ends (they are
@@ -24,7 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sagewatch.localstack.sagemaker.processing_images import ImageError, ImageMap
+from sagewatch.localstack.sagemaker.processing.images import ImageError, ImageMap
 
 __all__ = ["ProcessingSettings"]
 

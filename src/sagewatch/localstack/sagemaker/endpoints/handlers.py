@@ -24,15 +24,10 @@ from localstack.aws.api import RequestContext, ServiceRequest
 from localstack.aws.spec import load_service
 from localstack.services.moto import call_moto
 
+from sagewatch.localstack.errors import ValidationException
 from sagewatch.localstack.runtime.hosting import CREATING, IN_SERVICE, UPDATING, EndpointRuntime, Hosting, get_hosting
 from sagewatch.localstack.runtime.servers import ServedModel
-from sagewatch.localstack.sagemaker.endpoints_validation import (
-    already_exists,
-    constraint_exception,
-    not_found,
-    shape_errors,
-    validation_exception,
-)
+from sagewatch.localstack.sagemaker.endpoints.validation import shape_errors
 
 __all__ = ["EndpointHandlers", "endpoint_overrides"]
 
@@ -89,19 +84,19 @@ class EndpointHandlers:
         name = request["ModelName"]
         backend = _backend(context)
         if _model(backend, name) is not None:
-            raise already_exists("model", _arn(context, "model", name))
+            raise ValidationException.already_exists("model", _arn(context, "model", name))
         if request.get("PrimaryContainer") or request.get("Containers"):
             try:
                 served = ServedModel.from_description(request)
             except ValueError as error:
-                raise validation_exception(str(error)) from error
+                raise ValidationException(str(error)) from error
             if not self.hosting.servable(served.image):
-                raise validation_exception(
+                raise ValidationException(
                     f"Requested image {served.image or '(none)'} not found: sagewatch serves the SageMaker "
                     "scikit-learn and XGBoost framework images (any region), sagewatch-serving images (any "
                     "registry) and the images mapped to sagewatch-serving in SAGEWATCH_IMAGE_MAP.")
             if served.model_data_url and not _s3_object_exists(context, served.model_data_url):
-                raise validation_exception(f"Could not find model data at {served.model_data_url}.")
+                raise ValidationException(f"Could not find model data at {served.model_data_url}.")
         return call_moto(context)
 
     # --- endpoint configs --------------------------------------------------------------------------------
@@ -110,24 +105,24 @@ class EndpointHandlers:
         name = request["EndpointConfigName"]
         backend = _backend(context)
         if name in backend.endpoint_configs:
-            raise already_exists("endpoint configuration", _arn(context, "endpoint-config", name))
+            raise ValidationException.already_exists("endpoint configuration", _arn(context, "endpoint-config", name))
         members = context.operation.input_shape.members
         errors = shape_errors(request.get("ProductionVariants"), members["ProductionVariants"], "productionVariants")
         errors += shape_errors(request.get("DataCaptureConfig"), members["DataCaptureConfig"], "dataCaptureConfig")
         if errors:
-            raise constraint_exception(errors)
+            raise ValidationException.detected(errors)
         variants = request.get("ProductionVariants") or []
         seen: set[str] = set()
         for variant in variants:
             variant_name = variant["VariantName"]
             if variant_name in seen:
-                raise validation_exception(f'The variant name "{variant_name}" was non-unique within the request.')
+                raise ValidationException(f'The variant name "{variant_name}" was non-unique within the request.')
             seen.add(variant_name)
             model_name = variant.get("ModelName")
             if not model_name:
-                raise validation_exception(f"Production variant {variant_name} names no model (ModelName).")
+                raise ValidationException(f"Production variant {variant_name} names no model (ModelName).")
             if _model(backend, model_name) is None:
-                raise not_found("model", _arn(context, "model", model_name))
+                raise ValidationException.could_not_find("model", _arn(context, "model", model_name))
         return call_moto(context)
 
     # --- endpoints ---------------------------------------------------------------------------------------
@@ -135,7 +130,7 @@ class EndpointHandlers:
     def _endpoint(self, context: RequestContext, name: str) -> EndpointRuntime:
         endpoint = self.hosting.get(context.account_id, context.region, name)
         if endpoint is None:
-            raise not_found("endpoint", _arn(context, "endpoint", name))
+            raise ValidationException.could_not_find("endpoint", _arn(context, "endpoint", name))
         return endpoint
 
     def _config_and_models(self, context: RequestContext, config_name: str) -> tuple[dict[str, Any],
@@ -143,7 +138,7 @@ class EndpointHandlers:
         backend = _backend(context)
         config = backend.endpoint_configs.get(config_name)
         if config is None:
-            raise not_found("endpoint configuration", _arn(context, "endpoint-config", config_name))
+            raise ValidationException.could_not_find("endpoint configuration", _arn(context, "endpoint-config", config_name))
         description = config.response_object
         models = {}
         for variant in description.get("ProductionVariants") or []:
@@ -155,7 +150,7 @@ class EndpointHandlers:
     def create_endpoint(self, context: RequestContext, request: ServiceRequest) -> Any:
         name, config_name = request["EndpointName"], request["EndpointConfigName"]
         if name in _backend(context).endpoints or self.hosting.get(context.account_id, context.region, name):
-            raise already_exists("endpoint", _arn(context, "endpoint", name))
+            raise ValidationException.already_exists("endpoint", _arn(context, "endpoint", name))
         config, models = self._config_and_models(context, config_name)
         answer = call_moto(context)
         self.hosting.create(context.account_id, context.region, name, answer["EndpointArn"], config_name, config,
@@ -203,9 +198,9 @@ class EndpointHandlers:
         endpoint = self._endpoint(context, request["EndpointName"])
         with endpoint.lock:
             if endpoint.status in (CREATING, UPDATING) or endpoint.pending is not None:
-                raise validation_exception(f'Cannot update in-progress endpoint "{endpoint.arn}".')
+                raise ValidationException(f'Cannot update in-progress endpoint "{endpoint.arn}".')
             if endpoint.status != IN_SERVICE or endpoint.deployment is None:
-                raise validation_exception(f'Cannot update endpoint "{endpoint.arn}" in status {endpoint.status}; '
+                raise ValidationException(f'Cannot update endpoint "{endpoint.arn}" in status {endpoint.status}; '
                                            "delete it and create it again.")
             config, models = self._config_and_models(context, request["EndpointConfigName"])
             excluded = [item.get("VariantPropertyType") for item in request.get("ExcludeRetainedVariantProperties")
@@ -221,18 +216,18 @@ class EndpointHandlers:
         shape = context.operation.input_shape.members["DesiredWeightsAndCapacities"]
         errors = shape_errors(desired, shape, "desiredWeightsAndCapacities")
         if errors:
-            raise constraint_exception(errors)
+            raise ValidationException.detected(errors)
         with endpoint.lock:
             if endpoint.status != IN_SERVICE or endpoint.deployment is None or endpoint.pending is not None:
-                raise validation_exception(f'Cannot update in-progress endpoint "{endpoint.arn}".')
+                raise ValidationException(f'Cannot update in-progress endpoint "{endpoint.arn}".')
             seen: set[str] = set()
             for item in desired:
                 variant = item["VariantName"]
                 if variant in seen:
-                    raise validation_exception(f'The variant name "{variant}" was non-unique within the request.')
+                    raise ValidationException(f'The variant name "{variant}" was non-unique within the request.')
                 seen.add(variant)
                 if variant not in endpoint.deployment.variants:
-                    raise validation_exception(
+                    raise ValidationException(
                         f'The variant name(s) "{variant}" is/are not present within endpoint configuration '
                         f'"{endpoint.config_name}".')
             self.hosting.update_weights(endpoint, desired)

@@ -1,7 +1,7 @@
 """Shared pieces of sagewatch's processing-job, job-definition and monitoring-schedule APIs.
 
-AWS-shaped errors (``ValidationException``, ``ResourceNotFound``, ``ResourceInUse``), the one ARN helper,
-request checks worded like the service's (``1 validation error detected: ...``), times, list filtering,
+The one ARN helper, request checks worded like the service's (raising
+:class:`sagewatch.localstack.errors.ValidationException`) (``1 validation error detected: ...``), times, list filtering,
 sorting and ``NextToken`` pagination. Nothing here keeps state.
 """
 
@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Any, TypeVar
 
-from localstack.aws.api import CommonServiceException
+from sagewatch.localstack.errors import ValidationException
 
 T = TypeVar("T")
 
@@ -29,37 +29,6 @@ SORT_ORDERS = ("Ascending", "Descending")
 _NAME_RE = re.compile(NAME_PATTERN)
 _ROLE_RE = re.compile(ROLE_ARN_PATTERN)
 _ENV_KEY_RE = re.compile(ENV_KEY_PATTERN)
-
-
-# --- errors ---------------------------------------------------------------------------------------------------
-
-
-def validation_error(message: str) -> CommonServiceException:
-    """``ValidationException`` (HTTP 400)."""
-    return CommonServiceException("ValidationException", message, status_code=400, sender_fault=True)
-
-
-def not_found(message: str) -> CommonServiceException:
-    """``ResourceNotFound`` (HTTP 400), as SageMaker answers for a missing job, schedule or definition."""
-    return CommonServiceException("ResourceNotFound", message, status_code=400, sender_fault=True)
-
-
-def in_use(message: str) -> CommonServiceException:
-    """``ResourceInUse`` (HTTP 400): a name already taken, or a resource something else depends on."""
-    return CommonServiceException("ResourceInUse", message, status_code=400, sender_fault=True)
-
-
-def constraint_error(field: str, value: Any, constraint: str) -> CommonServiceException:
-    """The service's wording for one failed member constraint.
-
-    Examples
-    --------
-    >>> constraint_error("processingJobName", "a_b", "Member must satisfy regular expression pattern: x").message
-    "1 validation error detected: Value 'a_b' at 'processingJobName' failed to satisfy constraint: Member must satisfy regular expression pattern: x"
-    """
-    return validation_error(
-        f"1 validation error detected: Value '{value}' at '{field}' failed to satisfy constraint: {constraint}"
-    )
 
 
 # --- ARNs and names -------------------------------------------------------------------------------------------
@@ -90,31 +59,31 @@ def sagemaker_arn(resource_type: str, name: str, account_id: str, region: str) -
 def check_name(value: Any, field: str) -> str:
     """Check a SageMaker resource name (``[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}``) and return it."""
     if not isinstance(value, str) or not _NAME_RE.match(value):
-        raise constraint_error(field, value, f"Member must satisfy regular expression pattern: {NAME_PATTERN}")
+        raise ValidationException.constraint(field, value, f"Member must satisfy regular expression pattern: {NAME_PATTERN}")
     return value
 
 
 def check_role_arn(value: Any, field: str = "roleArn") -> str:
     if not isinstance(value, str) or not _ROLE_RE.match(value):
-        raise constraint_error(field, value, f"Member must satisfy regular expression pattern: {ROLE_ARN_PATTERN}")
+        raise ValidationException.constraint(field, value, f"Member must satisfy regular expression pattern: {ROLE_ARN_PATTERN}")
     return value
 
 
 def check_s3_uri(value: Any, field: str) -> str:
     if not isinstance(value, str) or not value.startswith("s3://") or len(value) <= len("s3://"):
-        raise constraint_error(field, value, f"Member must satisfy regular expression pattern: {S3_URI_PATTERN}")
+        raise ValidationException.constraint(field, value, f"Member must satisfy regular expression pattern: {S3_URI_PATTERN}")
     return value
 
 
 def check_int_range(value: Any, field: str, low: int, high: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise constraint_error(field, value, f"Member must have value between {low} and {high}")
+        raise ValidationException.constraint(field, value, f"Member must have value between {low} and {high}")
     return value
 
 
 def check_enum(value: Any, field: str, allowed: Sequence[str]) -> str:
     if value not in allowed:
-        raise constraint_error(field, value, f"Member must satisfy enum value set: [{', '.join(allowed)}]")
+        raise ValidationException.constraint(field, value, f"Member must satisfy enum value set: [{', '.join(allowed)}]")
     return value
 
 
@@ -123,26 +92,26 @@ def check_environment(environment: Any, field: str, max_entries: int) -> dict[st
     if environment is None:
         return {}
     if not isinstance(environment, Mapping):
-        raise validation_error(f"{field} must be a map of strings.")
+        raise ValidationException(f"{field} must be a map of strings.")
     if len(environment) > max_entries:
-        raise constraint_error(field, f"<{len(environment)} entries>", f"Member must have length less than or equal "
+        raise ValidationException.constraint(field, f"<{len(environment)} entries>", f"Member must have length less than or equal "
                                                                       f"to {max_entries}")
     for key, value in environment.items():
         if not isinstance(key, str) or len(key) > 256 or not _ENV_KEY_RE.match(key):
-            raise constraint_error(f"{field}.key", key, f"Member must satisfy regular expression pattern: "
+            raise ValidationException.constraint(f"{field}.key", key, f"Member must satisfy regular expression pattern: "
                                                          f"{ENV_KEY_PATTERN}")
         if not isinstance(value, str) or len(value) > 256:
-            raise constraint_error(f"{field}.{key}", value, "Member must have length less than or equal to 256")
+            raise ValidationException.constraint(f"{field}.{key}", value, "Member must have length less than or equal to 256")
     return dict(environment)
 
 
 def check_cluster_config(cluster: Any, field: str) -> dict[str, Any]:
     """Check a ``ClusterConfig`` (instance count, type and volume size are required)."""
     if not isinstance(cluster, Mapping):
-        raise validation_error(f"{field} is required.")
+        raise ValidationException(f"{field} is required.")
     check_int_range(cluster.get("InstanceCount"), f"{field}.instanceCount", 1, 100)
     if not isinstance(cluster.get("InstanceType"), str) or not cluster["InstanceType"].startswith("ml."):
-        raise constraint_error(f"{field}.instanceType", cluster.get("InstanceType"),
+        raise ValidationException.constraint(f"{field}.instanceType", cluster.get("InstanceType"),
                                "Member must be an ml.* instance type")
     check_int_range(cluster.get("VolumeSizeInGB"), f"{field}.volumeSizeInGB", 1, 16384)
     return dict(cluster)
@@ -291,4 +260,4 @@ def _decode_token(token: Any) -> int:
             raise ValueError(label)
         return max(0, int(number))
     except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise validation_error(f"Invalid pagination token {token!r}.") from None
+        raise ValidationException(f"Invalid pagination token {token!r}.") from None

@@ -17,9 +17,9 @@ from localstack.services.cloudformation.resource_provider import (  # noqa: E402
     ResourceRequest,
 )
 
-from sagewatch.localstack.cfn import dashboard as dashboard_module  # noqa: E402
+from sagewatch.localstack.cfn import cloudwatch_dashboard as dashboard_module  # noqa: E402
 from sagewatch.localstack.cfn.base import SageMakerResourceProvider  # noqa: E402
-from sagewatch.localstack.cfn.dashboard import DashboardProvider, dashboard_request  # noqa: E402
+from sagewatch.localstack.cfn.cloudwatch_dashboard import CloudWatchDashboardProvider, dashboard_request  # noqa: E402
 from sagewatch.localstack.cfn.properties import PropertyError  # noqa: E402
 
 ACCOUNT, REGION = "111122223333", "eu-west-1"
@@ -81,7 +81,7 @@ def cloudwatch(monkeypatch):
 
     def install(dashboards: dict[str, str] | None = None, **options: Any) -> FakeCloudWatch:
         client = FakeCloudWatch(dashboards, **options)
-        monkeypatch.setattr(DashboardProvider, "cloudwatch", staticmethod(lambda request: client))
+        monkeypatch.setattr(CloudWatchDashboardProvider, "cloudwatch", staticmethod(lambda request: client))
         return client
 
     return install
@@ -165,7 +165,7 @@ def test_scalar_bodies_are_strings_as_cloudformation_coerces_them():
 
 def test_create_generates_a_cloudformation_style_name_and_puts_the_body(cloudwatch):
     client = cloudwatch()
-    event = DashboardProvider().create(request({"DashboardBody": BODY}, logical="MonitoringDashboard4A2B"))
+    event = CloudWatchDashboardProvider().create(request({"DashboardBody": BODY}, logical="MonitoringDashboard4A2B"))
     assert event.status == OperationStatus.SUCCESS
     name = event.resource_model["DashboardName"]
     assert re.fullmatch(r"sagewatch-monitoring-MonitoringDashboard4A2B-[A-Z0-9]{12}", name)
@@ -176,7 +176,7 @@ def test_create_generates_a_cloudformation_style_name_and_puts_the_body(cloudwat
 
 def test_generated_names_keep_to_255_characters_of_the_allowed_alphabet(cloudwatch):
     cloudwatch()
-    event = DashboardProvider().create(request({"DashboardBody": BODY}, stack="s" * 300,
+    event = CloudWatchDashboardProvider().create(request({"DashboardBody": BODY}, stack="s" * 300,
                                                logical="VeryLongLogicalIdOfTheDashboardConstruct"))
     name = event.resource_model["DashboardName"]
     assert len(name) == 255 and re.fullmatch(r"[A-Za-z0-9_-]+", name)
@@ -185,7 +185,7 @@ def test_generated_names_keep_to_255_characters_of_the_allowed_alphabet(cloudwat
 
 def test_generated_names_differ_between_stacks_and_resources(cloudwatch):
     cloudwatch()
-    provider = DashboardProvider()
+    provider = CloudWatchDashboardProvider()
     names = {provider.create(request({"DashboardBody": BODY}, stack=stack, logical=logical)).resource_model[
         "DashboardName"] for stack in ("a", "b") for logical in ("One", "Two")}
     assert len(names) == 4
@@ -193,16 +193,16 @@ def test_generated_names_differ_between_stacks_and_resources(cloudwatch):
 
 def test_a_template_name_is_used_as_given_and_is_the_primary_identifier(cloudwatch):
     client = cloudwatch()
-    event = DashboardProvider().create(request({"DashboardName": "churn-ops", "DashboardBody": BODY}))
+    event = CloudWatchDashboardProvider().create(request({"DashboardName": "churn-ops", "DashboardBody": BODY}))
     assert event.status == OperationStatus.SUCCESS
     assert event.resource_model["DashboardName"] == "churn-ops"
     assert client.dashboards == {"churn-ops": BODY}
-    assert DashboardProvider.SCHEMA["primaryIdentifier"] == ["/properties/DashboardName"]  # Ref = the name
+    assert CloudWatchDashboardProvider.SCHEMA["primaryIdentifier"] == ["/properties/DashboardName"]  # Ref = the name
 
 
 def test_create_does_not_overwrite_a_dashboard_that_exists(cloudwatch):
     client = cloudwatch({"churn-ops": NEW_BODY})
-    event = DashboardProvider().create(request({"DashboardName": "churn-ops", "DashboardBody": BODY}))
+    event = CloudWatchDashboardProvider().create(request({"DashboardName": "churn-ops", "DashboardBody": BODY}))
     assert (event.status, event.error_code) == (OperationStatus.FAILED, "AlreadyExists")
     assert event.message == ("Resource handler returned message: \"Resource of type 'AWS::CloudWatch::Dashboard' "
                              "with identifier 'churn-ops' already exists.\" (HandlerErrorCode: AlreadyExists)")
@@ -211,13 +211,13 @@ def test_create_does_not_overwrite_a_dashboard_that_exists(cloudwatch):
 
 def test_aws_not_found_answer_also_counts_as_absent(cloudwatch):
     client = cloudwatch(missing=client_error("ResourceNotFound", "Dashboard {} does not exist", 404))
-    event = DashboardProvider().create(request({"DashboardName": "churn-ops", "DashboardBody": BODY}))
+    event = CloudWatchDashboardProvider().create(request({"DashboardName": "churn-ops", "DashboardBody": BODY}))
     assert event.status == OperationStatus.SUCCESS and "churn-ops" in client.dashboards
 
 
 def test_invalid_properties_fail_the_resource_before_any_call(cloudwatch):
     client = cloudwatch()
-    event = DashboardProvider().create(request({"DashboardBody": {"widgets": []}}, logical="Dash"))
+    event = CloudWatchDashboardProvider().create(request({"DashboardBody": {"widgets": []}}, logical="Dash"))
     assert (event.status, event.error_code) == (OperationStatus.FAILED, "InvalidRequest")
     assert event.message == ("Properties validation failed for resource Dash with message: #/DashboardBody: "
                              "expected type: String, found: JSONObject")
@@ -226,7 +226,7 @@ def test_invalid_properties_fail_the_resource_before_any_call(cloudwatch):
 
 def test_a_body_put_dashboard_would_reject_fails_with_its_message(cloudwatch):
     client = cloudwatch()
-    event = DashboardProvider().create(request({"DashboardBody": "widgets: []"}))
+    event = CloudWatchDashboardProvider().create(request({"DashboardBody": "widgets: []"}))
     assert (event.status, event.error_code) == (OperationStatus.FAILED, "InvalidRequest")
     assert event.message == ('Resource handler returned message: "The field DashboardBody must be a valid JSON '
                              'object" (HandlerErrorCode: InvalidRequest)')
@@ -236,7 +236,7 @@ def test_a_body_put_dashboard_would_reject_fails_with_its_message(cloudwatch):
 def test_api_errors_fail_the_resource_with_cloudformations_wording(cloudwatch):
     cloudwatch(put_dashboard=client_error("InvalidParameterValue", "The value for field DashboardName contains "
                                                                    "invalid characters."))
-    event = DashboardProvider().create(request({"DashboardName": "ops", "DashboardBody": BODY}))
+    event = CloudWatchDashboardProvider().create(request({"DashboardName": "ops", "DashboardBody": BODY}))
     assert (event.status, event.error_code) == (OperationStatus.FAILED, "InvalidRequest")
     assert event.message.endswith("(HandlerErrorCode: InvalidRequest)")
 
@@ -247,7 +247,7 @@ def test_api_errors_fail_the_resource_with_cloudformations_wording(cloudwatch):
 def test_update_puts_the_new_body_under_the_generated_name(cloudwatch, retired):
     client = cloudwatch({"stack-Dashboard-ABC": BODY})
     previous = {"DashboardName": "stack-Dashboard-ABC", "DashboardBody": BODY}
-    event = DashboardProvider().update(request({"DashboardBody": NEW_BODY}, previous=previous, action="Modify"))
+    event = CloudWatchDashboardProvider().update(request({"DashboardBody": NEW_BODY}, previous=previous, action="Modify"))
     assert event.status == OperationStatus.SUCCESS
     assert event.resource_model == {"DashboardBody": NEW_BODY, "DashboardName": "stack-Dashboard-ABC"}
     assert client.called("put_dashboard") == [{"DashboardName": "stack-Dashboard-ABC", "DashboardBody": NEW_BODY}]
@@ -257,7 +257,7 @@ def test_update_puts_the_new_body_under_the_generated_name(cloudwatch, retired):
 
 def test_update_with_the_same_template_name_stays_in_place(cloudwatch, retired):
     client = cloudwatch({"ops": BODY})
-    event = DashboardProvider().update(request({"DashboardName": "ops", "DashboardBody": NEW_BODY},
+    event = CloudWatchDashboardProvider().update(request({"DashboardName": "ops", "DashboardBody": NEW_BODY},
                                                previous={"DashboardName": "ops", "DashboardBody": BODY}))
     assert event.status == OperationStatus.SUCCESS
     assert client.dashboards == {"ops": NEW_BODY} and retired == []
@@ -265,7 +265,7 @@ def test_update_with_the_same_template_name_stays_in_place(cloudwatch, retired):
 
 def test_update_with_an_invalid_body_fails_and_keeps_the_dashboard(cloudwatch):
     client = cloudwatch({"ops": BODY})
-    event = DashboardProvider().update(request({"DashboardBody": "{"}, previous={"DashboardName": "ops",
+    event = CloudWatchDashboardProvider().update(request({"DashboardBody": "{"}, previous={"DashboardName": "ops",
                                                                                   "DashboardBody": BODY}))
     assert event.status == OperationStatus.FAILED and "valid JSON object" in event.message
     assert client.dashboards == {"ops": BODY}
@@ -274,7 +274,7 @@ def test_update_with_an_invalid_body_fails_and_keeps_the_dashboard(cloudwatch):
 def test_update_to_a_new_name_puts_the_new_dashboard_and_retires_the_old_one(cloudwatch, retired):
     """The engine calls update() when only a value behind Ref / Fn::GetAtt in DashboardName changed."""
     client = cloudwatch({"ops-v1": BODY})
-    event = DashboardProvider().update(request({"DashboardName": "ops-v2", "DashboardBody": NEW_BODY},
+    event = CloudWatchDashboardProvider().update(request({"DashboardName": "ops-v2", "DashboardBody": NEW_BODY},
                                                previous={"DashboardName": "ops-v1", "DashboardBody": BODY}))
     assert event.status == OperationStatus.SUCCESS and event.resource_model["DashboardName"] == "ops-v2"
     assert client.dashboards == {"ops-v1": BODY, "ops-v2": NEW_BODY}  # the old one goes after the update
@@ -286,7 +286,7 @@ def test_update_to_a_new_name_puts_the_new_dashboard_and_retires_the_old_one(clo
 
 def test_update_to_a_name_that_is_taken_fails_and_retires_nothing(cloudwatch, retired):
     client = cloudwatch({"ops-v1": BODY, "ops-v2": NEW_BODY})
-    event = DashboardProvider().update(request({"DashboardName": "ops-v2", "DashboardBody": BODY},
+    event = CloudWatchDashboardProvider().update(request({"DashboardName": "ops-v2", "DashboardBody": BODY},
                                                previous={"DashboardName": "ops-v1", "DashboardBody": BODY}))
     assert (event.status, event.error_code) == (OperationStatus.FAILED, "AlreadyExists")
     assert client.dashboards == {"ops-v1": BODY, "ops-v2": NEW_BODY} and retired == []
@@ -298,7 +298,7 @@ def test_update_to_a_name_that_is_taken_fails_and_retires_nothing(cloudwatch, re
 def test_delete_removes_the_dashboard(cloudwatch):
     client = cloudwatch({"ops": BODY, "other": BODY})
     state = {"DashboardName": "ops", "DashboardBody": BODY}
-    event = DashboardProvider().delete(request(state, previous=state, action="Remove"))
+    event = CloudWatchDashboardProvider().delete(request(state, previous=state, action="Remove"))
     assert event.status == OperationStatus.SUCCESS
     assert client.called("delete_dashboards") == [{"DashboardNames": ["ops"]}]
     assert client.dashboards == {"other": BODY}
@@ -311,14 +311,14 @@ def test_delete_removes_the_dashboard(cloudwatch):
 def test_delete_is_idempotent(cloudwatch, error):
     cloudwatch(delete_dashboards=error)
     state = {"DashboardName": "ops", "DashboardBody": BODY}
-    assert DashboardProvider().delete(request(state, previous=state, action="Remove")).status == \
+    assert CloudWatchDashboardProvider().delete(request(state, previous=state, action="Remove")).status == \
         OperationStatus.SUCCESS
 
 
 def test_deleting_twice_and_deleting_what_was_never_created_succeed(cloudwatch):
     client = cloudwatch({"ops": BODY})
     state = {"DashboardName": "ops", "DashboardBody": BODY}
-    provider = DashboardProvider()
+    provider = CloudWatchDashboardProvider()
     for _ in range(2):
         assert provider.delete(request(state, previous=state, action="Remove")).status == OperationStatus.SUCCESS
     assert provider.delete(request({"DashboardBody": BODY}, action="Remove")).status == OperationStatus.SUCCESS
@@ -328,16 +328,16 @@ def test_deleting_twice_and_deleting_what_was_never_created_succeed(cloudwatch):
 def test_other_delete_errors_fail(cloudwatch):
     cloudwatch(delete_dashboards=client_error("InternalServiceError", "boom", 500))
     state = {"DashboardName": "ops", "DashboardBody": BODY}
-    event = DashboardProvider().delete(request(state, previous=state, action="Remove"))
+    event = CloudWatchDashboardProvider().delete(request(state, previous=state, action="Remove"))
     assert (event.status, event.error_code) == (OperationStatus.FAILED, "GeneralServiceException")
 
 
 def test_read_returns_name_and_body(cloudwatch):
     cloudwatch({"ops": BODY})
-    event = DashboardProvider().read(request({"DashboardName": "ops"}))
+    event = CloudWatchDashboardProvider().read(request({"DashboardName": "ops"}))
     assert event.status == OperationStatus.SUCCESS
     assert event.resource_model == {"DashboardName": "ops", "DashboardBody": BODY}
-    missing = DashboardProvider().read(request({"DashboardName": "gone"}))
+    missing = CloudWatchDashboardProvider().read(request({"DashboardName": "gone"}))
     assert (missing.status, missing.error_code) == (OperationStatus.FAILED, "NotFound")
 
 
@@ -345,11 +345,11 @@ def test_read_returns_name_and_body(cloudwatch):
 
 
 def test_schema_is_the_real_types_essentials():
-    schema = DashboardProvider.SCHEMA
+    schema = CloudWatchDashboardProvider.SCHEMA
     assert schema["typeName"] == TYPE
     assert schema["primaryIdentifier"] == schema["createOnlyProperties"] == ["/properties/DashboardName"]
     assert "readOnlyProperties" not in schema  # no Fn::GetAtt attributes on AWS either
-    assert DashboardProvider.NAME == "DashboardName" and DashboardProvider.NAME_LIMIT == 255
+    assert CloudWatchDashboardProvider.NAME == "DashboardName" and CloudWatchDashboardProvider.NAME_LIMIT == 255
 
 
 def test_physical_resource_id_is_the_dashboard_name():
@@ -357,7 +357,7 @@ def test_physical_resource_id_is_the_dashboard_name():
 
     executor = ResourceProviderExecutor(stack_name="s", stack_id="id")
     assert executor.extract_physical_resource_id_from_model_with_schema(
-        {"DashboardName": "ops", "DashboardBody": BODY}, TYPE, DashboardProvider.SCHEMA) == "ops"
+        {"DashboardName": "ops", "DashboardBody": BODY}, TYPE, CloudWatchDashboardProvider.SCHEMA) == "ops"
 
 
 def test_the_type_is_registered_as_a_localstack_resource_provider_plugin():
@@ -366,7 +366,7 @@ def test_the_type_is_registered_as_a_localstack_resource_provider_plugin():
     manager = PluginManager("localstack.cloudformation.resource_providers")
     assert TYPE in manager.list_names()
     plugin = manager.load(TYPE)
-    assert plugin.factory is DashboardProvider
+    assert plugin.factory is CloudWatchDashboardProvider
     assert isinstance(plugin.factory(), SageMakerResourceProvider)
 
 
@@ -383,5 +383,5 @@ def test_the_cloudwatch_client_is_localstacks_internal_one_for_the_request(monke
         return Clients()
 
     monkeypatch.setattr(connect, "connect_to", connect_to)
-    assert DashboardProvider.cloudwatch(request({})) == "the cloudwatch client"
+    assert CloudWatchDashboardProvider.cloudwatch(request({})) == "the cloudwatch client"
     assert seen == {"aws_access_key_id": ACCOUNT, "region_name": REGION}

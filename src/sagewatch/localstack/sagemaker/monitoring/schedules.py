@@ -2,12 +2,12 @@
 MonitoringSchedule and ListMonitoringExecutions, in sagewatch's own store (moto has none of them).
 
 A schedule is created ``Pending`` and becomes ``Scheduled`` a moment later (the scheduler thread of
-:mod:`sagewatch.localstack.sagemaker.schedules` does it); ``StopMonitoringSchedule`` makes it ``Stopped`` and
+:mod:`sagewatch.localstack.sagemaker.monitoring.scheduler` does it); ``StopMonitoringSchedule`` makes it ``Stopped`` and
 ``StartMonitoringSchedule`` ``Scheduled`` again. Both forms are accepted: an inline ``MonitoringJobDefinition``
 (type ``DataQuality`` unless ``MonitoringType`` says otherwise) and ``MonitoringJobDefinitionName`` with
 ``MonitoringType``. Executions are started by the scheduler at each scheduled time, once for ``NOW`` schedules,
 and on demand (``POST /_sagewatch/schedules/<name>/executions``); how one runs is in
-:mod:`sagewatch.localstack.sagemaker.monitoring_executions`.
+:mod:`sagewatch.localstack.sagemaker.monitoring.executions.launcher`.
 """
 
 from __future__ import annotations
@@ -20,8 +20,23 @@ from typing import Any
 
 from localstack.aws.api import RequestContext
 
-from sagewatch.localstack.sagemaker.cron import ScheduleError, ScheduleExpression, analysis_window, parse_schedule_expression
-from sagewatch.localstack.sagemaker.jobdefs import (
+from sagewatch.localstack.errors import ResourceInUse, ResourceNotFound, ValidationException
+from sagewatch.localstack.sagemaker.common import (
+    check_cluster_config,
+    check_enum,
+    check_environment,
+    check_name,
+    check_role_arn,
+    deep_copy,
+    paginate,
+    sagemaker_arn,
+    sort_items,
+    time_filters,
+    utcnow,
+    without_none,
+)
+from sagewatch.localstack.sagemaker.monitoring.cron import ScheduleError, ScheduleExpression, analysis_window, parse_schedule_expression
+from sagewatch.localstack.sagemaker.monitoring.jobdefs import (
     MONITORING_TYPES,
     ExecutionDefinition,
     JobDefinitionService,
@@ -29,24 +44,6 @@ from sagewatch.localstack.sagemaker.jobdefs import (
     check_job_input,
     check_monitoring_outputs,
     check_stopping_condition,
-)
-from sagewatch.localstack.sagemaker.monitoring_common import (
-    check_cluster_config,
-    check_enum,
-    check_environment,
-    check_name,
-    check_role_arn,
-    constraint_error,
-    deep_copy,
-    in_use,
-    not_found,
-    paginate,
-    sagemaker_arn,
-    sort_items,
-    time_filters,
-    utcnow,
-    validation_error,
-    without_none,
 )
 
 __all__ = ["MonitoringExecution", "MonitoringSchedule", "MonitoringService", "validate_schedule_config"]
@@ -129,10 +126,10 @@ class MonitoringExecution:
 
 def _check_inline(definition: Any) -> dict[str, Any]:
     if not isinstance(definition, Mapping):
-        raise validation_error("MonitoringJobDefinition must be a structure.")
+        raise ValidationException("MonitoringJobDefinition must be a structure.")
     inputs = definition.get("MonitoringInputs")
     if not isinstance(inputs, list) or len(inputs) != 1:
-        raise constraint_error("monitoringScheduleConfig.monitoringJobDefinition.monitoringInputs",
+        raise ValidationException.constraint("monitoringScheduleConfig.monitoringJobDefinition.monitoringInputs",
                                f"<{len(inputs) if isinstance(inputs, list) else inputs} inputs>",
                                "Member must have length less than or equal to 1 and greater than or equal to 1")
     where = "monitoringScheduleConfig.monitoringJobDefinition"
@@ -145,7 +142,7 @@ def _check_inline(definition: Any) -> dict[str, Any]:
     app = definition.get("MonitoringAppSpecification")
     image = app.get("ImageUri") if isinstance(app, Mapping) else None
     if not isinstance(image, str) or not image.strip() or len(image) > 255:
-        raise constraint_error(f"{where}.monitoringAppSpecification.imageUri", image,
+        raise ValidationException.constraint(f"{where}.monitoringAppSpecification.imageUri", image,
                                "Member must have length between 1 and 255")
     check_role_arn(definition.get("RoleArn"), f"{where}.roleArn")
     check_environment(definition.get("Environment"), f"{where}.environment", 50)
@@ -161,14 +158,14 @@ def validate_schedule_config(config: Any, find_definition: Callable[[str, str], 
     *find_definition* is ``(monitoring_type, name) -> JobDefinition or None``.
     """
     if not isinstance(config, Mapping):
-        raise validation_error("MonitoringScheduleConfig is required.")
+        raise ValidationException("MonitoringScheduleConfig is required.")
     inline, named = config.get("MonitoringJobDefinition"), config.get("MonitoringJobDefinitionName")
     if (inline is None) == (named is None):
-        raise validation_error("MonitoringScheduleConfig must have exactly one of MonitoringJobDefinition and "
+        raise ValidationException("MonitoringScheduleConfig must have exactly one of MonitoringJobDefinition and "
                                "MonitoringJobDefinitionName.")
     monitoring_type = config.get("MonitoringType") or ("DataQuality" if inline is not None else None)
     if monitoring_type is None:
-        raise validation_error("MonitoringType is required when MonitoringJobDefinitionName is given.")
+        raise ValidationException("MonitoringType is required when MonitoringJobDefinitionName is given.")
     check_enum(monitoring_type, "monitoringScheduleConfig.monitoringType", MONITORING_TYPES)
     normalized = {key: deep_copy(value) for key, value in config.items() if value is not None}
     normalized["MonitoringType"] = monitoring_type
@@ -179,12 +176,12 @@ def validate_schedule_config(config: Any, find_definition: Callable[[str, str], 
         check_name(named, "monitoringScheduleConfig.monitoringJobDefinitionName")
         found = find_definition(monitoring_type, named)
         if found is None:
-            raise validation_error(f"Could not find {monitoring_type} job definition {named}; create it first with "
+            raise ValidationException(f"Could not find {monitoring_type} job definition {named}; create it first with "
                                    f"Create{monitoring_type}JobDefinition.")
         definition = found.execution_definition()
     schedule = config.get("ScheduleConfig")
     if not isinstance(schedule, Mapping) or not schedule.get("ScheduleExpression"):
-        raise validation_error("MonitoringScheduleConfig.ScheduleConfig.ScheduleExpression is required.")
+        raise ValidationException("MonitoringScheduleConfig.ScheduleConfig.ScheduleExpression is required.")
     try:
         expression = parse_schedule_expression(schedule["ScheduleExpression"])
         if expression.is_now and (not schedule.get("DataAnalysisStartTime") or not schedule.get("DataAnalysisEndTime")):
@@ -193,7 +190,7 @@ def validate_schedule_config(config: Any, find_definition: Callable[[str, str], 
         analysis_window(expression, datetime(2024, 1, 1, 12, tzinfo=timezone.utc), schedule.get("DataAnalysisStartTime"),
                         schedule.get("DataAnalysisEndTime"))
     except ScheduleError as error:
-        raise validation_error(str(error)) from error
+        raise ValidationException(str(error)) from error
     return normalized, expression, definition
 
 
@@ -206,19 +203,21 @@ class MonitoringService:
     launch : callable
         ``(service, schedule, execution) -> None`` runs an execution (in the background).
     clock : callable, optional
+    on_create : callable, optional
+        Called after a schedule is created (the plane starts its scheduler then).
+
+    The schedules and executions are kept in the job definitions' store (:attr:`JobDefinitionService.store`).
     """
 
     def __init__(self, jobdefs: JobDefinitionService,
                  launch: Callable[[MonitoringService, MonitoringSchedule, MonitoringExecution], None],
-                 clock: Callable[[], datetime] = utcnow) -> None:
+                 clock: Callable[[], datetime] = utcnow, *, on_create: Callable[[], None] | None = None) -> None:
         self.jobdefs = jobdefs
+        self.store = jobdefs.store
         self.clock = clock
         self._launch = launch
-        self._schedules: dict[tuple[str, str], dict[str, MonitoringSchedule]] = {}
-        self._executions: dict[tuple[str, str], list[MonitoringExecution]] = {}
         self.lock = threading.RLock()
-        self.on_create: Callable[[], None] | None = None
-        jobdefs.used_by = self.definition_used_by
+        self.on_create = on_create
 
     # --- schedules --------------------------------------------------------------------------------------------
 
@@ -235,35 +234,28 @@ class MonitoringService:
         schedule = MonitoringSchedule(account_id, region, name, arn, config, expression, definition.endpoint_name,
                                       now, now)
         with self.lock:
-            store = self._schedules.setdefault((account_id, region), {})
-            if name in store:
-                raise in_use(f"Monitoring schedule {arn} already exists.")
-            store[name] = schedule
+            schedules = self.store[account_id, region].schedules
+            if name in schedules:
+                raise ResourceInUse(f"Monitoring schedule {arn} already exists.")
+            schedules[name] = schedule
         if self.on_create is not None:
             self.on_create()
         return schedule
 
     def get(self, account_id: str, region: str, name: str) -> MonitoringSchedule:
         with self.lock:
-            schedule = self._schedules.get((account_id, region), {}).get(name)
+            schedule = self.store[account_id, region].schedules.get(name)
         if schedule is None:
-            raise not_found(f"Monitoring schedule {sagemaker_arn('monitoring-schedule', name, account_id, region)} "
+            raise ResourceNotFound(f"Monitoring schedule {sagemaker_arn('monitoring-schedule', name, account_id, region)} "
                             "does not exist.")
         return schedule
 
     def all_schedules(self) -> list[MonitoringSchedule]:
         with self.lock:
-            return [s for store in self._schedules.values() for s in store.values()]
+            return [s for state in self.store.states() for s in state.schedules.values()]
 
     def find_by_name(self, name: str) -> list[MonitoringSchedule]:
         return [s for s in self.all_schedules() if s.name == name]
-
-    def definition_used_by(self, account_id: str, region: str, monitoring_type: str, name: str) -> str | None:
-        with self.lock:
-            for schedule in self._schedules.get((account_id, region), {}).values():
-                if schedule.monitoring_type == monitoring_type and schedule.job_definition_name == name:
-                    return schedule.name
-        return None
 
     def set_status(self, schedule: MonitoringSchedule, status: str, failure_reason: str | None = None) -> None:
         with self.lock:
@@ -275,7 +267,7 @@ class MonitoringService:
 
     def executions(self, account_id: str, region: str) -> list[MonitoringExecution]:
         with self.lock:
-            return list(self._executions.get((account_id, region), []))
+            return list(self.store[account_id, region].executions)
 
     def last_execution(self, schedule: MonitoringSchedule) -> MonitoringExecution | None:
         mine = [e for e in self.executions(schedule.account_id, schedule.region) if e.schedule_name == schedule.name]
@@ -289,7 +281,7 @@ class MonitoringService:
             endpoint_name=schedule.endpoint_name, job_definition_name=schedule.job_definition_name)
         with self.lock:
             schedule.scheduled_times.add(scheduled_time)
-            self._executions.setdefault((schedule.account_id, schedule.region), []).append(execution)
+            self.store[schedule.account_id, schedule.region].executions.append(execution)
         self._launch(self, schedule, execution)
         return execution
 
@@ -343,9 +335,9 @@ class MonitoringService:
     def handle_delete(self, context: RequestContext, request: Mapping[str, Any]) -> dict[str, Any]:
         schedule = self.get(context.account_id, context.region, request.get("MonitoringScheduleName", ""))
         with self.lock:
-            self._schedules.get((context.account_id, context.region), {}).pop(schedule.name, None)
-            executions = self._executions.get((context.account_id, context.region), [])
-            executions[:] = [e for e in executions if e.schedule_name != schedule.name]
+            state = self.store[context.account_id, context.region]
+            state.schedules.pop(schedule.name, None)
+            state.executions[:] = [e for e in state.executions if e.schedule_name != schedule.name]
         return {}
 
     def handle_start(self, context: RequestContext, request: Mapping[str, Any]) -> dict[str, Any]:
@@ -368,7 +360,7 @@ class MonitoringService:
         contains = (request.get("NameContains") or "").lower()
         checks = time_filters(request, {"CreationTime": "CreationTime", "LastModifiedTime": "LastModifiedTime"})
         with self.lock:
-            summaries = [s.summary() for s in self._schedules.get((context.account_id, context.region), {}).values()]
+            summaries = [s.summary() for s in self.store[context.account_id, context.region].schedules.values()]
         selected = [
             s for s in summaries
             if contains in s["MonitoringScheduleName"].lower()
@@ -392,7 +384,7 @@ class MonitoringService:
         checks = time_filters(request, {"ScheduledTime": "ScheduledTime", "CreationTime": "CreationTime",
                                         "LastModifiedTime": "LastModifiedTime"})
         with self.lock:
-            summaries = [e.summary() for e in self._executions.get((context.account_id, context.region), [])]
+            summaries = [e.summary() for e in self.store[context.account_id, context.region].executions]
         selected = [
             s for s in summaries
             if request.get("MonitoringScheduleName") in (None, s["MonitoringScheduleName"])

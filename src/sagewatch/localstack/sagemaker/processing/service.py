@@ -4,7 +4,7 @@ moto marks a processing job ``Completed`` the moment it is created and runs noth
 §9), so sagewatch keeps its own jobs here and never passes these operations to moto.
 
 A job is ``InProgress`` from creation; a runner thread
-(:class:`~sagewatch.localstack.sagemaker.processing_runner.JobRunner`) maps its image to a local command, fills
+(:class:`~sagewatch.localstack.sagemaker.processing.runner.JobRunner`) maps its image to a local command, fills
 a folder standing in for ``/opt/ml`` (inputs, ``config/processingjobconfig.json``), runs the command as a
 subprocess, ships its output to CloudWatch Logs, uploads the outputs and ends the job ``Completed``, ``Failed``
 or ``Stopped`` (``Stopping`` in between) following contract §4.4 and §12. Every status change sends a
@@ -22,8 +22,9 @@ from typing import Any
 
 from localstack.aws.api import RequestContext
 
+from sagewatch.localstack.errors import ResourceInUse, ResourceNotFound, ValidationException
 from sagewatch.localstack.events import processing_job_state_event, put_events
-from sagewatch.localstack.sagemaker.monitoring_common import (
+from sagewatch.localstack.sagemaker.common import (
     check_cluster_config,
     check_enum,
     check_environment,
@@ -31,20 +32,17 @@ from sagewatch.localstack.sagemaker.monitoring_common import (
     check_name,
     check_role_arn,
     check_s3_uri,
-    constraint_error,
     deep_copy,
-    in_use,
-    not_found,
     paginate,
     sagemaker_arn,
     sort_items,
     time_filters,
     utcnow,
-    validation_error,
     without_none,
 )
-from sagewatch.localstack.sagemaker.processing_aws import AwsAccess, InternalAws
-from sagewatch.localstack.sagemaker.processing_settings import ProcessingSettings
+from sagewatch.localstack.sagemaker.processing.aws import AwsAccess, InternalAws
+from sagewatch.localstack.sagemaker.processing.settings import ProcessingSettings
+from sagewatch.localstack.sagemaker.store import SageMakerStore
 
 __all__ = ["ProcessingJob", "ProcessingService", "validate_processing_request", "TERMINAL_STATUSES"]
 
@@ -112,24 +110,24 @@ class ProcessingJob:
 
 def _check_local_path(value: Any, field_name: str) -> str:
     if not isinstance(value, str) or not value.startswith(PROCESSING_ROOT) or ".." in value.split("/"):
-        raise constraint_error(field_name, value, f"Member must be an absolute path under {PROCESSING_ROOT}")
+        raise ValidationException.constraint(field_name, value, f"Member must be an absolute path under {PROCESSING_ROOT}")
     return value
 
 
 def _normalized_input(item: Any, index: int, names: set[str]) -> dict[str, Any]:
     where = f"processingInputs.{index + 1}.member"
     if not isinstance(item, Mapping):
-        raise validation_error(f"{where} must be a structure.")
+        raise ValidationException(f"{where} must be a structure.")
     name = item.get("InputName")
     if not isinstance(name, str) or not name:
-        raise constraint_error(f"{where}.inputName", name, "Member must not be null")
+        raise ValidationException.constraint(f"{where}.inputName", name, "Member must not be null")
     if name in names:
-        raise validation_error(f"Input names must be unique; {name!r} is used more than once.")
+        raise ValidationException(f"Input names must be unique; {name!r} is used more than once.")
     names.add(name)
     normalized = deep_copy(dict(item))
     s3_input, dataset = item.get("S3Input"), item.get("DatasetDefinition")
     if (s3_input is None) == (dataset is None):
-        raise validation_error(f"Input {name!r} must have exactly one of S3Input and DatasetDefinition.")
+        raise ValidationException(f"Input {name!r} must have exactly one of S3Input and DatasetDefinition.")
     if s3_input is not None:
         check_s3_uri(s3_input.get("S3Uri"), f"{where}.s3Input.s3Uri")
         check_enum(s3_input.get("S3DataType"), f"{where}.s3Input.s3DataType", ("ManifestFile", "S3Prefix"))
@@ -149,10 +147,10 @@ def _normalized_outputs(config: Any) -> dict[str, Any] | None:
     if config is None:
         return None
     if not isinstance(config, Mapping) or not isinstance(config.get("Outputs"), list):
-        raise validation_error("ProcessingOutputConfig.Outputs is required.")
+        raise ValidationException("ProcessingOutputConfig.Outputs is required.")
     outputs = config["Outputs"]
     if len(outputs) > 10:
-        raise constraint_error("processingOutputConfig.outputs", f"<{len(outputs)} outputs>",
+        raise ValidationException.constraint("processingOutputConfig.outputs", f"<{len(outputs)} outputs>",
                                "Member must have length less than or equal to 10")
     names: set[str] = set()
     normalized = []
@@ -160,13 +158,13 @@ def _normalized_outputs(config: Any) -> dict[str, Any] | None:
         where = f"processingOutputConfig.outputs.{index + 1}.member"
         name = item.get("OutputName") if isinstance(item, Mapping) else None
         if not isinstance(name, str) or not name:
-            raise constraint_error(f"{where}.outputName", name, "Member must not be null")
+            raise ValidationException.constraint(f"{where}.outputName", name, "Member must not be null")
         if name in names:
-            raise validation_error(f"Output names must be unique; {name!r} is used more than once.")
+            raise ValidationException(f"Output names must be unique; {name!r} is used more than once.")
         names.add(name)
         s3_output = item.get("S3Output")
         if s3_output is None and item.get("FeatureStoreOutput") is None:
-            raise validation_error(f"Output {name!r} must have an S3Output or a FeatureStoreOutput.")
+            raise ValidationException(f"Output {name!r} must have an S3Output or a FeatureStoreOutput.")
         if s3_output is not None:
             check_s3_uri(s3_output.get("S3Uri"), f"{where}.s3Output.s3Uri")
             check_enum(s3_output.get("S3UploadMode"), f"{where}.s3Output.s3UploadMode", ("Continuous", "EndOfJob"))
@@ -187,16 +185,16 @@ def validate_processing_request(request: Mapping[str, Any]) -> dict[str, Any]:
     check_name(request.get("ProcessingJobName"), "processingJobName")
     resources = request.get("ProcessingResources")
     if not isinstance(resources, Mapping):
-        raise validation_error("ProcessingResources is required.")
+        raise ValidationException("ProcessingResources is required.")
     check_cluster_config(resources.get("ClusterConfig"), "processingResources.clusterConfig")
     app = request.get("AppSpecification")
     image = app.get("ImageUri") if isinstance(app, Mapping) else None
     if not isinstance(image, str) or not image.strip() or len(image) > 255:
-        raise constraint_error("appSpecification.imageUri", image, "Member must have length between 1 and 255")
+        raise ValidationException.constraint("appSpecification.imageUri", image, "Member must have length between 1 and 255")
     for key in ("ContainerEntrypoint", "ContainerArguments"):
         words = app.get(key)
         if words is not None and (not isinstance(words, list) or not all(isinstance(w, str) for w in words)):
-            raise validation_error(f"AppSpecification.{key} must be a list of strings.")
+            raise ValidationException(f"AppSpecification.{key} must be a list of strings.")
     check_role_arn(request.get("RoleArn"))
     stopping = request.get("StoppingCondition")
     if stopping is not None:
@@ -209,7 +207,7 @@ def validate_processing_request(request: Mapping[str, Any]) -> dict[str, Any]:
     inputs = request.get("ProcessingInputs")
     if inputs is not None:
         if not isinstance(inputs, list) or len(inputs) > 10:
-            raise constraint_error("processingInputs", f"<{len(inputs)} inputs>" if isinstance(inputs, list)
+            raise ValidationException.constraint("processingInputs", f"<{len(inputs)} inputs>" if isinstance(inputs, list)
                                    else inputs, "Member must have length less than or equal to 10")
         names: set[str] = set()
         normalized["ProcessingInputs"] = [_normalized_input(item, i, names) for i, item in enumerate(inputs)]
@@ -231,19 +229,22 @@ class ProcessingService:
         Returns the current aware UTC datetime.
     start_runner : callable, optional
         ``(service, job) -> None`` starts running a new job; a :class:`JobRunner` thread by default.
+    store : SageMakerStore, optional
+        Where the jobs are kept (a new store by default).
     """
 
     def __init__(self, settings: ProcessingSettings,
                  aws_factory: Callable[[str, str], AwsAccess] | None = None,
                  clock: Callable[[], datetime] = utcnow,
                  start_runner: Callable[[ProcessingService, ProcessingJob], None] | None = None,
-                 publish: Callable[[list[dict[str, Any]], str, str], None] | None = None) -> None:
+                 publish: Callable[[list[dict[str, Any]], str, str], None] | None = None, *,
+                 store: SageMakerStore | None = None) -> None:
         self.settings = settings
         self.clock = clock
         self._aws_factory = aws_factory or InternalAws
         self._start_runner = start_runner or _start_runner_thread
         self._publish = publish or put_events
-        self._jobs: dict[tuple[str, str], dict[str, ProcessingJob]] = {}
+        self.store = store or SageMakerStore()
         self._lock = threading.RLock()
         self._runners: dict[str, Any] = {}
         self._aws: dict[tuple[str, str], AwsAccess] = {}
@@ -268,9 +269,9 @@ class ProcessingService:
                             monitoring_schedule_arn=monitoring_schedule_arn,
                             listeners=[listener] if listener else [])
         with self._lock:
-            jobs = self._jobs.setdefault((account_id, region), {})
+            jobs = self.store[account_id, region].processing_jobs
             if name in jobs:
-                raise in_use(f"Job name must be unique within an AWS account and region, and a job with this name "
+                raise ResourceInUse(f"Job name must be unique within an AWS account and region, and a job with this name "
                              f"already exists ({jobs[name].arn})")
             jobs[name] = job
         self._changed(job, status_changed=True)
@@ -279,19 +280,19 @@ class ProcessingService:
 
     def get(self, account_id: str, region: str, name: str) -> ProcessingJob:
         with self._lock:
-            job = self._jobs.get((account_id, region), {}).get(name)
+            job = self.store[account_id, region].processing_jobs.get(name)
         if job is None:
-            raise not_found(f"Processing job {sagemaker_arn('processing-job', name, account_id, region)} does not "
+            raise ResourceNotFound(f"Processing job {sagemaker_arn('processing-job', name, account_id, region)} does not "
                             "exist.")
         return job
 
     def find(self, account_id: str, region: str, name: str) -> ProcessingJob | None:
         with self._lock:
-            return self._jobs.get((account_id, region), {}).get(name)
+            return self.store[account_id, region].processing_jobs.get(name)
 
     def jobs(self, account_id: str, region: str) -> list[ProcessingJob]:
         with self._lock:
-            return list(self._jobs.get((account_id, region), {}).values())
+            return list(self.store[account_id, region].processing_jobs.values())
 
     def update(self, job: ProcessingJob, *, status: str | None = None, **fields: Any) -> bool:
         """Change a job; a status change sends an event and calls the job's listeners.
@@ -331,7 +332,7 @@ class ProcessingService:
         """Move an ``InProgress`` job to ``Stopping``; its runner stops the process and ends it ``Stopped``."""
         with self._lock:
             if job.status != "InProgress":
-                raise validation_error(f"The processing job {job.name} is not in progress (status: {job.status}); "
+                raise ValidationException(f"The processing job {job.name} is not in progress (status: {job.status}); "
                                        "only InProgress jobs can be stopped.")
         job.stop_requested.set()
         self.update(job, status="Stopping")
@@ -394,7 +395,7 @@ class ProcessingService:
 
 
 def _start_runner_thread(service: ProcessingService, job: ProcessingJob) -> None:
-    from sagewatch.localstack.sagemaker.processing_runner import JobRunner
+    from sagewatch.localstack.sagemaker.processing.runner import JobRunner
 
     runner = JobRunner(service, job)
     service.register_runner(job, runner)
