@@ -16,7 +16,7 @@ from sagewatch.capture.ground_truth import (
     parse_ground_truth_record,
     serialize_ground_truth_record,
 )
-from sagewatch.capture.keys import capture_object_key, ground_truth_object_key, parse_capture_key, split_s3_uri
+from sagewatch.capture.keys import capture_object_key, ground_truth_object_key, parse_capture_key
 from sagewatch.capture.manifest import BatchManifest, parse_manifest, serialize_manifest, split_generated_ids
 from sagewatch.capture.records import (
     CapturedPayload,
@@ -38,7 +38,6 @@ __all__ = [
     "capture_object_key",
     "parse_capture_key",
     "ground_truth_object_key",
-    "split_s3_uri",
     "GroundTruthRecord",
     "make_ground_truth_record",
     "serialize_ground_truth_record",

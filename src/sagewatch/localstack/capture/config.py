@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sagewatch.capture.keys import split_s3_uri
+from sagewatch.schemas.s3_uri import split_s3_uri
 
 __all__ = ["CaptureConfig"]
 

@@ -291,7 +291,7 @@ def _s3_object_exists(context: RequestContext, uri: str) -> bool:
     from botocore.exceptions import ClientError
     from localstack.aws.connect import connect_to
 
-    from sagewatch.capture.keys import split_s3_uri
+    from sagewatch.schemas.s3_uri import split_s3_uri
     from sagewatch.errors import InvalidParameterError
 
     try:
