@@ -19,7 +19,7 @@ import re
 from datetime import datetime, timezone
 from typing import NamedTuple
 
-from sagewatch.capture.records import to_utc
+from sagewatch.schemas.capture import to_utc
 from sagewatch.errors import InvalidParameterError
 
 __all__ = [

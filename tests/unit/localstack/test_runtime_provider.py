@@ -10,7 +10,7 @@ import pytest
 
 pytest.importorskip("localstack", reason="the provider modules import LocalStack (extra 'localstack')")
 
-from sagewatch.capture.records import parse_capture_record  # noqa: E402
+from sagewatch.schemas.capture import parse_capture_record  # noqa: E402
 from sagewatch.localstack.capture import CaptureConfig, CaptureService  # noqa: E402
 from sagewatch.localstack.metrics import InvocationMetrics, VariantKey  # noqa: E402
 from sagewatch.localstack.runtime.deployment import Deployment, VariantDeployment  # noqa: E402

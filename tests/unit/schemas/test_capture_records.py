@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from sagewatch.capture.records import (
+from sagewatch.schemas.capture import (
     CapturedPayload,
     CaptureRecord,
     make_capture_record,

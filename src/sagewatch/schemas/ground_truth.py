@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sagewatch.capture.records import (
+from sagewatch.schemas.capture import (
     ENCODING_CSV,
     ENCODINGS,
     EVENT_VERSION,

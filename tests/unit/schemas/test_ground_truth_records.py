@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from sagewatch.capture.ground_truth import (
+from sagewatch.schemas.ground_truth import (
     GroundTruthRecord,
     make_ground_truth_record,
     parse_ground_truth_record,
