@@ -26,7 +26,7 @@ from sagewatch.profile.dataset import DatasetProfile
 from sagewatch.profile.infer import FRACTIONAL, INTEGRAL, STRING
 from sagewatch.schemas.constraints import Constraints
 from sagewatch.schemas.files import read_json_file
-from sagewatch.schemas.report_model import ReportFile
+from sagewatch.schemas.report import REPORT_FILE, ReportFile, report_document
 from sagewatch.schemas.validation import validate_document
 
 __all__ = ["drift_report_document", "load_baseline_sample", "BaselineSample", "feature_drift", "REPORT_OPTIONS",
@@ -34,7 +34,6 @@ __all__ = ["drift_report_document", "load_baseline_sample", "BaselineSample", "f
 
 REPORT_SAMPLE_ROWS = 1_000
 MMD_SAMPLES = 600  # rows per side: a (1200 x 1200) kernel keeps the test under ~15 MB
-REPORT_FILE = "sagewatch_report.json"
 # The report's own rules where they differ from a measure's defaults: the sample-size gate of the
 # categorical L-infinity distance (numeric linf already uses Robust, gated by the KS critical value).
 REPORT_OPTIONS: dict[str, dict[str, dict[str, Any]]] = {
@@ -110,7 +109,7 @@ def load_baseline_sample(statistics_path: Path | None) -> BaselineSample | None:
 
     The file is optional (SageMaker baselines have none). A file that is present but malformed (not
     UTF-8, not JSON, too deeply nested, or a ``sample`` block that breaks its declared schema,
-    :class:`~sagewatch.schemas.report_model.ReportFile`) does not fail the job: the multivariate test
+    :class:`~sagewatch.schemas.report.ReportFile`) does not fail the job: the multivariate test
     is skipped and the report says why (``multivariate.reason``).
     """
     if statistics_path is None:
@@ -159,18 +158,15 @@ def drift_report_document(current: DatasetProfile, baseline: DatasetProfile | No
                           skips: dict[str, int], *, constraints: Constraints | None = None,
                           baseline_sample: BaselineSample | Mapping[str, np.ndarray] | None = None
                           ) -> dict[str, Any]:
-    document: dict[str, Any] = {
-        "version": "1.0",
-        "generator": f"sagewatch {__version__}",
-        "dataset": {"item_count": current.item_count, "skipped_records": dict(skips),
-                    "skipped_total": int(sum(skips.values()))},
-    }
+    violations = baseline_drift = features = multivariate = None
     if check is not None:
-        document["violations"] = len(check.violations)
-        document["baseline_drift"] = {name: check.drift_details.get(name, {}) | {"distance": d}
-                                      for name, d in check.drift_distances.items()}
+        violations = len(check.violations)
+        baseline_drift = {name: check.drift_details.get(name, {}) | {"distance": d}
+                          for name, d in check.drift_distances.items()}
     if baseline is not None:
-        document["features"] = feature_drift(baseline, current)
-        document["multivariate"] = _multivariate(baseline_sample, current)
-    document["sample"] = _sample_block(current)
+        features = feature_drift(baseline, current)
+        multivariate = _multivariate(baseline_sample, current)
+    document = report_document(generator=f"sagewatch {__version__}", item_count=current.item_count, skips=skips,
+                               violations=violations, baseline_drift=baseline_drift, features=features,
+                               multivariate=multivariate, sample=_sample_block(current))
     return _finite(document)
