@@ -51,8 +51,10 @@ PACKAGES: dict[str, list[str]] = {
     "schemas": ["tests/unit/schemas", "tests/unit/constraints", "tests/contract", "tests/unit/test_doctests.py"],
     "drift": ["tests/unit/drift", "tests/unit/constraints", "tests/unit/test_doctests.py"],
     "job": ["tests/unit/job", "tests/integration", "tests/unit/test_doctests.py"],
-    "profile": ["tests/unit/profile", "tests/property", "tests/unit/constraints", "tests/unit/test_doctests.py"],
-    "sketches": ["tests/unit/profile", "tests/property", "tests/unit/drift", "tests/unit/test_doctests.py"],
+    "profile": ["tests/unit/profile", "tests/unit/sketches", "tests/property", "tests/unit/constraints",
+                "tests/unit/datasets", "tests/contract", "tests/unit/test_doctests.py"],
+    "sketches": ["tests/unit/sketches", "tests/unit/profile", "tests/property", "tests/unit/drift",
+                 "tests/unit/test_doctests.py"],
 }
 
 # Tests left out of every run, with the reason: a test that fails on unmutated code stops mutmut.
