@@ -180,3 +180,105 @@ def test_sample_rows_are_read_with_nulls_as_nan():
 ])
 def test_sample_errors_name_the_row_and_item(data, text):
     assert _sample_error(data) == text
+
+
+# ------------------------------------------------------------------------------ writing
+def _writer():
+    from sagewatch.schemas import statistics
+    return statistics
+
+
+def test_sum_beyond_a_double_is_an_error_naming_the_column():
+    import pyarrow as pa
+
+    from sagewatch.errors import DatasetError
+    from sagewatch.profile.dataset import profile_table
+    profile = profile_table(pa.table({"big": [1.7e308, 1.7e308]}))
+    with pytest.raises(DatasetError) as info:
+        _writer().statistics_document(profile)
+    assert str(info.value) == (
+        "column 'big': the sum of its values is beyond the range of a double (±1.8e308), so statistics.json cannot "
+        "record it (its mean and std_dev would be finite); check the column for sentinel or corrupt values")
+
+
+def test_numeric_feature_read_without_a_sketch_is_written_without_a_distribution():
+    profile = profile_from_statistics(_numeric(mean=3.5, sum=35.0, min=1.0, max=9.0))
+    (feature,) = _writer().statistics_document(profile)["features"]
+    assert "distribution" not in feature["numerical_statistics"]
+    assert feature["numerical_statistics"]["sum"] == 35.0
+
+
+def test_categorical_buckets_are_ordered_by_count_then_value():
+    document = {"features": [{"name": "s", "inferred_type": "String", "string_statistics": {
+        "common": {"num_present": 6}, "distribution": {"categorical": {"buckets": [
+            {"value": "b", "count": 1}, {"value": "c", "count": 4}, {"value": "a", "count": 1}]}}}}]}
+    (feature,) = _writer().statistics_document(profile_from_statistics(document))["features"]
+    assert feature["string_statistics"]["distribution"]["categorical"]["buckets"] == [
+        {"value": "c", "count": 4}, {"value": "a", "count": 1}, {"value": "b", "count": 1}]
+
+
+def test_buckets_refuse_a_sketch_of_another_column():
+    from sagewatch.sketches.kll import KllDistribution, SketchInvariantError
+    with pytest.raises(SketchInvariantError) as info:
+        _writer().equal_width_buckets(KllDistribution.from_levels(KLL_DATA), 1.0, 9.0, 11)
+    assert str(info.value) == "the KLL sketch summarises 10 values but the column has 11"
+
+
+def test_buckets_over_the_whole_double_range_stay_finite():
+    from sagewatch.sketches.kll import KllDistribution
+    biggest = 1.7976931348623157e308
+    dist = KllDistribution.from_levels([[-biggest, 0.0, biggest]])
+    buckets = _writer().equal_width_buckets(dist, -biggest, biggest, 3)
+    bounds = [b["lower_bound"] for b in buckets] + [buckets[-1]["upper_bound"]]
+    assert len(bounds) == 11 and all(map(math.isfinite, bounds))
+    assert bounds[0] == -biggest and bounds[-1] == biggest and bounds[5] == 0.0
+    assert bounds[1] == -0.8 * biggest and bounds[9] == 0.8 * biggest
+    assert [b["count"] for b in buckets] == [1, 0, 0, 0, 0, 1, 0, 0, 0, 1]
+
+
+def test_bucket_edges_count_values_on_an_edge_in_the_upper_bucket():
+    from sagewatch.sketches.kll import KllDistribution
+    dist = KllDistribution.from_levels([[0.0, 1.0, 2.0, 3.0, 10.0]])
+    buckets = _writer().equal_width_buckets(dist, 0.0, 10.0, 5)
+    assert [b["count"] for b in buckets] == [1, 1, 1, 1, 0, 0, 0, 0, 0, 1]
+    assert all(type(b["count"]) is int for b in buckets)
+
+
+def test_single_value_puts_every_count_in_the_first_bucket():
+    from sagewatch.sketches.kll import KllDistribution
+    buckets = _writer().equal_width_buckets(KllDistribution.from_levels([[2.0, 2.0]]), 2.0, 2.0, 2)
+    assert [b["count"] for b in buckets] == [2] + [0] * 9
+    assert all(type(b["count"]) is int for b in buckets)
+
+
+def test_item_count_of_the_file_wins_over_the_columns():
+    document = _numeric(mean=1.0)
+    document["dataset"] = {"item_count": 50}
+    assert profile_from_statistics(document).item_count == 50
+
+
+# ------------------------------------------------------------------------------ sketch.data
+def _kll_error(data) -> str:
+    with pytest.raises(SchemaError) as info:
+        profile_from_statistics(_numeric(mean=3.5, distribution={"kll": {"sketch": {"data": data}}}))
+    return str(info.value)
+
+
+DATA = "field 'features[0].numerical_statistics.distribution.kll.sketch.data"
+
+
+@pytest.mark.parametrize(("data", "text"), [
+    ({"a": 1}, f"{DATA}': expected a list of levels, each a list of finite numbers, found an object"),
+    ([[1.0], 2.0], f"{DATA}[1]': expected a list of finite numbers, found the number 2.0"),
+    ([[1.0, None]], f"{DATA}[0][1]': expected a finite number, found null"),
+    ([[1.0, True]], f"{DATA}[0][1]': expected a finite number, found true"),
+    ([[]] * 62, f"{DATA}': expected at most 61 levels, found a list of 62 items"),
+])
+def test_sketch_data_errors_name_the_level_and_item(data, text):
+    assert _kll_error(data).endswith(text)
+
+
+def test_sixty_one_levels_are_accepted():
+    from sagewatch.schemas.statistics_model import KllSketch
+    parsed = validate_document(KllSketch, {"data": [[]] * 60 + [[1.0]]}, source="s.json")
+    assert len(parsed.data) == 61 and parsed.data[60] == (1.0,)

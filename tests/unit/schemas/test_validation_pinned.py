@@ -150,3 +150,71 @@ def test_describe_is_short_and_bounded(value, text):
 ])
 def test_field_path_drops_pydantic_internal_steps(parts, path):
     assert field_path(parts) == path
+
+
+# ------------------------------------------------------------------------------ the shared field types
+from pydantic import model_validator  # noqa: E402
+
+from sagewatch.schemas.validation import (FiniteNumber, JsonDouble, Name, NonNegativeDouble,  # noqa: E402
+                                          NonNegativeNumber, Share)
+
+
+class _Fields(Document):
+    finite: FiniteNumber = 0.0
+    double: JsonDouble = 0.0
+    name: Name = "n"
+    nonneg_double: NonNegativeDouble = 0.0
+    nonneg_number: NonNegativeNumber = 0.0
+    share: Share = 0.0
+
+
+@pytest.mark.parametrize(("field", "value", "phrase"), [
+    ("finite", float("inf"), "expected a finite number, found the number inf"),
+    ("finite", "1", "expected a finite number, found the string '1'"),
+    ("double", "nan", 'expected a number (or "NaN", "Infinity", "-Infinity" as Jackson writes them), found the '
+                      "string 'nan'"),
+    ("name", "", "expected a non-empty string, found the string ''"),
+    ("name", 3, "expected a non-empty string, found the number 3"),
+    ("nonneg_double", -1.0, "expected a number >= 0, found the number -1.0"),
+    ("nonneg_double", "-Infinity", "expected a number >= 0, found the string '-Infinity'"),
+    ("nonneg_number", float("nan"), "expected a finite number >= 0, found the number nan"),
+    ("nonneg_number", -0.5, "expected a finite number >= 0, found the number -0.5"),
+    ("share", 1.01, "expected a number from 0 to 1, found the number 1.01"),
+    ("share", -0.01, "expected a number from 0 to 1, found the number -0.01"),
+])
+def test_each_field_type_has_its_phrase(field, value, phrase):
+    assert _message(_Fields, {field: value}) == f"f.json, field {field!r}: {phrase}"
+
+
+@pytest.mark.parametrize(("field", "value", "parsed"), [
+    ("double", "Infinity", float("inf")), ("double", 2, 2.0), ("nonneg_double", "Infinity", float("inf")),
+    ("nonneg_double", 0, 0.0), ("nonneg_number", 0, 0.0), ("share", 0, 0.0), ("share", 1, 1.0),
+])
+def test_field_types_accept_their_boundaries(field, value, parsed):
+    assert getattr(validate_document(_Fields, {field: value}, source="f.json"), field) == parsed
+
+
+class _TooDeep(Document):
+    @model_validator(mode="before")
+    @classmethod
+    def _recurse(cls, value):
+        raise RecursionError("maximum recursion depth exceeded")
+
+
+def test_recursion_limit_reached_while_validating_names_the_path():
+    with pytest.raises(SchemaError) as info:
+        validate_document(_TooDeep, {}, source="f.json", at=("x", 1))
+    assert str(info.value) == "f.json, field 'x[1]': the document is nested too deeply"
+    assert info.value.__cause__ is None
+    with pytest.raises(SchemaError) as info:
+        validate_document(_TooDeep, {}, source="f.json")
+    assert str(info.value) == "f.json: the document is nested too deeply" and info.value.field is None
+
+
+def test_two_problems_are_both_shown():
+    class Two(Document):
+        a: Count
+        b: Count
+    assert _message(Two, {"a": -1, "b": "x"}) == (
+        "f.json, field 'a': expected a non-negative whole number, found the number -1 (also b: expected a "
+        "non-negative whole number, found the string 'x')")
