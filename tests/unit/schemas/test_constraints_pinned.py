@@ -116,3 +116,9 @@ def test_threshold_error_text(value):
 def test_thresholds_from_0_to_1_are_accepted(value, number):
     c = Constraints.from_dict({"features": [], "monitoring_config": {"datatype_check_threshold": value}})
     assert c.monitoring_config.datatype_check_threshold == number
+
+
+def test_overrides_are_written_before_unknown_keys():
+    entry = {"name": "a", "inferred_type": "String", "zz_note": 1, "monitoringConfigOverrides": {"emit_metrics": True}}
+    (feature,) = Constraints.from_dict({"features": [entry]}).to_dict()["features"]
+    assert list(feature) == ["name", "inferred_type", "monitoringConfigOverrides", "zz_note"]
