@@ -59,6 +59,19 @@ def test_absent_numbers_take_neutral_values():
     assert column.minimum == math.inf and column.maximum == -math.inf
 
 
+def test_sum_is_taken_from_the_file_not_recomputed():
+    # the recorded sum is kept; mean * count would not give it back
+    column = profile_from_statistics(_numeric(mean=34.333333333333336, sum=103.0, min=27.0, max=45.0)).columns["x"]
+    assert column.total == 103.0
+
+
+def test_unknown_feature_with_values_stays_unknown():
+    document = {"features": [{"name": "u", "inferred_type": "Unknown",
+                              "string_statistics": {"common": {"num_present": 2, "num_missing": 1}}}]}
+    column = profile_from_statistics(document).columns["u"]
+    assert column.inferred_type == "Unknown" and column.n_string == 0 and column.n_missing == 1
+
+
 def test_absent_sum_is_mean_times_count():
     column = profile_from_statistics(_numeric(mean=2.5)).columns["x"]
     assert column.total == 25.0
