@@ -81,3 +81,10 @@ def test_metric_lines_are_compact_json_one_per_line():
     lines = [{"MetricName": "a", "Value": 1.0}, {"MetricName": "b", "Value": 2.0}]
     assert dumps_metric_lines(lines) == '{"MetricName":"a","Value":1.0}\n{"MetricName":"b","Value":2.0}\n'
     assert dumps_metric_lines([]) == ""
+
+
+def test_string_feature_with_some_numbers_gets_no_data_line():
+    profile = profile_table(pa.table({"s": ["a", "1", "2", "b", "c"]}))
+    assert profile.columns["s"].inferred_type == "String" and profile.columns["s"].n_numeric == 2
+    lines = data_quality_metrics(profile, None, None, timestamp=WHEN, endpoint=None, schedule=None)
+    assert _names(lines) == ["feature_non_null_s"]
