@@ -10,7 +10,7 @@ import pytest
 
 from sagewatch.errors import SchemaError
 from sagewatch.schemas.constraints import Constraints, load_constraints, load_violations
-from sagewatch.schemas.report_model import ReportFile
+from sagewatch.schemas.report import ReportFile
 from sagewatch.schemas.statistics import load_statistics, profile_from_statistics
 from sagewatch.schemas.validation import validate_document
 
