@@ -15,7 +15,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from sagewatch.capture.keys import capture_object_key
-from sagewatch.capture.records import make_capture_record, serialize_capture_record
+from sagewatch.schemas.capture import make_capture_record, serialize_capture_record
 from sagewatch.errors import DatasetError, JobError
 from sagewatch.job import __main__ as entry
 from sagewatch.job import run as run_module
