@@ -1,10 +1,18 @@
-"""The ``sagewatch`` command line: baseline, monitor, report, demo, local."""
+"""The ``sagewatch`` command line: baseline, monitor, report, demo, local.
+
+Errors end in one line on stderr and exit status 1, never a traceback: ``sagewatch <command>:
+error: <message>`` for bad input, ``... error: unexpected <type>: <message>`` for anything else
+(``--debug`` or ``SAGEWATCH_DEBUG=1`` prints the traceback too). Usage errors exit 2 (argparse);
+``monitor --fail-on-violations`` exits 2 when violations exist.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+import traceback
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -23,6 +31,8 @@ def _dataset_format(args: argparse.Namespace) -> dict[str, Any]:
             value = json.loads(args.dataset_format)
         except json.JSONDecodeError as e:
             raise SagewatchError(f"--dataset-format is not valid JSON: {e.msg}") from e
+        except RecursionError as e:
+            raise SagewatchError("--dataset-format is nested too deeply to be a dataset format") from e
         return value
     if args.format == "csv":
         return {"csv": {"header": not args.no_header, "output_columns_position": args.output_columns_position}}
@@ -63,6 +73,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="SageMaker Model Monitor, anywhere: profile data, suggest constraints, detect drift and "
                     "violations, with files byte-compatible with SageMaker's.")
     parser.add_argument("--version", action="version", version=f"sagewatch {__version__}")
+    parser.add_argument("--debug", action="store_true",
+                        help="print the traceback of an unexpected error (also: SAGEWATCH_DEBUG=1)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     base = sub.add_parser("baseline", help="profile a baseline dataset; write statistics.json and constraints.json",
@@ -205,20 +217,50 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from sagewatch.job.process import configure_process
     configure_process()
+    debug = args.debug or os.environ.get("SAGEWATCH_DEBUG", "").strip().lower() in ("1", "true", "yes")
     try:
-        if args.command in ("baseline", "monitor"):
-            return _run(args)
-        if args.command == "report":
-            return _report(args)
-        if args.command == "demo":
-            if args.offline:
-                from sagewatch.demo import run_demo
-                return run_demo(args.workdir, rows=args.rows or 20_000)
-            from sagewatch.demo_local import run_local_demo
-            return run_local_demo(args.workdir, rows=args.rows or 400, keep=args.keep, port=args.port)
+        return _dispatch(args)
     except SagewatchError as e:
-        print(f"sagewatch {args.command}: error: {e}", file=sys.stderr)
+        print(f"sagewatch {args.command}: error: {_one_line(e)}", file=sys.stderr)
+        if debug:
+            traceback.print_exc()
         return 1
+    except KeyboardInterrupt:
+        print(f"sagewatch {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except BaseException as e:  # noqa: BLE001 - one line, not a traceback (SystemExit from user code too)
+        print(f"sagewatch {args.command}: error: unexpected {_describe(e)}"
+              + ("" if debug else " (run with --debug for the traceback)"), file=sys.stderr)
+        if debug:
+            traceback.print_exc()
+        return 1
+
+
+def _one_line(e: BaseException) -> str:
+    try:
+        text = " ".join(str(e).split())
+    except BaseException:  # noqa: BLE001 - str() itself failed (e.g. MemoryError)
+        text = ""
+    return text[:2000] or type(e).__name__
+
+
+def _describe(e: BaseException) -> str:
+    if isinstance(e, SystemExit):
+        return f"sys.exit({e.code!r})"
+    return f"{type(e).__name__}: {_one_line(e)}"
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    if args.command in ("baseline", "monitor"):
+        return _run(args)
+    if args.command == "report":
+        return _report(args)
+    if args.command == "demo":
+        if args.offline:
+            from sagewatch.demo import run_demo
+            return run_demo(args.workdir, rows=args.rows or 20_000)
+        from sagewatch.demo_local import run_local_demo
+        return run_local_demo(args.workdir, rows=args.rows or 400, keep=args.keep, port=args.port)
     return 0
 
 

@@ -33,3 +33,10 @@ MONITORING_CONFIG = {
         "categorical_drift_method": "LInfinity",
     },
 }
+
+# Input bounds of the capture and JSON readers: a record beyond them is skipped and counted
+# (skip reasons too_deep / too_wide), never handed to a parser that could crash or hang on it.
+# Nesting levels of a JSON payload value (tabular data needs a handful; flattening grows with depth cubed).
+MAX_JSON_DEPTH = 32
+# Fields (CSV fields, or JSON leaf values) of one record part.
+MAX_RECORD_FIELDS = 10_000

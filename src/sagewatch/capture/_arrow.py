@@ -13,6 +13,7 @@ from sagewatch.capture.records import parse_inference_time
 __all__ = ["parse_time_array", "join_lines", "as_array"]
 
 _UTC_SECONDS = pa.timestamp("s", tz="UTC")
+_FIRST_DAY = datetime(1, 1, 1)  # year 0000 is not a date (Python's datetime starts here)
 
 
 def as_array(values: pa.Array | pa.ChunkedArray) -> pa.Array:
@@ -27,13 +28,23 @@ def parse_time_array(values: pa.Array | pa.ChunkedArray) -> pa.Array:
 
     The service's ``YYYY-MM-DDTHH:MM:SSZ`` is parsed in bulk; only the values that do not
     match it (fractions of a second, offsets) go through :func:`parse_inference_time`.
-    Fractions of a second are truncated.
+    Fractions of a second are truncated. Times that match the format but are not dates
+    (``2024-02-30``, ``T25:00``, second 60, year 0000, an offset of ``+25:00``) become null:
+    Arrow's ``strptime`` rolls some of them over (February 30 becomes March 1), so its
+    result is checked by formatting it back.
+
+    >>> parse_time_array(pa.array(["2024-02-30T10:00:00Z", "0000-01-01T00:00:00Z",
+    ...                            "2024-02-29T10:00:00Z"])).to_pylist()[0:2]
+    [None, None]
     """
     values = as_array(values)
     if pa.types.is_timestamp(values.type):
         return pc.cast(values, _UTC_SECONDS, safe=False)
     values = values.cast(pa.string())
     fast = pc.strptime(values, format="%Y-%m-%dT%H:%M:%SZ", unit="s", error_is_null=True)
+    exact = pc.and_(pc.equal(pc.strftime(fast, format="%Y-%m-%dT%H:%M:%SZ"), values),
+                    pc.greater_equal(fast, pa.scalar(_FIRST_DAY, pa.timestamp("s"))))
+    fast = pc.if_else(pc.fill_null(exact, False), fast, pa.scalar(None, fast.type))
     retry = np.flatnonzero(
         pc.and_(pc.is_null(fast), pc.is_valid(values)).to_numpy(zero_copy_only=False)
     )

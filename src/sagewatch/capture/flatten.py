@@ -20,9 +20,16 @@ Several lines in one CSV payload (sagewatch choice)
 Skipped records
     Every record that does not become a row is counted in :class:`SkipCounts` under one
     reason (first that applies): bad_json, bad_record, missing_capture_data,
-    shadow_traffic, bad_inference_time / outside_window (only with a time window),
-    bad_encoding, bad_base64, unsupported_content_type, bad_json (JSON payload),
-    wrong_width. Counts after the line split are per row.
+    shadow_traffic, bad_inference_time (an ``inferenceTime`` that is not a time; with a time
+    window also a missing one), outside_window,
+    bad_encoding, bad_base64, unsupported_content_type, bad_json / too_deep / too_wide
+    (payload), wrong_width. Counts after the line split are per row.
+
+Bounds
+    A record (or a JSON payload) nested deeper than ``defaults.MAX_JSON_DEPTH`` is skipped
+    as too_deep, a part with more than ``defaults.MAX_RECORD_FIELDS`` CSV fields or JSON
+    values as too_wide; a line that is not a JSON object is bad_json or bad_record. Such
+    lines never reach ``pyarrow.json`` (see :mod:`sagewatch.capture.json_guard`).
 
 Width
     Each row has a layout: per part, its kind (absent, CSV, positional JSON, keyed JSON)
@@ -36,6 +43,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -58,11 +66,14 @@ from sagewatch.capture.records import (
     serialize_capture_record,
     to_utc,
 )
+from sagewatch.capture.json_guard import lines_start_with_object
 from sagewatch.capture.skips import SkipCounts
 from sagewatch.capture.tabular import (
     STATUS_BAD_JSON,
     STATUS_BAD_RECORD,
     STATUS_OK,
+    STATUS_TOO_DEEP,
+    STATUS_TOO_WIDE,
     csv_widths,
     is_positional,
     mask_quoted_newlines,
@@ -71,6 +82,7 @@ from sagewatch.capture.tabular import (
     path_name,
     read_json_texts,
 )
+from sagewatch.defaults import MAX_RECORD_FIELDS
 from sagewatch.errors import InvalidParameterError
 
 __all__ = [
@@ -97,6 +109,8 @@ _META = pa.struct(
      ("invocationSource", pa.string())]
 )
 _TS = pa.timestamp("s", tz="UTC")
+_LINE_BREAKS = re.compile(rb"[\r\n]")  # JSON text holds no raw line break: \r alone ends a line too
+_PAYLOAD_SKIPS = {STATUS_BAD_JSON: R.BAD_JSON, STATUS_TOO_DEEP: R.TOO_DEEP, STATUS_TOO_WIDE: R.TOO_WIDE}
 _META_SCHEMA = pa.schema([("event_id", pa.string()), ("inference_id", pa.string()), ("inference_time", _TS)])
 
 
@@ -192,16 +206,18 @@ def _read_records(data: bytes, schema: pa.Schema) -> tuple[pa.Table, int, SkipCo
     if end == 0:
         return schema.empty_table(), 0, SkipCounts.zero()
     expected = data.count(b"\n", 0, end) + 1
-    try:
-        table = _pj_read(pa.py_buffer(memoryview(data)[:end]), schema)
-        if table.num_rows == expected:
-            return table, expected, SkipCounts.zero()
-        bulk_failed = False  # blank lines or two objects on a line: the parse itself worked
-    except (pa.ArrowInvalid, pa.ArrowTypeError):
-        bulk_failed = True
+    bulk_failed = True
+    if lines_start_with_object(memoryview(data)[:end]):  # else pyarrow.json may crash (json_guard)
+        try:
+            table = _pj_read(pa.py_buffer(memoryview(data)[:end]), schema)
+            if table.num_rows == expected:
+                return table, expected, SkipCounts.zero()
+            bulk_failed = False  # blank lines or two objects on a line: the parse itself worked
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            pass
     texts: list[str] = []
     bad_utf8 = 0
-    for raw in data[:end].split(b"\n"):  # slow path: some line failed or was blank
+    for raw in _LINE_BREAKS.split(data[:end]):  # slow path: some line failed, was blank or unsafe
         raw = raw.strip()
         if not raw:
             continue
@@ -213,6 +229,7 @@ def _read_records(data: bytes, schema: pa.Schema) -> tuple[pa.Table, int, SkipCo
     skips = SkipCounts.of(
         bad_json=int((parsed.status == STATUS_BAD_JSON).sum()) + bad_utf8,
         bad_record=int((parsed.status == STATUS_BAD_RECORD).sum()),
+        too_deep=int((parsed.status == STATUS_TOO_DEEP).sum()),
     )
     return parsed.table, len(texts) + bad_utf8, skips
 
@@ -353,6 +370,8 @@ def flatten_capture_lines(
     b.mark(~b.capture_valid | ~np.logical_or.reduce([present[p] for p in capture_parts]), R.MISSING_CAPTURE_DATA)
     b.mark(_np(pc.fill_null(pc.equal(b.source, SHADOW_EXPERIMENT), False)), R.SHADOW_TRAFFIC)
     times = parse_time_array(b.raw_time)
+    # an inferenceTime that is there but is not a time (2024-02-30, T25:00) is always skipped
+    b.mark(_np(b.raw_time.is_valid()) & ~_np(times.is_valid()), R.BAD_INFERENCE_TIME)
     if start is not None or end is not None:
         secs = _np(pc.cast(times, pa.int64())).astype("float64")  # null -> nan
         b.mark(np.isnan(secs), R.BAD_INFERENCE_TIME)
@@ -469,6 +488,7 @@ def _assemble(
 ) -> FlattenResult:
     n = len(rows.record)
     row_ok = np.ones(n, dtype=bool)
+    row_status = np.zeros(n, dtype=np.int8)  # why a row is not ok (tabular STATUS_*)
     widths: dict[str, np.ndarray] = {}
     parsed_json: dict[str, tuple[np.ndarray, list]] = {}
     for p in parts:
@@ -477,10 +497,16 @@ def _assemble(
         csv_rows = np.flatnonzero(k == CSV)
         if len(csv_rows):
             w[csv_rows] = csv_widths(rows.text[p].take(pa.array(csv_rows)))
+            wide = csv_rows[w[csv_rows] > MAX_RECORD_FIELDS]
+            row_status[wide[row_ok[wide]]] = STATUS_TOO_WIDE
+            row_ok[wide] = False
         json_rows = np.flatnonzero(k == JSON_KEYED)
         if len(json_rows):
             parsed = parse_json_values(rows.text[p].take(pa.array(json_rows)))
-            row_ok[json_rows[parsed.status != STATUS_OK]] = False
+            failed = json_rows[parsed.status != STATUS_OK]
+            first = row_ok[failed]
+            row_status[failed[first]] = parsed.status[parsed.status != STATUS_OK][first]
+            row_ok[failed] = False
             good = json_rows[parsed.status == STATUS_OK]
             cols = parsed.columns
             if (parsed.widths >= 0).all() and all(is_positional(path) for path, _ in cols):
@@ -491,7 +517,8 @@ def _assemble(
                 w[good] = -1
             parsed_json[p] = (good, cols)
         widths[p] = w
-    skips = skips + _record_skips(b) + SkipCounts.of(bad_json=int((~row_ok).sum()))
+    skips = skips + _record_skips(b) + SkipCounts(
+        {reason: int((row_status == code).sum()) for code, reason in _PAYLOAD_SKIPS.items()})
     if not row_ok.any():
         return _empty(skips, n_records)
     sig = np.stack([np.stack([rows.kind[p], widths[p]]) for p in parts]).reshape(2 * len(parts), n).T

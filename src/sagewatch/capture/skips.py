@@ -23,6 +23,8 @@ __all__ = [
     "OUTSIDE_WINDOW",
     "BAD_INFERENCE_TIME",
     "PREPROCESSOR_DROPPED",
+    "TOO_DEEP",
+    "TOO_WIDE",
     "SKIP_REASONS",
 ]
 
@@ -45,9 +47,13 @@ SHADOW_TRAFFIC = "shadow_traffic"
 OUTSIDE_WINDOW = "outside_window"
 """``inferenceTime`` is outside ``[start_time, end_time)``."""
 BAD_INFERENCE_TIME = "bad_inference_time"
-"""A time window was requested but ``inferenceTime`` is missing or cannot be parsed."""
+"""``inferenceTime`` is not a time (e.g. ``2024-02-30T10:00:00Z``), or is missing when a time window was requested."""
 PREPROCESSOR_DROPPED = "preprocessor_dropped"
 """The user's ``preprocess_handler`` returned ``[]`` or ``None``."""
+TOO_DEEP = "too_deep"
+"""A JSON record or payload is nested deeper than ``defaults.MAX_JSON_DEPTH`` (32) levels."""
+TOO_WIDE = "too_wide"
+"""A record part has more than ``defaults.MAX_RECORD_FIELDS`` (10,000) CSV fields or JSON values."""
 
 SKIP_REASONS = (
     BAD_JSON,
@@ -61,6 +67,8 @@ SKIP_REASONS = (
     OUTSIDE_WINDOW,
     BAD_INFERENCE_TIME,
     PREPROCESSOR_DROPPED,
+    TOO_DEEP,
+    TOO_WIDE,
 )
 
 

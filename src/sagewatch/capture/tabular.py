@@ -12,7 +12,10 @@ JSON values are flattened the same way everywhere:
 
 Columns come back as ``(path, array)`` pairs, ``path`` a tuple of keys and positions; the
 empty path or ``(i,)`` means positional. Parsing is done by ``pyarrow.json`` on all
-values at once; only values that make it fail are looked at one by one.
+values at once; only values that make it fail are looked at one by one. Texts that could
+crash ``pyarrow.json`` never reach it (:mod:`sagewatch.capture.json_guard`): values nested
+deeper than ``MAX_JSON_DEPTH`` or with more than ``MAX_RECORD_FIELDS`` fields get a status
+of their own instead of a row.
 """
 
 from __future__ import annotations
@@ -31,6 +34,8 @@ import pyarrow.csv as pcsv
 import pyarrow.json as pj
 
 from sagewatch.capture._arrow import as_array, join_lines
+from sagewatch.capture.json_guard import JsonTooDeep, json_shape, loads_bounded
+from sagewatch.defaults import MAX_JSON_DEPTH, MAX_RECORD_FIELDS
 
 __all__ = [
     "ColumnPath",
@@ -40,6 +45,8 @@ __all__ = [
     "STATUS_OK",
     "STATUS_BAD_JSON",
     "STATUS_BAD_RECORD",
+    "STATUS_TOO_DEEP",
+    "STATUS_TOO_WIDE",
     "read_json_texts",
     "parse_json_values",
     "flatten_columns",
@@ -52,7 +59,7 @@ __all__ = [
 ]
 
 ColumnPath = tuple[Any, ...]
-STATUS_OK, STATUS_BAD_JSON, STATUS_BAD_RECORD = 0, 1, 2
+STATUS_OK, STATUS_BAD_JSON, STATUS_BAD_RECORD, STATUS_TOO_DEEP, STATUS_TOO_WIDE = 0, 1, 2, 3, 4
 NEWLINE_PLACEHOLDER = "\x1e"  # stands for a newline inside a quoted CSV field while lines are split
 _SEGMENT = 4096  # texts per segment once the bulk parse has failed
 _ROW_RE = re.compile(r"in row (\d+)")
@@ -72,8 +79,8 @@ class JsonParse:
     table : pyarrow.Table
         One row per text whose status is ``STATUS_OK``, in input order.
     status : numpy.ndarray
-        int8 per input text: ``STATUS_OK``, ``STATUS_BAD_JSON`` (not JSON) or
-        ``STATUS_BAD_RECORD`` (JSON that does not fit ``schema``).
+        int8 per input text: ``STATUS_OK``, ``STATUS_BAD_JSON`` (not JSON),
+        ``STATUS_BAD_RECORD`` (JSON that does not fit ``schema``) or ``STATUS_TOO_DEEP``.
     """
 
     table: pa.Table
@@ -92,7 +99,9 @@ def _read(buf: pa.Buffer, schema: pa.Schema | None, block: int) -> pa.Table:
 
 def _classify(text: str | None) -> int:
     try:
-        json.loads(text or "")
+        loads_bounded(text or "")
+    except JsonTooDeep:
+        return STATUS_TOO_DEEP
     except ValueError:
         return STATUS_BAD_JSON
     return STATUS_BAD_RECORD
@@ -113,8 +122,10 @@ def read_json_texts(
 ) -> JsonParse:
     """Parse JSON objects, one per string, in bulk with ``pyarrow.json``.
 
-    Every text must be one JSON document on one line (no raw newlines) and non-blank.
-    All texts are parsed at once; if that fails they are parsed in segments, each in one
+    Every text should be one JSON document, non-blank; raw line breaks are read as blanks.
+    Texts that do not start with ``{`` and, without a schema, texts nested deeper than
+    ``MAX_JSON_DEPTH`` are classified here and never reach ``pyarrow.json`` (which can crash
+    on them, see :mod:`sagewatch.capture.json_guard`). The others are parsed at once; if that fails they are parsed in segments, each in one
     block so that the parser's error names the failing row, which is then set aside and
     the rest of the segment parsed again. Only failing texts are looked at one by one.
 
@@ -132,7 +143,26 @@ def read_json_texts(
     TypeConflict
         Without a schema, when the texts parse but disagree on a column's type.
     """
-    texts = as_array(texts).cast(pa.string())
+    texts = pc.fill_null(as_array(texts).cast(pa.string()), "")
+    if len(texts) and pc.any(pc.match_substring_regex(texts, r"[\r\n]")).as_py():
+        texts = pc.replace_substring_regex(texts, r"[\r\n]", " ")
+    status = np.zeros(len(texts), dtype=np.int8)
+    unsafe = ~pc.match_substring_regex(texts, r"^[ \t]*\{").to_numpy(zero_copy_only=False).astype(bool)
+    if schema is None and len(texts):
+        unsafe |= json_shape(texts, max_depth=MAX_JSON_DEPTH, max_fields=np.iinfo(np.int64).max).depth \
+            > MAX_JSON_DEPTH
+    if unsafe.any():
+        for i in np.flatnonzero(unsafe):  # only the texts pyarrow must not see
+            status[i] = _classify(texts[int(i)].as_py())
+        safe = np.flatnonzero(~unsafe)
+        inner = _read_json_safe(texts.take(pa.array(safe, pa.int64())), schema, try_bulk)
+        status[safe] = inner.status
+        return JsonParse(inner.table, status)
+    return _read_json_safe(texts, schema, try_bulk)
+
+
+def _read_json_safe(texts: pa.Array, schema: pa.Schema | None, try_bulk: bool) -> JsonParse:
+    """:func:`read_json_texts` on texts known to be safe for ``pyarrow.json``."""
     n = len(texts)
     status = np.zeros(n, dtype=np.int8)
     if n == 0:
@@ -282,7 +312,10 @@ def _python_columns(texts: pa.Array, status: np.ndarray) -> tuple[list[tuple[Col
         if status[i] != STATUS_OK:
             continue
         try:
-            value = json.loads(text)
+            value = loads_bounded(text)
+        except JsonTooDeep:
+            status[i] = STATUS_TOO_DEEP
+            continue
         except ValueError:
             status[i] = STATUS_BAD_JSON
             continue
@@ -306,7 +339,9 @@ class JsonValues:
     columns : list of (path, pyarrow.Array)
         Leaf columns, one row per text whose status is ``STATUS_OK``.
     status : numpy.ndarray
-        int8 per text: ``STATUS_OK`` or ``STATUS_BAD_JSON``.
+        int8 per text: ``STATUS_OK``, ``STATUS_BAD_JSON`` (not JSON, or blank),
+        ``STATUS_TOO_DEEP`` (nested deeper than ``MAX_JSON_DEPTH``) or ``STATUS_TOO_WIDE``
+        (more than ``MAX_RECORD_FIELDS`` fields).
     widths : numpy.ndarray
         Per ``STATUS_OK`` text: the length of a top-level list, 1 for a scalar, -1 for an object.
     """
@@ -326,7 +361,9 @@ def _top_widths(v: pa.Array | pa.ChunkedArray) -> np.ndarray:
 def parse_json_values(texts: pa.Array | pa.ChunkedArray) -> JsonValues:
     """Parse JSON payload texts (any JSON value each) and flatten them into leaf columns.
 
-    Raw newlines in the texts are JSON whitespace and are replaced by spaces.
+    Raw newlines in the texts are JSON whitespace and are replaced by spaces. Values nested
+    deeper than ``MAX_JSON_DEPTH`` or with more than ``MAX_RECORD_FIELDS`` fields are not
+    parsed (their status says why).
 
     Returns
     -------
@@ -345,16 +382,20 @@ def parse_json_values(texts: pa.Array | pa.ChunkedArray) -> JsonValues:
     if pc.any(pc.match_substring_regex(texts, r"[\r\n]")).as_py():
         texts = pc.replace_substring_regex(texts, r"[\r\n]", " ")
     blank = pc.or_(pc.equal(texts, ""), pc.utf8_is_space(texts)).to_numpy(zero_copy_only=False)
+    shape = json_shape(texts, max_depth=MAX_JSON_DEPTH, max_fields=MAX_RECORD_FIELDS)
+    early = np.where(blank, STATUS_BAD_JSON, np.where(shape.depth > MAX_JSON_DEPTH, STATUS_TOO_DEEP,
+                     np.where(shape.fields > MAX_RECORD_FIELDS, STATUS_TOO_WIDE, STATUS_OK))).astype(np.int8)
+    skip = early != STATUS_OK
     wrapped = pc.binary_join_element_wise('{"v":', texts, "}", "")
     try:
-        parsed = read_json_texts(wrapped.filter(pa.array(~blank)) if blank.any() else wrapped)
+        parsed = read_json_texts(wrapped.filter(pa.array(~skip)) if skip.any() else wrapped)
     except TypeConflict:
-        status = np.where(blank, STATUS_BAD_JSON, STATUS_OK).astype(np.int8)
-        columns, widths = _python_columns(texts, status)
-        return JsonValues(columns, status, widths)
+        columns, widths = _python_columns(texts, early)
+        return JsonValues(columns, early, widths)
     inner = np.asarray(parsed.status)
-    status = np.full(len(texts), STATUS_BAD_JSON, dtype=np.int8)
-    status[~blank] = np.where(inner == STATUS_OK, STATUS_OK, STATUS_BAD_JSON)
+    status = early.copy()
+    status[~skip] = np.where(inner == STATUS_OK, STATUS_OK, np.where(inner == STATUS_TOO_DEEP, STATUS_TOO_DEEP,
+                                                                       STATUS_BAD_JSON))
     if parsed.table.num_columns == 0:
         return JsonValues([], status, np.zeros(0, dtype=np.int64))
     v = parsed.table.column("v")

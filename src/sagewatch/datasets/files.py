@@ -83,18 +83,3 @@ def iter_line_blocks(path: Path, block_bytes: int) -> Iterator[bytes]:
             yield data[: cut + 1]
         if rest.strip():
             yield rest
-
-
-def read_first_line(path: Path, limit: int = 1 << 24) -> str:
-    """Return the first line of a file (without its line break), decoded as UTF-8."""
-    with open_stream(path) as stream:
-        data = b""
-        while b"\n" not in data and len(data) < limit:
-            piece = stream.read(1 << 16)
-            if not piece:
-                break
-            data += piece
-    line = data.split(b"\n", 1)[0].rstrip(b"\r")
-    if line.startswith(b"\xef\xbb\xbf"):
-        line = line[3:]
-    return line.decode("utf-8", errors="replace")

@@ -28,12 +28,14 @@ from typing import Any
 import pyarrow as pa
 
 from sagewatch.capture import skips as R
+from sagewatch.capture.json_guard import JsonTooDeep, loads_bounded
 from sagewatch.capture.records import SHADOW_EXPERIMENT, parse_inference_time
 from sagewatch.capture.skips import SkipCounts
 from sagewatch.errors import JobError
 
 __all__ = [
     "SCRIPT_ERROR_MESSAGE",
+    "script_failure",
     "EventMetadata",
     "PayloadView",
     "EventData",
@@ -132,8 +134,10 @@ class Preprocessor:
         """
         try:
             result = self.handler(record, _LOGGER) if self.takes_logger else self.handler(record)
-        except Exception as exc:  # user code: any error is the script's
-            raise JobError(f"{SCRIPT_ERROR_MESSAGE} {type(exc).__name__}: {exc}") from exc
+        except KeyboardInterrupt:
+            raise
+        except BaseException as exc:  # user code: any error, sys.exit() included, is the script's
+            raise JobError(f"{SCRIPT_ERROR_MESSAGE} {script_failure(exc)}") from exc
         if result is None:
             return []
         if isinstance(result, Mapping):
@@ -144,6 +148,17 @@ class Preprocessor:
             f"preprocess_handler in {self.path} must return a dict, [] or None, "
             f"got {type(result).__name__}"
         )
+
+
+def script_failure(exc: BaseException) -> str:
+    """Describe what a user script raised, ``sys.exit(n)`` included.
+
+    >>> script_failure(SystemExit(3)), script_failure(ValueError("bad"))
+    ('it called sys.exit(3)', 'ValueError: bad')
+    """
+    if isinstance(exc, SystemExit):
+        return f"it called sys.exit({exc.code!r})"
+    return f"{type(exc).__name__}: {exc}"
 
 
 def _takes_logger(handler: Callable[..., Any]) -> bool:
@@ -184,9 +199,11 @@ def load_preprocessor(path: str | PathLike[str]) -> Preprocessor:
     sys.modules[name] = module  # dataclasses and pickling in the script look their module up here
     try:
         spec.loader.exec_module(module)
-    except Exception as exc:  # user code
+    except KeyboardInterrupt:
+        raise
+    except BaseException as exc:  # user code: any error, sys.exit() included, is the script's
         sys.modules.pop(name, None)
-        raise JobError(f"{SCRIPT_ERROR_MESSAGE} {type(exc).__name__}: {exc}") from exc
+        raise JobError(f"{SCRIPT_ERROR_MESSAGE} {script_failure(exc)}") from exc
     handler = getattr(module, "preprocess_handler", None)
     if not callable(handler):
         raise JobError(
@@ -228,14 +245,18 @@ def capture_inference_records(
 ) -> Iterator[tuple[InferenceRecord | None, str | None]]:
     """Yield ``(record, None)`` for each usable capture line, or ``(None, skip_reason)``.
 
-    Applies the same filters as the bulk flattener: invalid JSON, no ``captureData``,
-    shadow traffic and the ``[start, end)`` window (both aware UTC datetimes or None).
+    Applies the same filters as the bulk flattener: invalid or too deeply nested JSON, no
+    ``captureData``, shadow traffic, an ``inferenceTime`` that is not a time, and the
+    ``[start, end)`` window (both aware UTC datetimes or None).
     """
     for line in lines:
         if not line.strip():
             continue
         try:
-            obj = json.loads(line)
+            obj = loads_bounded(line)
+        except JsonTooDeep:
+            yield None, R.TOO_DEEP
+            continue
         except ValueError:
             yield None, R.BAD_JSON
             continue
@@ -249,10 +270,11 @@ def capture_inference_records(
         if meta.get("invocationSource") == SHADOW_EXPERIMENT:
             yield None, R.SHADOW_TRAFFIC
             continue
-        if start is not None or end is not None:
+        raw_time = meta.get("inferenceTime")
+        if raw_time is not None or start is not None or end is not None:
             try:
-                when = parse_inference_time(meta.get("inferenceTime"))
-            except (ValueError, TypeError):
+                when = parse_inference_time(raw_time)
+            except (ValueError, TypeError, OverflowError):
                 yield None, R.BAD_INFERENCE_TIME
                 continue
             if (start is not None and when < start) or (end is not None and when >= end):

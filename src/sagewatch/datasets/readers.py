@@ -9,8 +9,13 @@ pieces, so memory stays bounded (except JSON array files, read whole one at a ti
 Columns by format
     csv: the header names, or ``_c0``, ``_c1``, ... without a header; every column is a
     string column (type inference is the profiler's job); empty fields are null.
-    json: flattened JSON (dotted keys, list positions), values keep their JSON types.
-    parquet: as stored. sagemakerCaptureJson / sagemakerMergeJson: see
+    json: flattened JSON objects (dotted keys, list positions), values keep their JSON types;
+    a line or array item that is not an object is skipped (``not_a_record``).
+    parquet: as stored.
+
+What is skipped (and counted) and what is refused (with an error naming the file) is listed
+in :mod:`sagewatch.datasets.csvfile`, :mod:`sagewatch.datasets.jsonfile` and
+:mod:`sagewatch.datasets.parquetfile`. sagemakerCaptureJson / sagemakerMergeJson: see
     :mod:`sagewatch.capture.flatten`.
 """
 

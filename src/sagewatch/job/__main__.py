@@ -1,4 +1,10 @@
-"""``python -m sagewatch.job``: the Model Monitor analyzer container's entry point (contract §4)."""
+"""``python -m sagewatch.job``: the Model Monitor analyzer container's entry point (contract §4).
+
+Whatever happens, the job ends with a message in ``/opt/ml/output/message`` and exit status 0
+(completed) or 255 (failed): errors of the input are ``ClientError: …``; anything else,
+``SystemExit`` from user code, ``RecursionError``, ``MemoryError`` and an interrupt included,
+is ``AlgorithmError: <type>: …``.
+"""
 
 from __future__ import annotations
 
@@ -23,6 +29,14 @@ def _write_message(path, text: str, *, overwrite: bool) -> None:
         print(f"sagewatch: cannot write {path}: {e}", file=sys.stderr)
 
 
+def _algorithm_error(e: BaseException) -> str:
+    try:
+        text = f"AlgorithmError: {type(e).__name__}: {e}"
+    except BaseException:  # noqa: BLE001 - str() of the exception failed too
+        text = f"AlgorithmError: {type(e).__name__}"
+    return text[:1024]
+
+
 def main(environ=None) -> int:
     import os
     env = dict(os.environ if environ is None else environ)
@@ -40,9 +54,12 @@ def main(environ=None) -> int:
         print(f"sagewatch job failed: {e}", file=sys.stderr)
         _write_message(paths.message_file, message[:1024], overwrite=False)
         return FAILURE_EXIT_CODE
-    except Exception as e:  # noqa: BLE001 - the container contract: any failure -> message + 255
-        traceback.print_exc()
-        _write_message(paths.message_file, f"AlgorithmError: {type(e).__name__}: {e}"[:1024], overwrite=False)
+    except BaseException as e:  # noqa: BLE001 - the container contract: any failure -> message + 255
+        _write_message(paths.message_file, _algorithm_error(e), overwrite=False)
+        try:
+            traceback.print_exc()
+        except BaseException:  # noqa: BLE001 - e.g. MemoryError again: the message is written already
+            pass
         return FAILURE_EXIT_CODE
     _write_message(paths.message_file, outcome.message, overwrite=True)
     print(outcome.message)

@@ -36,16 +36,26 @@ _TIME_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d
 def parse_time(value: str, name: str) -> datetime:
     """Parse the contract's ``YYYY-MM-DDTHH:MM:SSZ`` (offsets and fractions accepted) as UTC.
 
+    A value that has the shape but is not a time (``2024-02-30``, ``T25:00``, an offset of
+    ``+25:00``, year 0000) raises :class:`JobError` too.
+
     >>> parse_time("2019-12-01T16:20:00Z", "end_time").isoformat()
     '2019-12-01T16:20:00+00:00'
+    >>> parse_time("2024-02-30T10:00:00Z", "start_time")
+    Traceback (most recent call last):
+    ...
+    sagewatch.errors.JobError: start_time '2024-02-30T10:00:00Z' is not a valid time: day is out of range for month
     """
     text = value.strip()
     if not _TIME_RE.match(text):
         raise JobError(f"{name} must look like 2019-12-01T16:20:00Z, got {value!r}")
-    parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
-    return parsed.astimezone(timezone.utc)
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=timezone.utc)
+        return parsed.astimezone(timezone.utc)
+    except (ValueError, OverflowError) as e:
+        raise JobError(f"{name} {value!r} is not a valid time: {e}") from e
 
 
 @dataclass(frozen=True)
@@ -112,9 +122,13 @@ def _load_config_environment(paths: OptMlPaths) -> dict[str, str]:
     for candidate in (paths.config_file, paths.legacy_config_file):
         if candidate.is_file():
             try:
-                config = json.loads(candidate.read_text(encoding="utf-8"))
-            except (OSError, json.JSONDecodeError) as e:
-                raise JobError(f"cannot read {candidate.name}: {e}") from e
+                config = json.loads(candidate.read_bytes().decode("utf-8"))
+            except UnicodeDecodeError as e:
+                raise JobError(f"cannot read {candidate.name}: not UTF-8 text ({e.reason} at byte {e.start})") from e
+            except (OSError, ValueError, RecursionError) as e:
+                raise JobError(f"cannot read {candidate.name}: {type(e).__name__}: {e}") from e
+            if not isinstance(config, dict):
+                raise JobError(f"{candidate.name} must hold a JSON object, got {type(config).__name__}")
             environment = config.get("Environment") or {}
             if not isinstance(environment, dict):
                 raise JobError(f"{candidate.name}: Environment must be an object")
@@ -153,7 +167,9 @@ def parse_job_spec(environ: Mapping[str, str] | None = None) -> JobSpec:
         try:
             dataset_format = json.loads(raw_format)
         except json.JSONDecodeError as e:
-            raise JobError(f"dataset_format is not valid JSON: {raw_format!r} ({e.msg})") from e
+            raise JobError(f"dataset_format is not valid JSON: {raw_format[:200]!r} ({e.msg})") from e
+        except RecursionError as e:
+            raise JobError("dataset_format is nested too deeply to be a dataset format") from e
         if not isinstance(dataset_format, dict):
             raise JobError(f"dataset_format must be a JSON object, got {raw_format!r}")
     else:

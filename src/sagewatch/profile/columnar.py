@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from sagewatch.defaults import SAMPLE_ROWS
-from sagewatch.errors import DatasetError
+from sagewatch.datasets.parquetfile import open_parquet, parquet_read_error
 from sagewatch.profile.column import ColumnProfile
 from sagewatch.profile.dataset import DatasetProfile, _numeric_or_nan, merge_profiles
 from sagewatch.profile.infer import classify
@@ -45,13 +45,12 @@ def profile_parquet_files(paths: Iterable[Path], *, progress=None) -> DatasetPro
     """
     def profiles():
         for path in paths:
-            try:
-                parquet = pq.ParquetFile(str(path))
-            except (OSError, pa.ArrowInvalid) as e:
-                raise DatasetError(f"cannot read Parquet file {Path(path).name}: {e}") from e
-            with parquet:
+            with open_parquet(Path(path)) as parquet:
                 for index in range(parquet.num_row_groups):
-                    profile = _row_group_profile(parquet, index)
+                    try:
+                        profile = _row_group_profile(parquet, index)
+                    except (OSError, pa.ArrowException) as e:
+                        raise parquet_read_error(Path(path), e) from e
                     if progress is not None:
                         progress(profile.item_count)
                     yield profile

@@ -24,7 +24,8 @@ def _numeric_or_nan(array: pa.Array | pa.ChunkedArray) -> np.ndarray:
     """Values as float64 aligned with rows: NaN where missing or not a number."""
     kind = array.type
     if pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_decimal(kind):
-        return pc.cast(array, pa.float64()).to_numpy(zero_copy_only=False).astype(np.float64)
+        # unsafe: integers beyond 2**53 (uint64 2**64-1) round to the nearest float instead of failing
+        return pc.cast(array, pa.float64(), safe=False).to_numpy(zero_copy_only=False).astype(np.float64)
     if pa.types.is_string(kind) or pa.types.is_large_string(kind):
         text = pc.replace_substring(pc.utf8_trim_whitespace(array), " ", "")
         numeric = pc.fill_null(pc.match_substring_regex(text, _FRACTIONAL_RE), False)

@@ -17,7 +17,7 @@ import pyarrow.compute as pc
 
 from sagewatch.defaults import MAX_TRACKED_VALUES
 
-__all__ = ["TypedChunk", "classify", "column_type", "INTEGRAL", "FRACTIONAL", "STRING", "UNKNOWN"]
+__all__ = ["TypedChunk", "classify", "hex_text", "column_type", "INTEGRAL", "FRACTIONAL", "STRING", "UNKNOWN"]
 
 INTEGRAL = "Integral"
 FRACTIONAL = "Fractional"
@@ -93,6 +93,46 @@ def _classify_text(array: pa.Array) -> TypedChunk:
     return TypedChunk(len(array) - n_present, n_integral, n_numeric - n_integral, n_string, numbers, counts)
 
 
+_HEX_DIGITS = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
+
+
+def hex_text(array: pa.Array) -> pa.Array:
+    """Binary values as ``0x``-prefixed lower-case hex strings (nulls stay null), vectorised.
+
+    Bytes are profiled as what they are: the same bytes give the same text whatever they
+    hold, so a column of hashes or images is never mistaken for text or numbers.
+
+    Examples
+    --------
+    >>> import pyarrow as pa
+    >>> hex_text(pa.array([b"\\xff\\x00", None, b"", b"A"], pa.binary())).to_pylist()
+    ['0xff00', None, '0x', '0x41']
+    """
+    if not pa.types.is_binary(array.type):
+        array = array.cast(pa.large_binary()) if pa.types.is_large_binary(array.type) else array.cast(pa.binary())
+    if pa.types.is_large_binary(array.type):
+        array = array.cast(pa.binary())  # fails only for > 2 GiB of bytes in one chunk
+    n = len(array)
+    offsets = np.frombuffer(array.buffers()[1], dtype=np.int32)[array.offset: array.offset + n + 1].astype(np.int64)
+    data = array.buffers()[2]
+    raw = np.frombuffer(data, dtype=np.uint8)[offsets[0]: offsets[-1]] if data is not None else \
+        np.empty(0, np.uint8)
+    lengths = np.diff(offsets)
+    new_offsets = np.concatenate([[0], np.cumsum(2 * lengths + 2)])
+    out = np.empty(int(new_offsets[-1]), dtype=np.uint8)
+    out[new_offsets[:-1]] = ord("0")
+    out[new_offsets[:-1] + 1] = ord("x")
+    owner = np.repeat(np.arange(n, dtype=np.int64), lengths)
+    dest = 2 * np.arange(len(raw), dtype=np.int64) + 2 * (owner + 1)
+    out[dest] = _HEX_DIGITS[raw >> 4]
+    out[dest + 1] = _HEX_DIGITS[raw & 0x0F]
+    validity = array.buffers()[0]
+    if validity is not None and array.offset:
+        validity = pa.array(array.is_valid().to_numpy(zero_copy_only=False)).buffers()[1]
+    return pa.Array.from_buffers(pa.large_string(), n, [validity, pa.py_buffer(new_offsets.astype(np.int64)),
+                                                       pa.py_buffer(out)], null_count=array.null_count)
+
+
 def classify(column: pa.Array | pa.ChunkedArray) -> TypedChunk:
     """Split a column chunk into typed counts, numeric values and string value counts.
 
@@ -133,6 +173,8 @@ def classify(column: pa.Array | pa.ChunkedArray) -> TypedChunk:
         return TypedChunk(array.null_count, 0, 0, present, np.empty(0), counts)
     if pa.types.is_string(value_kind) or pa.types.is_large_string(value_kind):
         return _classify_text(array)
+    if pa.types.is_binary(kind) or pa.types.is_large_binary(kind) or pa.types.is_fixed_size_binary(kind):
+        return _classify_text(hex_text(array))
     if pa.types.is_nested(kind):  # lists/structs inside JSON: profiled as their JSON text
         import json
         text = [None if v is None else json.dumps(v, separators=(",", ":")) for v in array.to_pylist()]

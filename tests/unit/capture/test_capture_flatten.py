@@ -208,8 +208,10 @@ def test_time_window_with_naive_datetimes_is_utc_and_bad_times_are_skipped():
     res = flatten_capture_lines(lines, start_time=datetime(2022, 4, 18), end_time=datetime(2022, 4, 18, 1))
     assert res.metadata.column("event_id").to_pylist() == ["e0", "e2"]
     assert res.skips.to_dict() == {"bad_inference_time": 2}
-    # without a window the same records are kept
-    assert flatten_capture_lines(lines).table.num_rows == 4
+    # without a window a missing time is fine, but a time that is not a time is still skipped (issue 11 §4)
+    unwindowed = flatten_capture_lines(lines)
+    assert unwindowed.metadata.column("event_id").to_pylist() == ["e0", "e2", "n"]
+    assert unwindowed.skips.to_dict() == {"bad_inference_time": 1}
 
 
 def test_forced_layout_skips_rows_that_do_not_fit():

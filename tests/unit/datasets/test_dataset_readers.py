@@ -69,10 +69,11 @@ def test_json_array_file(tmp_path):
     assert table.to_pydict() == {"a": [1.0, 2.5], "b": [True, False]}
 
 
-def test_json_array_of_lists_is_positional(tmp_path):
-    (tmp_path / "d.json").write_text("[[1, 2], [3, 4]]")
-    table = pa.concat_tables(list(iter_dataset(tmp_path, {"json": {"line": False}})))
-    assert table.to_pydict() == {"_c0": [1, 3], "_c1": [2, 4]}
+def test_json_array_items_that_are_not_objects_are_counted_skips(tmp_path):
+    (tmp_path / "d.json").write_text('[[1, 2], {"a": 1}, 3, null, "x", {"a": 2}]')
+    reader = iter_dataset(tmp_path, {"json": {"line": False}})
+    assert pa.concat_tables(list(reader)).to_pydict() == {"a": [1, 2]}
+    assert reader.skips.to_dict() == {"not_a_record": 4}
 
 
 def test_json_lines_in_several_blocks(tmp_path):
