@@ -100,6 +100,7 @@ def generate_dataset(rng: random.Random, ctx: Any) -> dict[str, Any]:
     else:
         data = _parquet_bytes(table, rng)
         case["dataset_format"] = {"parquet": {}}
+    table["json"] = fmt in ("json", "json_array")
     name = {"csv": "data.csv", "json": "data.jsonl", "json_array": "data.json", "parquet": "data.parquet"}[fmt]
     if rng.random() < 0.55:
         case["table"] = table if header else None
@@ -277,7 +278,11 @@ def run_dataset(case: dict[str, Any], ctx: Any) -> tuple[str, Any]:
         expect(rows + skips == case["records"],
                f"{rows} rows + {skips} skips from {case['good']} good and {case['hostile']} hostile capture lines")
         return ("skip" if skips else "ok"), skips
-    if case.get("records") is not None:
+    if case.get("records") is not None and case["damage"] == "unterminated_quote":
+        # the quoted field runs to the end of the file: the rest is one malformed record, counted
+        expect(rows + skips <= case["records"] and (rows == case["records"] or skips >= 1),
+               f"{rows} rows + {skips} skips for {case['records']} records ({case['damage']})")
+    elif case.get("records") is not None:
         if case.get("exact") or case.get("bare"):
             expect(rows == case["records"], f"{rows} rows (and {skips} skips) for {case['records']} records")
         expect(rows + skips == case["records"] or (rows == case["records"]),
@@ -289,9 +294,12 @@ def run_dataset(case: dict[str, Any], ctx: Any) -> tuple[str, Any]:
 
 def _check_numbers(table: dict[str, Any], profile: Any) -> None:
     expect(profile.item_count == table["n"], f"item_count {profile.item_count}, expected {table['n']}")
-    expect(sorted(profile.columns) == sorted(table["names"]),
+    names = table["names"]
+    if table.get("json"):  # a JSON key that is never present is no column
+        names = [name for name in names if any(v is not None for v in table["columns"][name])]
+    expect(sorted(profile.columns) == sorted(names),
            f"columns {list(profile.columns)}, expected {table['names']}")
-    for name in table["names"]:
+    for name in names:
         values = table["columns"][name]
         column = profile.columns[name]
         present = [v for v in values if v is not None]

@@ -139,6 +139,18 @@ def _isolated_environ():
         os.environ.update(saved)
 
 
+def _settings(case: dict[str, Any]) -> dict[str, Any]:
+    """The job's settings: processingjobconfig.json's Environment, then the environment."""
+    settings: dict[str, Any] = {}
+    try:
+        environment = json.loads(case["config"])["Environment"] if case["config"] else {}
+        settings.update(environment if isinstance(environment, dict) else {})
+    except (ValueError, TypeError, KeyError, RecursionError):
+        pass
+    settings.update(case["env"])
+    return settings
+
+
 def run_job(case: dict[str, Any], ctx: Any) -> tuple[str, Any]:
     from sagewatch.job.__main__ import main
     opt_ml = ctx.fresh_dir()
@@ -154,7 +166,7 @@ def run_job(case: dict[str, Any], ctx: Any) -> tuple[str, Any]:
     expect(code in (0, 255), f"exit {code}")
     expect(message_file.is_file(), f"exit {code} and no message file")
     message = message_file.read_text(encoding="utf-8")
-    output = Path(str(case["env"].get("output_path", "")).replace("/opt/ml", str(opt_ml), 1))
+    output = Path(str(_settings(case).get("output_path", "")).replace("/opt/ml", str(opt_ml), 1))
     inside_input = "processing/input/" in str(output)
     if code == 255:
         expect(message.startswith("ClientError: ") and len(message) > 14,

@@ -117,7 +117,7 @@ _MAY_PARSE = {"valid", "mutated", "deep_payload"}
 def run_capture_line(case: dict[str, Any], ctx: Any) -> tuple[str, Any]:
     from sagewatch.capture import parse_capture_record, serialize_capture_record
     record = parse_capture_record(case["line"], source="fuzz.jsonl", line_number=1)
-    expect(case["kind"] in _MAY_PARSE, f"a {case['kind']} capture line was accepted: {record!r:.200}")
+    expect(case["kind"] in _MAY_PARSE, f"a {case['kind']} capture line was accepted")
     again = parse_capture_record(serialize_capture_record(record))
     expect(again == _whole_seconds(record), "a parsed capture record does not survive serialize + parse")
     if case["kind"] == "valid":
@@ -154,7 +154,7 @@ def generate_ground_truth_line(rng: random.Random, ctx: Any) -> dict[str, Any]:
 def run_ground_truth_line(case: dict[str, Any], ctx: Any) -> tuple[str, Any]:
     from sagewatch.capture import parse_ground_truth_record, serialize_ground_truth_record
     record = parse_ground_truth_record(case["line"], source="gt.jsonl", line_number=3)
-    expect(case["kind"] in ("valid", "mutated"), f"a {case['kind']} ground-truth line was accepted: {record!r:.200}")
+    expect(case["kind"] in ("valid", "mutated"), f"a {case['kind']} ground-truth line was accepted")
     again = parse_ground_truth_record(serialize_ground_truth_record(record))
     expect(again == _whole_seconds(record), "a parsed ground-truth record does not survive serialize + parse")
     if case["kind"] == "valid":
