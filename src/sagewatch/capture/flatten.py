@@ -41,6 +41,8 @@ Width
 
 from __future__ import annotations
 
+import codecs
+
 import base64
 import binascii
 import re
@@ -207,7 +209,9 @@ def _read_records(data: bytes, schema: pa.Schema) -> tuple[pa.Table, int, SkipCo
         return schema.empty_table(), 0, SkipCounts.zero()
     expected = data.count(b"\n", 0, end) + 1
     bulk_failed = True
-    if lines_start_with_object(memoryview(data)[:end]):  # else pyarrow.json may crash (json_guard)
+    # pyarrow.json does not check that strings are UTF-8: a block that is not goes line by line
+    if _is_utf8(memoryview(data)[:end]) and lines_start_with_object(memoryview(data)[:end]):
+        # (else pyarrow.json may crash: json_guard)
         try:
             table = _pj_read(pa.py_buffer(memoryview(data)[:end]), schema)
             if table.num_rows == expected:
@@ -232,6 +236,14 @@ def _read_records(data: bytes, schema: pa.Schema) -> tuple[pa.Table, int, SkipCo
         too_deep=int((parsed.status == STATUS_TOO_DEEP).sum()),
     )
     return parsed.table, len(texts) + bad_utf8, skips
+
+
+def _is_utf8(data: memoryview) -> bool:
+    try:
+        codecs.utf_8_decode(data, "strict", True)
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _pj_read(buf: pa.Buffer, schema: pa.Schema) -> pa.Table:
