@@ -287,7 +287,7 @@ def worker_sagewatch_job(args: dict) -> dict:
             return {"error": f"ImportError: {e}", "import_error": True}
         t1 = time.perf_counter()
     return {"wall_s": t1 - t0, "rss_imports_mb": rss_imports, "peak_rss_mb": peak_rss_mb(),
-            "rows": outcome.profile.item_count, "violations": outcome.violations, "message": outcome.message,
+            "rows": outcome.summary.item_count, "violations": outcome.violations, "message": outcome.message,
             "versions": {"sagewatch": version_of("sagewatch")}}
 
 

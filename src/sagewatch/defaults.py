@@ -5,6 +5,10 @@ from __future__ import annotations
 # KLL sketch parameters SageMaker's analyzer writes into statistics.json (contract §3.1).
 KLL_K = 2048
 KLL_C = 0.64
+# Smallest capacity of a KLL level (DataSketches' default minimum width).
+KLL_MIN_LEVEL_WIDTH = 8
+# log2 of the HyperLogLog registers behind String columns' distinct_count (16,384: about 0.8% error).
+DISTINCT_LG_K = 14
 # Equal-width histogram buckets per numeric feature; fixed by SageMaker (contract §3.1).
 NUM_BUCKETS = 10
 # Distinct string values tracked exactly per column before the rarest are dropped.
@@ -37,6 +41,6 @@ MONITORING_CONFIG = {
 # Input bounds of the capture and JSON readers: a record beyond them is skipped and counted
 # (skip reasons too_deep / too_wide), never handed to a parser that could crash or hang on it.
 # Nesting levels of a JSON payload value (tabular data needs a handful; flattening grows with depth cubed).
-MAX_JSON_DEPTH = 32
+MAX_JSON_DEPTH = 32  # pyarrow.json refuses documents nested 64 deep
 # Fields (CSV fields, or JSON leaf values) of one record part.
 MAX_RECORD_FIELDS = 10_000

@@ -161,11 +161,31 @@ def test_bad_payload_is_400_with_the_reason(logistic_server):
     assert status == 400 and body.startswith(b"The JSON payload is not valid JSON: ")
 
 
-def test_model_exception_is_500_with_its_message(logistic_server):
+def test_rows_the_model_refuses_are_400_with_its_message(logistic_server):
     assert logistic_server.invoke(b"1,2,3") == (
-        500, "text/plain; charset=utf-8",
+        400, "text/plain; charset=utf-8",
         b"ValueError: X has 3 features, but LogisticRegression is expecting 4 features as input.")
     assert logistic_server.invoke(CLEAR_ROWS.encode())[0] == 200  # and the server keeps serving
+
+
+def test_the_process_enforces_the_announced_6_mb_and_answers_other_methods_405(logistic_server):
+    assert logistic_server.invoke(b"1" * (10 * 1024 * 1024)) == (
+        413, "text/plain; charset=utf-8", b"The request body has 10485760 bytes; this server accepts at most 6291456.")
+    logistic_server.connection.close()  # the server closes after a 413
+    status, _, body = logistic_server.request("PUT", "/invocations", b"1", {"Content-Type": "text/csv"})
+    assert (status, body) == (405, b"Method PUT is not allowed on /invocations: use POST.")
+    assert logistic_server.invoke(CLEAR_ROWS.encode())[0] == 200
+
+
+def test_the_payload_limit_comes_from_the_environment(trained, tmp_path):
+    _, _, archives = trained
+    server = Server(archives["logistic"], tmp_path / "server.log", env={"SAGEWATCH_MAX_PAYLOAD_MB": "12"})
+    try:
+        assert json.loads(server.request("GET", "/execution-parameters")[2])["MaxPayloadInMB"] == 12
+        # read and decoded (not 413): one feature where the model takes 4
+        assert server.invoke(b"1" * (10 * 1024 * 1024))[0] == 400
+    finally:
+        assert server.stop() == 0, server.log.read_text()
 
 
 def test_execution_parameters(logistic_server):
@@ -254,7 +274,8 @@ def test_inference_py_with_custom_functions(trained, tmp_path):
         assert server.invoke(json.dumps({"rows": rows[:1]}).encode(), "application/json", "text/csv") == (
             200, "text/csv", f"1,{expected[0]['score']}".encode())
         assert server.invoke(b"1,2,3,4", "text/csv") == (
-            500, "text/plain; charset=utf-8", b"ValueError: only JSON, got text/csv")
+            400, "text/plain; charset=utf-8",
+            b"input_fn cannot decode the request: ValueError: only JSON, got text/csv")
     finally:
         assert server.stop() == 0, server.log.read_text()
 

@@ -84,3 +84,42 @@ def test_columns_missing_from_one_chunk_count_as_missing():
     merged = a.merge(b)
     assert merged.columns["x"].n_missing == 1 and merged.columns["y"].n_missing == 2
     assert list(merged.columns) == ["x", "y"]
+
+
+# -- sketches inside profiles: any chunking, any merge order ------------------------------------------
+def _merged_in_random_order(profiles, order_seed):
+    rng = np.random.default_rng(order_seed)
+    pool = [profiles[i] for i in rng.permutation(len(profiles))]
+    while len(pool) > 1:
+        i = int(rng.integers(0, len(pool) - 1))
+        left, right = pool.pop(i), pool.pop(i)
+        pool.insert(i, left.merge(right))
+    return pool[0]
+
+
+@settings(max_examples=20, deadline=None, derandomize=True)
+@given(n=st.integers(2_000, 90_000), parts=st.integers(1, 24), seed=st.integers(0, 2**32 - 1),
+       order_seed=st.integers(0, 2**32 - 1), kind=st.sampled_from(["lognormal", "bimodal", "integers"]))
+def test_buckets_of_any_chunking_and_merge_order_are_within_the_rank_error(n, parts, seed, order_seed, kind):
+    from datasketches import kll_doubles_sketch
+    rng = np.random.default_rng(seed)
+    if kind == "lognormal":
+        x = rng.lognormal(3, 1.5, n)
+    elif kind == "bimodal":
+        x = np.where(rng.random(n) < 0.3, rng.normal(-5, 1, n), rng.normal(5, 2, n))
+    else:
+        x = rng.integers(-50, 50, n).astype(float)
+    cuts = np.sort(rng.choice(np.arange(1, n), parts - 1, replace=False)) if parts > 1 else []
+    profile = _merged_in_random_order([profile_table(pa.table({"x": p})) for p in np.split(x, cuts)], order_seed)
+    kll = statistics_document(profile)["features"][0]["numerical_statistics"]["distribution"]["kll"]
+    assert sum(len(level) << i for i, level in enumerate(kll["sketch"]["data"])) == n
+    buckets = kll["buckets"]
+    counts = np.array([b["count"] for b in buckets])
+    edges = np.array([b["lower_bound"] for b in buckets] + [buckets[-1]["upper_bound"]])
+    true_counts, _ = np.histogram(x, bins=edges)
+    eps = kll_doubles_sketch.get_normalized_rank_error(2048, False)
+    assert counts.sum() == n
+    assert np.max(np.abs(counts - true_counts)) <= 2 * eps * n + 1  # two CDF values per bucket, each within eps
+    grid = np.quantile(x, np.linspace(0.01, 0.99, 99))
+    exact = np.searchsorted(np.sort(x), grid, side="left") / n
+    assert np.max(np.abs(profile.columns["x"].distribution().get_cdf(grid) - exact)) <= eps

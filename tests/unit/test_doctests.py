@@ -6,9 +6,10 @@ import importlib
 import pytest
 
 MODULES = [
-    "sagewatch.schemas.serialize", "sagewatch.sketches.kll", "sagewatch.profile.infer", "sagewatch.profile.column",
+    "sagewatch.schemas.serialize", "sagewatch.sketches.kll", "sagewatch.sketches.distinct",
+    "sagewatch.profile.moments", "sagewatch.profile.infer", "sagewatch.profile.column",
     "sagewatch.profile.dataset", "sagewatch.constraints.suggest", "sagewatch.constraints.messages",
-    "sagewatch.constraints.check", "sagewatch.job.spec", "sagewatch.job.run", "sagewatch.demo_data",
+    "sagewatch.constraints.check", "sagewatch.job.spec", "sagewatch.job.run", "sagewatch.job.analyses", "sagewatch.job.analyses.data_quality", "sagewatch.demo_data",
     "sagewatch.schemas.validation", "sagewatch.schemas.files", "sagewatch.datasets.formats",
 ]
 

@@ -25,6 +25,8 @@ __all__ = [
     "PREPROCESSOR_DROPPED",
     "TOO_DEEP",
     "TOO_WIDE",
+    "NOT_UTF8",
+    "NOT_A_RECORD",
     "SKIP_REASONS",
 ]
 
@@ -54,6 +56,10 @@ TOO_DEEP = "too_deep"
 """A JSON record or payload is nested deeper than ``defaults.MAX_JSON_DEPTH`` (32) levels."""
 TOO_WIDE = "too_wide"
 """A record part has more than ``defaults.MAX_RECORD_FIELDS`` (10,000) CSV fields or JSON values."""
+NOT_UTF8 = "not_utf8"
+"""A CSV record or JSON line holds bytes that are not UTF-8 text (e.g. one latin-1 ``é``)."""
+NOT_A_RECORD = "not_a_record"
+"""A JSON Lines value (or JSON array item) that is not an object (``1``, ``null``, ``"x"``, ``[1, 2]``)."""
 
 SKIP_REASONS = (
     BAD_JSON,
@@ -69,6 +75,8 @@ SKIP_REASONS = (
     PREPROCESSOR_DROPPED,
     TOO_DEEP,
     TOO_WIDE,
+    NOT_UTF8,
+    NOT_A_RECORD,
 )
 
 

@@ -118,7 +118,8 @@ def _conflict(error: str) -> bool:
 
 
 def read_json_texts(
-    texts: pa.Array | pa.ChunkedArray, *, schema: pa.Schema | None = None, try_bulk: bool = True
+    texts: pa.Array | pa.ChunkedArray, *, schema: pa.Schema | None = None, try_bulk: bool = True,
+    max_depth: int = MAX_JSON_DEPTH,
 ) -> JsonParse:
     """Parse JSON objects, one per string, in bulk with ``pyarrow.json``.
 
@@ -137,6 +138,8 @@ def read_json_texts(
         marks its text ``STATUS_BAD_RECORD``.
     try_bulk : bool
         Try one parse of all texts first (skip it when the caller knows it fails).
+    max_depth : int
+        Nesting bound for type inference (callers that wrap checked texts add their one level).
 
     Raises
     ------
@@ -149,8 +152,7 @@ def read_json_texts(
     status = np.zeros(len(texts), dtype=np.int8)
     unsafe = ~pc.match_substring_regex(texts, r"^[ \t]*\{").to_numpy(zero_copy_only=False).astype(bool)
     if schema is None and len(texts):
-        unsafe |= json_shape(texts, max_depth=MAX_JSON_DEPTH, max_fields=np.iinfo(np.int64).max).depth \
-            > MAX_JSON_DEPTH
+        unsafe |= json_shape(texts, max_depth=max_depth, max_fields=np.iinfo(np.int64).max).depth > max_depth
     if unsafe.any():
         for i in np.flatnonzero(unsafe):  # only the texts pyarrow must not see
             status[i] = _classify(texts[int(i)].as_py())
@@ -388,7 +390,9 @@ def parse_json_values(texts: pa.Array | pa.ChunkedArray) -> JsonValues:
     skip = early != STATUS_OK
     wrapped = pc.binary_join_element_wise('{"v":', texts, "}", "")
     try:
-        parsed = read_json_texts(wrapped.filter(pa.array(~skip)) if skip.any() else wrapped)
+        # the wrapper adds one level to texts already checked against MAX_JSON_DEPTH
+        parsed = read_json_texts(wrapped.filter(pa.array(~skip)) if skip.any() else wrapped,
+                                 max_depth=MAX_JSON_DEPTH + 1)
     except TypeConflict:
         columns, widths = _python_columns(texts, early)
         return JsonValues(columns, early, widths)

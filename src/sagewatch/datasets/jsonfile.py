@@ -24,6 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from sagewatch.capture import skips as R
+from sagewatch.capture.json_guard import json_shape
 from sagewatch.capture.tabular import is_positional, parse_json_values, path_name
 from sagewatch.datasets.files import iter_line_blocks, open_stream
 from sagewatch.datasets.textfiles import (
@@ -35,12 +36,11 @@ from sagewatch.datasets.textfiles import (
     read_error,
     sniff_text_file,
 )
+from sagewatch.defaults import MAX_JSON_DEPTH
 from sagewatch.errors import SchemaError
 
 __all__ = ["read_json_lines_file", "read_json_array_file", "array_items", "json_depths", "MAX_JSON_DEPTH"]
 
-MAX_JSON_DEPTH = 64
-"""Records nested deeper than this (objects and lists) are skipped as ``too_deep``."""
 _SCAN_BYTES = 1 << 22  # bytes scanned at once by the exact depth check (bounds its memory)
 _OPEN = np.zeros(256, dtype=np.int8)
 _OPEN[[ord("["), ord("{")]] = 1
@@ -82,21 +82,11 @@ def _scan(raw: np.ndarray, starts: np.ndarray, carry: tuple[int, bool, int] | No
     return depth, inside, (int(depth[-1]), bool((quotes[-1] + inside0) % 2), run_end)
 
 
-def _max_depth(data: pa.Buffer | bytes) -> int:
-    """Maximum nesting depth of one JSON text, scanned in pieces of ``_SCAN_BYTES``."""
-    raw = np.frombuffer(data, dtype=np.uint8)
-    deepest, carry = 0, (0, False, 0)
-    for lo in range(0, len(raw), _SCAN_BYTES):
-        depth, _, carry = _scan(raw[lo: lo + _SCAN_BYTES], np.array([0], dtype=np.int64), carry)
-        deepest = max(deepest, int(depth.max()))
-    return deepest
-
-
 def json_depths(texts: pa.Array) -> np.ndarray:
     """Maximum nesting depth of each JSON text (0 for a scalar), vectorised.
 
     Texts with at most :data:`MAX_JSON_DEPTH` brackets are not scanned: their bracket count
-    bounds their depth and is returned instead.
+    bounds their depth and is returned instead (see :func:`sagewatch.capture.json_guard.json_shape`).
 
     Examples
     --------
@@ -104,33 +94,7 @@ def json_depths(texts: pa.Array) -> np.ndarray:
     >>> json_depths(pa.array(['{"a": [1, {"b": "[[["}]}', '1', '[[[]]]'])).tolist()
     [3, 0, 3]
     """
-    texts = pc.fill_null(texts.cast(pa.string()), "")
-    bound = pc.add(pc.count_substring(texts, "["), pc.count_substring(texts, "{")).to_numpy(zero_copy_only=False)
-    depths = bound.astype(np.int64)
-    check = np.flatnonzero(depths > MAX_JSON_DEPTH)
-    if len(check) == 0:
-        return depths
-    sizes = pc.binary_length(texts.take(pa.array(check))).to_numpy(zero_copy_only=False).astype(np.int64)
-    lo = 0
-    while lo < len(check):  # groups of texts of about _SCAN_BYTES (one text may be bigger)
-        hi = lo + max(1, int(np.searchsorted(np.cumsum(sizes[lo:]), _SCAN_BYTES, side="right")))
-        if hi == lo + 1 and sizes[lo] > _SCAN_BYTES:  # one long text: scanned in pieces, memory stays bounded
-            depths[check[lo]] = _max_depth(texts[int(check[lo])].as_buffer())
-            lo = hi
-            continue
-        group = texts.take(pa.array(check[lo:hi]))
-        offsets = np.frombuffer(group.buffers()[1], dtype=np.int32)[group.offset: group.offset + len(group) + 1]
-        data = np.frombuffer(group.buffers()[2], dtype=np.uint8)[offsets[0]: offsets[-1]]
-        starts = (offsets[:-1] - offsets[0]).astype(np.int64)
-        nonempty = starts < len(data)
-        if len(data):
-            depth, _, _ = _scan(data, starts[nonempty])
-            maxima = np.maximum.reduceat(depth, starts[nonempty])
-            result = np.zeros(hi - lo, dtype=np.int64)
-            result[nonempty] = maxima
-            depths[check[lo:hi]] = result
-        lo = hi
-    return depths
+    return json_shape(texts, max_depth=MAX_JSON_DEPTH, max_fields=np.iinfo(np.int64).max).depth
 
 
 def _named_table(cols: list[tuple[tuple, pa.Array]]) -> pa.Table:

@@ -8,8 +8,7 @@ it, or raises an error that names the file:
 - binary data (a NUL byte in the first block, without a UTF-16/32 byte-order mark) is not a
   text dataset: an image, an archive or a UTF-16 file without a byte-order mark.
 
-The skip reasons of the dataset readers that the capture reasons
-(:mod:`sagewatch.capture.skips`) do not cover are defined here too.
+Skip reasons live in :mod:`sagewatch.capture.skips` (re-exported here for the dataset readers).
 """
 
 from __future__ import annotations
@@ -22,6 +21,7 @@ import numpy as np
 import pyarrow as pa
 
 from sagewatch.datasets.files import open_stream
+from sagewatch.capture.skips import NOT_A_RECORD, NOT_UTF8, TOO_DEEP  # re-exported: one home of skip reasons
 from sagewatch.errors import DatasetError, SchemaError
 
 __all__ = [
@@ -34,13 +34,6 @@ __all__ = [
     "TOO_DEEP",
     "SNIFF_BYTES",
 ]
-
-NOT_UTF8 = "not_utf8"
-"""A CSV record or JSON line holds bytes that are not UTF-8 text (e.g. one latin-1 ``é``)."""
-NOT_A_RECORD = "not_a_record"
-"""A JSON Lines value that is not an object (``1``, ``null``, ``"x"``, ``[1, 2]``)."""
-TOO_DEEP = "too_deep"
-"""A JSON value nested deeper than ``MAX_JSON_DEPTH`` levels."""
 
 SNIFF_BYTES = 1 << 16
 

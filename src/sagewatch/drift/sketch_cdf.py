@@ -115,9 +115,15 @@ class SketchDistribution:
                 f"expected a quantiles sketch (e.g. datasketches.kll_doubles_sketch), got {type(sketch).__name__}")
         if sketch.is_empty():
             raise InvalidParameterError("the sketch is empty")
+        if type(sketch).__name__ == "kll_doubles_sketch":  # iterating it after merges reports weight 1 per item
+            from sagewatch.sketches.kll import KllDistribution
+            sketch = KllDistribution.from_datasketches(sketch)
         pairs = np.fromiter(iter(sketch), dtype=np.dtype([("item", "f8"), ("weight", "f8")]))
         items, inverse = np.unique(pairs["item"], return_inverse=True)
         weights = np.bincount(inverse.ravel(), weights=pairs["weight"], minlength=items.size)
+        if weights.sum() != sketch.n:
+            from sagewatch.sketches.kll import SketchInvariantError
+            raise SketchInvariantError(f"sketch weights add up to {weights.sum():.0f}, not n = {sketch.n}")
         estimation = bool(getattr(sketch, "is_estimation_mode", lambda: True)())
         error = float(sketch.normalized_rank_error(False)) if estimation and hasattr(
             sketch, "normalized_rank_error") else 0.0

@@ -37,6 +37,14 @@ def _algorithm_error(e: BaseException) -> str:
     return text[:1024]
 
 
+def export_user_environment(spec) -> None:
+    """Settings of processingjobconfig.json that are not the analyzer's own reach user scripts as
+    environment variables, as in the analyzer container (contract §4.3); the process environment wins."""
+    import os
+    for key, value in spec.extra_environment.items():
+        os.environ.setdefault(key, value)
+
+
 def main(environ=None) -> int:
     import os
     env = dict(os.environ if environ is None else environ)
@@ -48,6 +56,7 @@ def main(environ=None) -> int:
         pass
     try:
         spec = parse_job_spec(env)
+        export_user_environment(spec)
         outcome = run_job(spec)
     except SagewatchError as e:
         message = f"ClientError: {e}"

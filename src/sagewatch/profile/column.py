@@ -9,37 +9,14 @@ from types import MappingProxyType
 from typing import Mapping
 
 import numpy as np
-from datasketches import kll_doubles_sketch
 
 from sagewatch.defaults import MAX_TRACKED_VALUES
 from sagewatch.profile.infer import TypedChunk, column_type
-from sagewatch.sketches.kll import KllDistribution, copy_sketch, merge_sketches, new_sketch
+from sagewatch.profile.moments import Moments, sorted_moments, merge_moments
+from sagewatch.sketches.distinct import DistinctCount
+from sagewatch.sketches.kll import KllDistribution
 
-__all__ = ["ColumnProfile", "merge_moments"]
-
-Sketch = kll_doubles_sketch | KllDistribution
-_UNSET = object()
-
-
-def merge_moments(*, n_a: int, mean_a: float, m2_a: float, n_b: int, mean_b: float, m2_b: float
-                  ) -> tuple[int, float, float]:
-    """Combine count, mean and sum of squared deviations of two samples.
-
-    Chan, Golub and LeVeque (1979), "Updating formulae and a pairwise algorithm for
-    computing sample variances", eq. 2.1b.
-
-    >>> merge_moments(n_a=2, mean_a=1.5, m2_a=0.5, n_b=2, mean_b=3.5, m2_b=0.5)
-    (4, 2.5, 5.0)
-    """
-    n = n_a + n_b
-    if n == 0:
-        return 0, 0.0, 0.0
-    if n_a == 0:
-        return n_b, mean_b, m2_b
-    if n_b == 0:
-        return n_a, mean_a, m2_a
-    delta = mean_b - mean_a
-    return n, mean_a + delta * n_b / n, m2_a + m2_b + delta * delta * n_a * n_b / n
+__all__ = ["ColumnProfile"]
 
 
 def _merge_counts(a: Mapping[str, int], b: Mapping[str, int]) -> tuple[dict[str, int], bool]:
@@ -54,10 +31,24 @@ def _merge_counts(a: Mapping[str, int], b: Mapping[str, int]) -> tuple[dict[str,
 
 @dataclass(frozen=True, eq=False)
 class ColumnProfile:
-    """Summary of one column: typed counts, moments, a KLL sketch and string value counts.
+    """Summary of one column: typed counts, moments, a KLL sketch, string value counts and a
+    distinct-count sketch.
 
-    ``merge`` is pure, associative (exactly for counts and moments, within sketch error for
-    quantiles) and has ``zero`` as identity.
+    ``merge`` is pure, associative (exactly for counts, up to rounding for moments, within sketch
+    error for quantiles and distinct counts) and has ``zero`` as identity. Every field is a pure
+    function of the data and the order of the chunks: the same input gives the same profile.
+
+    Examples
+    --------
+    >>> import pyarrow as pa
+    >>> from sagewatch.profile.infer import classify
+    >>> a = ColumnProfile.from_chunk("x", classify(pa.array([1.0, 2.0, None])))
+    >>> b = ColumnProfile.from_chunk("x", classify(pa.array([3.0, 4.0])))
+    >>> both = a + b
+    >>> both.n_numeric, both.n_missing, both.total, both.mean, both.std_dev, both.distribution().n
+    (4, 1, 10.0, 2.5, 1.118033988749895, 4)
+    >>> (ColumnProfile.zero("x") + a).mean == a.mean
+    True
     """
 
     name: str
@@ -66,14 +57,15 @@ class ColumnProfile:
     n_fractional: int = 0
     n_string: int = 0
     n_numeric: int = 0
-    total: float = 0.0
+    total: float = 0.0  # ±inf only when the sum is beyond the range of a double
     mean: float = 0.0
-    m2: float = 0.0
+    std_dev: float = 0.0  # population standard deviation, as Deequ's StandardDeviation
     minimum: float = math.inf
     maximum: float = -math.inf
-    sketch: Sketch | None = None
+    sketch: KllDistribution | None = None
     counts: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
     counts_truncated: bool = False
+    distinct: DistinctCount | None = None
 
     # -- construction -------------------------------------------------------------------
     @classmethod
@@ -83,34 +75,30 @@ class ColumnProfile:
     @classmethod
     def from_chunk(cls, name: str, chunk: TypedChunk) -> ColumnProfile:
         numbers = chunk.numbers
-        n = int(numbers.size)
         sketch = None
-        mean = m2 = total = 0.0
+        moments = Moments(0, 0.0, 0.0, 0.0)
         lo, hi = math.inf, -math.inf
-        if n:
-            # Sorted input makes DataSketches' KLL update ~5x faster (compaction of sorted runs), and
-            # KLL's error guarantee holds for any stream order; np.sort also hands over the writeable
-            # float64 copy the binding requires, and gives min and max for free.
-            ordered = np.sort(numbers)
-            sketch = new_sketch()
-            sketch.update(ordered)
-            total = float(ordered.sum())
-            mean = total / n
-            centred = ordered - mean
-            m2 = float(np.dot(centred, centred))
+        if numbers.size:
+            ordered = np.sort(numbers)  # sorted once: the sketch compacts sorted runs; min and max for free
+            sketch = KllDistribution.from_sorted(ordered)
+            moments = sorted_moments(ordered)
             lo, hi = float(ordered[0]), float(ordered[-1])
         counts: dict[str, int] = {}
-        truncated = False
+        truncated = chunk.counts_truncated
         if chunk.value_counts:
-            counts, truncated = _merge_counts({}, chunk.value_counts)
-        return cls(name, chunk.n_missing, chunk.n_integral, chunk.n_fractional, chunk.n_string, n, total,
-                   mean, m2, lo, hi, sketch, MappingProxyType(counts), truncated)
+            counts, dropped = _merge_counts({}, chunk.value_counts)
+            truncated = truncated or dropped
+        distinct = chunk.distinct
+        if distinct is None and counts:
+            distinct = DistinctCount.from_values(counts)
+        return cls(name, chunk.n_missing, chunk.n_integral, chunk.n_fractional, chunk.n_string, moments.n,
+                   moments.total, moments.mean, moments.std_dev, lo, hi, sketch, MappingProxyType(counts),
+                   truncated, distinct)
 
     # -- monoid -------------------------------------------------------------------------
     def merge(self, other: ColumnProfile) -> ColumnProfile:
         """A new profile of both inputs' data; the inputs are unchanged."""
-        n, mean, m2 = merge_moments(n_a=self.n_numeric, mean_a=self.mean, m2_a=self.m2,
-                                    n_b=other.n_numeric, mean_b=other.mean, m2_b=other.m2)
+        moments = merge_moments(self.moments, other.moments)
         counts, truncated = _merge_counts(self.counts, other.counts)
         return replace(
             self,
@@ -118,11 +106,12 @@ class ColumnProfile:
             n_integral=self.n_integral + other.n_integral,
             n_fractional=self.n_fractional + other.n_fractional,
             n_string=self.n_string + other.n_string,
-            n_numeric=n, total=self.total + other.total, mean=mean, m2=m2,
+            n_numeric=moments.n, total=moments.total, mean=moments.mean, std_dev=moments.std_dev,
             minimum=min(self.minimum, other.minimum), maximum=max(self.maximum, other.maximum),
-            sketch=_merge_sketch(self.sketch, other.sketch),
+            sketch=_merge_optional(self.sketch, other.sketch),
             counts=MappingProxyType(counts),
             counts_truncated=truncated or self.counts_truncated or other.counts_truncated,
+            distinct=_merge_optional(self.distinct, other.distinct),
         )
 
     __add__ = merge
@@ -141,42 +130,32 @@ class ColumnProfile:
         return column_type(self.n_integral, self.n_fractional, self.n_string)
 
     @property
-    def std_dev(self) -> float:
-        """Population standard deviation, as Deequ's ``StandardDeviation``."""
-        return math.sqrt(self.m2 / self.n_numeric) if self.n_numeric else 0.0
+    def moments(self) -> Moments:
+        return Moments(self.n_numeric, self.total, self.mean, self.std_dev)
+
+    @property
+    def distinct_count(self) -> int:
+        """Distinct present values: exact while every value is counted, else the HyperLogLog estimate."""
+        if not self.counts_truncated or self.distinct is None:
+            return len(self.counts)
+        return max(len(self.counts), self.distinct.estimate())
 
     @property
     def completeness(self) -> float:
         return self.n_present / self.n_rows if self.n_rows else 0.0
 
     def distribution(self) -> KllDistribution | None:
-        """The sketch as a :class:`KllDistribution` (computed once per profile)."""
-        cached = self.__dict__.get("_distribution", _UNSET)
-        if cached is not _UNSET:
-            return cached
-        result = self._make_distribution()
-        object.__setattr__(self, "_distribution", result)  # a cache; the profile's value never changes
-        return result
-
-    def _make_distribution(self) -> KllDistribution | None:
-        if self.sketch is None:
-            return None
-        if isinstance(self.sketch, KllDistribution):
-            return self.sketch
-        return KllDistribution.from_sketch(self.sketch)
+        """The column's KLL sketch (``None`` without numeric values)."""
+        return self.sketch
 
     def category_counts(self) -> dict[str, int]:
         """Counts of all present values as text (numeric values included for String columns)."""
         return dict(self.counts)
 
 
-def _merge_sketch(a: Sketch | None, b: Sketch | None) -> Sketch | None:
-    if a is None and b is None:
-        return None
+def _merge_optional(a, b):
     if a is None:
-        return b if isinstance(b, KllDistribution) else copy_sketch(b)
+        return b
     if b is None:
-        return a if isinstance(a, KllDistribution) else copy_sketch(a)
-    live_a = a.to_sketch() if isinstance(a, KllDistribution) else a
-    live_b = b.to_sketch() if isinstance(b, KllDistribution) else b
-    return merge_sketches(live_a, live_b)
+        return a
+    return a.merge(b)

@@ -16,6 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from sagewatch.defaults import MAX_TRACKED_VALUES
+from sagewatch.sketches.distinct import DistinctCount
 
 __all__ = ["TypedChunk", "classify", "hex_text", "column_type", "INTEGRAL", "FRACTIONAL", "STRING", "UNKNOWN"]
 
@@ -34,7 +35,8 @@ class TypedChunk:
 
     ``numbers`` holds every Integral and Fractional value as float64; ``value_counts`` the
     present values as text with their counts when the chunk contains non-numeric values
-    (else ``None``), at most ``MAX_TRACKED_VALUES`` of the most frequent.
+    (else ``None``), at most ``MAX_TRACKED_VALUES`` of the most frequent (``counts_truncated``
+    says when some were dropped); ``distinct`` then sketches all of them.
     """
 
     n_missing: int
@@ -43,6 +45,8 @@ class TypedChunk:
     n_string: int
     numbers: np.ndarray
     value_counts: dict[str, int] | None = None
+    counts_truncated: bool = False
+    distinct: DistinctCount | None = None
 
 
 def _as_array(column: pa.Array | pa.ChunkedArray) -> pa.Array:
@@ -71,26 +75,39 @@ def _classify_text(array: pa.Array) -> TypedChunk:
     per_unique = np.bincount(valid_codes, minlength=len(uniques)) if valid_codes.size else \
         np.zeros(len(uniques), np.int64)
     present = pc.fill_null(pc.not_equal(uniques, ""), False).to_numpy(zero_copy_only=False)
-    per_unique = np.where(present, per_unique, 0)
-    n_present = int(per_unique.sum())
     is_integral = pc.fill_null(pc.match_substring_regex(uniques, _INTEGRAL_RE), False).to_numpy(zero_copy_only=False)
     is_numeric = pc.fill_null(pc.match_substring_regex(uniques, _FRACTIONAL_RE), False).to_numpy(zero_copy_only=False)
-    n_integral = int(per_unique[is_integral].sum())
-    n_numeric = int(per_unique[is_numeric].sum())
-    numbers = np.empty(0)
-    if n_numeric:
+    unique_numbers = None
+    if is_numeric.any():
         unique_numbers = np.full(len(uniques), np.nan)
         numeric_text = pc.filter(uniques, pa.array(is_numeric))
         unique_numbers[is_numeric] = pc.cast(pc.replace_substring(numeric_text, " ", ""),
                                              pa.float64()).to_numpy(zero_copy_only=False)
+        # a number beyond the range of a double ("1e400") counts as missing, like NaN and infinities
+        # in float columns: it has no value statistics.json could record
+        beyond = is_numeric & ~np.isfinite(unique_numbers)
+        if beyond.any():
+            present, is_numeric, is_integral = present & ~beyond, is_numeric & ~beyond, is_integral & ~beyond
+    per_unique = np.where(present, per_unique, 0)
+    n_present = int(per_unique.sum())
+    n_integral = int(per_unique[is_integral].sum())
+    n_numeric = int(per_unique[is_numeric].sum())
+    numbers = np.empty(0)
+    if n_numeric:
         row_codes = codes[codes >= 0]
         numbers = unique_numbers[row_codes[is_numeric[row_codes]]]
     n_string = n_present - n_numeric
     counts = None
+    truncated = False
+    distinct = None
     if n_string:
         keep = np.flatnonzero(per_unique)
-        counts = _top_counts(pc.take(uniques, pa.array(keep)).to_pylist(), per_unique[keep])
-    return TypedChunk(len(array) - n_present, n_integral, n_numeric - n_integral, n_string, numbers, counts)
+        values = pc.take(uniques, pa.array(keep)).to_pylist()
+        truncated = len(values) > MAX_TRACKED_VALUES
+        distinct = DistinctCount.from_values(values)
+        counts = _top_counts(values, per_unique[keep])
+    return TypedChunk(len(array) - n_present, n_integral, n_numeric - n_integral, n_string, numbers, counts,
+                      truncated, distinct)
 
 
 _HEX_DIGITS = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)

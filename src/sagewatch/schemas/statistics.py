@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from sagewatch.defaults import KLL_C, KLL_K, NUM_BUCKETS
+from sagewatch.errors import DatasetError
 from sagewatch.profile.column import ColumnProfile
 from sagewatch.profile.dataset import DatasetProfile
 from sagewatch.profile.infer import FRACTIONAL, INTEGRAL, STRING
@@ -23,7 +24,7 @@ from sagewatch.schemas.files import read_json_file
 from sagewatch.schemas.serialize import dumps_jackson
 from sagewatch.schemas.statistics_model import FeatureStatistics, StatisticsFile
 from sagewatch.schemas.validation import validate_document
-from sagewatch.sketches.kll import KllDistribution
+from sagewatch.sketches.kll import KllDistribution, SketchInvariantError
 
 __all__ = ["statistics_document", "dumps_statistics", "profile_from_statistics", "load_statistics",
            "equal_width_buckets"]
@@ -36,9 +37,15 @@ def equal_width_buckets(dist: KllDistribution, minimum: float, maximum: float, n
     """SageMaker's 10 equal-width buckets from ``min`` to ``max`` with counts from the sketch.
 
     The last bucket includes ``max``; counts are whole numbers that add up to ``n`` (exact
-    while the sketch still holds every value).
+    while the sketch still holds every value). Bounds stay finite for any finite ``min`` and
+    ``max``, even when ``max - min`` is beyond the range of a double.
     """
-    edges = np.linspace(minimum, maximum, num_buckets + 1)
+    if dist.n != n:
+        raise SketchInvariantError(f"the KLL sketch summarises {dist.n} values but the column has {n}")
+    if math.isfinite(maximum - minimum):
+        edges = np.linspace(minimum, maximum, num_buckets + 1)
+    else:  # halving is exact and keeps the width finite
+        edges = np.linspace(minimum / 2, maximum / 2, num_buckets + 1) * 2
     if maximum > minimum:
         edges[-1] = maximum
         below = dist.get_cdf(edges[1:-1], inclusive=False)
@@ -56,6 +63,11 @@ def _feature(column: ColumnProfile) -> dict[str, Any]:
     common = {"num_present": column.n_present, "num_missing": column.n_missing}
     feature: dict[str, Any] = {"name": column.name, "inferred_type": kind}
     if kind in (INTEGRAL, FRACTIONAL):
+        if not math.isfinite(column.total):
+            raise DatasetError(
+                f"column {column.name!r}: the sum of its values is beyond the range of a double (±1.8e308), "
+                "so statistics.json cannot record it (its mean and std_dev would be finite); "
+                "check the column for sentinel or corrupt values")
         dist = column.distribution()
         stats: dict[str, Any] = {
             "common": common,
@@ -71,7 +83,7 @@ def _feature(column: ColumnProfile) -> dict[str, Any]:
     else:
         counts = column.category_counts()
         ordered = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
-        stats = {"common": common, "distinct_count": float(len(counts))}
+        stats = {"common": common, "distinct_count": float(column.distinct_count)}
         if ordered:
             stats["distribution"] = {"categorical": {"buckets": [{"value": v, "count": int(c)} for v, c in ordered]}}
         feature["string_statistics"] = stats
@@ -109,7 +121,7 @@ def _column_from_feature(feature: FeatureStatistics) -> ColumnProfile:
             n_integral=present if kind == INTEGRAL else 0,
             n_fractional=present if kind == FRACTIONAL else 0,
             n_numeric=present, total=stats.sum if stats.sum is not None else mean * present, mean=mean,
-            m2=std * std * present,
+            std_dev=std,
             minimum=stats.min if stats.min is not None else math.inf,
             maximum=stats.max if stats.max is not None else -math.inf,
             sketch=sketch)

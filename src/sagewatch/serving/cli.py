@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 import os
 import sys
 from collections.abc import Mapping, Sequence
@@ -65,7 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="model method of the default predict_fn (env SAGEWATCH_PREDICT_METHOD; "
                              "default predict)")
     parser.add_argument("--max-payload-mb", type=float,
-                        help=f"largest request body in MB (env SAGEWATCH_MAX_PAYLOAD_MB; default {MAX_PAYLOAD_MB})")
+                        help=f"largest request body in MB, before and after Content-Encoding; larger bodies get "
+                             f"413 and /execution-parameters announces it as MaxPayloadInMB (env "
+                             f"SAGEWATCH_MAX_PAYLOAD_MB; default {MAX_PAYLOAD_MB}, InvokeEndpoint's limit; at least 1)")
     parser.add_argument("--log-level", default=None, choices=["DEBUG", "INFO", "WARNING", "ERROR"],
                         help="log level on stderr (env SAGEWATCH_LOG_LEVEL; default INFO)")
     return parser
@@ -109,6 +112,8 @@ def parse_settings(argv: Sequence[str], environ: Mapping[str, str]) -> ServerSet
         environ.get("SAGEMAKER_MODEL_SERVER_WORKERS"), "SAGEMAKER_MODEL_SERVER_WORKERS", int)
     payload_mb = args.max_payload_mb if args.max_payload_mb is not None else _number(
         environ.get("SAGEWATCH_MAX_PAYLOAD_MB"), "SAGEWATCH_MAX_PAYLOAD_MB", float)
+    if payload_mb is not None and not math.isfinite(payload_mb):
+        raise InvalidParameterError(f"the largest payload must be a finite number of MB, got {payload_mb}")
     program = args.program or environ.get("SAGEMAKER_PROGRAM") or None
     return ServerSettings(
         model_dir=model_dir,

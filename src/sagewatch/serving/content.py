@@ -4,12 +4,17 @@ Decoding always gives a two-dimensional numpy array, one row per record:
 
 - ``text/csv``: one record per line, no header, comma-separated (quoted fields allowed). Cells become
   ``float64``; empty cells become NaN. When a cell is not a number the array is ``object``, numbers as
-  ``float`` and the other cells as ``str``. (SageMaker's scikit-learn container casts to ``float32``; this
-  server keeps ``float64`` so predictions do not depend on the rounding.)
+  ``float`` and the other cells as ``str``. A first line of text cells above lines of numbers is a header
+  and refused (400), as SageMaker's ``text/csv`` has none. (SageMaker's scikit-learn container casts to
+  ``float32``; this server keeps ``float64`` so predictions do not depend on the rounding.)
 - ``application/json``: a list of rows, a single row, ``{"instances": [...]}`` or ``{"inputs": [...]}``;
   a row is a flat list of numbers, strings, booleans or nulls (null becomes NaN), or
-  ``{"features": [...]}`` as SageMaker's built-in algorithms accept.
-- ``application/x-npy``: a ``numpy.save`` file without pickled objects; one-dimensional arrays become one row.
+  ``{"features": [...]}`` as SageMaker's built-in algorithms accept. JSON nested deeper than Python's
+  parser allows (about 1,000 levels) and numbers beyond ``float64`` are refused (400).
+- ``application/x-npy``: a ``numpy.save`` file without pickled objects whose header matches its size;
+  one-dimensional arrays become one row.
+
+A Content-Type header that is present but not a ``type/subtype`` media type is refused with 415 naming it.
 
 Encoding: ``text/csv`` writes one line per prediction, the values of multi-output rows joined by commas,
 lines separated by ``\\n`` without a trailing newline; ``application/json`` writes
@@ -22,6 +27,8 @@ import csv
 import io
 import json
 import math
+import re
+import sys
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -37,6 +44,7 @@ __all__ = [
     "NPY",
     "TEXT_TYPES",
     "as_text",
+    "content_media_type",
     "decode",
     "decode_csv",
     "decode_json",
@@ -49,6 +57,7 @@ __all__ = [
     "media_type",
     "negotiate_accept",
     "parse_accept",
+    "shown",
 ]
 
 CSV = "text/csv"
@@ -82,6 +91,54 @@ def media_type(header: str | None) -> str | None:
         return None
     value = header.split(";", 1)[0].strip().lower()
     return value or None
+
+
+_MEDIA_TYPE = re.compile(r"^[!#$%&'*+.^_`|~0-9a-z-]+/[!#$%&'*+.^_`|~0-9a-z-]+$")
+"""``type/subtype`` in RFC 9110's token characters (lower case: matched after lower-casing)."""
+
+
+def shown(value: str, limit: int = 100) -> str:
+    """*value* quoted for an error message, cut to *limit* characters.
+
+    Examples
+    --------
+    >>> shown(";;;")
+    "';;;'"
+    >>> shown("x" * 200, 5)
+    "'xxxxx...' (200 characters)"
+    """
+    if len(value) <= limit:
+        return repr(value)
+    return f"{value[:limit]!r}"[:-1] + f"...' ({len(value)} characters)"
+
+
+def content_media_type(header: str | None) -> str | None:
+    """The media type of a request's Content-Type header, checked: ``None`` only when it is missing or blank.
+
+    Raises
+    ------
+    UnsupportedMediaTypeError
+        If the header is present but its media type is not ``type/subtype`` (415, naming the value).
+
+    Examples
+    --------
+    >>> content_media_type("Text/CSV; charset=utf-8")
+    'text/csv'
+    >>> content_media_type(None) is None
+    True
+    >>> content_media_type(";;;")
+    Traceback (most recent call last):
+    ...
+    sagewatch.serving.errors.UnsupportedMediaTypeError: Content type ';;;' is not a media type (type/subtype, \
+such as text/csv).
+    """
+    if header is None or not header.strip():
+        return None
+    kind = media_type(header)
+    if kind is None or not _MEDIA_TYPE.match(kind):
+        raise UnsupportedMediaTypeError(
+            f"Content type {shown(header)} is not a media type (type/subtype, such as text/csv).")
+    return kind
 
 
 def parse_accept(header: str | None) -> list[str]:
@@ -167,11 +224,15 @@ def negotiate_accept(header: str | None, default: str, supported: Iterable[str] 
         if allowed is None or kind in allowed:
             return kind
     raise UnsupportedMediaTypeError(
-        f"Accept type {header} is not supported: this server answers {', '.join(allowed or ())}."
+        f"Accept type {_clip(header)} is not supported: this server answers {', '.join(allowed or ())}."
     )
 
 
 # --- decoding -----------------------------------------------------------------------------------------------
+
+
+def _clip(text: str, limit: int = 200) -> str:
+    return text if len(text) <= limit else text[:limit] + "..."
 
 
 def _cell(text: str) -> float | str:
@@ -182,6 +243,13 @@ def _cell(text: str) -> float | str:
         return float(stripped)
     except ValueError:
         return text
+
+
+def _as_float64(rows: list[list[Any]], what: str) -> np.ndarray:
+    try:
+        return np.array(rows, dtype=np.float64)
+    except OverflowError as error:  # a JSON integer beyond float64
+        raise BadRequestError(f"The {what} payload has a number too large for a 64-bit float.") from error
 
 
 def _table(rows: list[list[Any]], what: str) -> np.ndarray:
@@ -195,17 +263,28 @@ def _table(rows: list[list[Any]], what: str) -> np.ndarray:
     if width == 0:
         raise BadRequestError(f"The {what} rows have no values.")
     try:
-        return np.array(rows, dtype=np.float64)
+        return _as_float64(rows, what)
     except (ValueError, TypeError):
         pass
     cells = [[_cell(value) if isinstance(value, str) else value for value in row] for row in rows]
     cells = [[math.nan if value is None else value for value in row] for row in cells]
     if all(isinstance(value, (float, int)) for row in cells for value in row):
-        return np.array(cells, dtype=np.float64)
+        return _as_float64(cells, what)
     table = np.empty((len(cells), width), dtype=object)
     for number, row in enumerate(cells):
         table[number, :] = row
     return table
+
+
+def _refuse_header(table: np.ndarray) -> None:
+    """400 when row 1 is all text above rows of numbers only: a header line, which ``text/csv`` has not."""
+    if table.dtype != object or len(table) < 2:
+        return
+    is_text = np.frompyfunc(lambda value: isinstance(value, str), 1, 1)(table).astype(bool)
+    if is_text[0].all() and not is_text[1:].any():
+        names = ", ".join(str(value) for value in table[0, :5]) + (", ..." if table.shape[1] > 5 else "")
+        raise BadRequestError(f"CSV row 1 ({shown(names)}) is a header: send the rows without a header line "
+                              "(SageMaker's text/csv has none).")
 
 
 def decode_csv(text: str) -> np.ndarray:
@@ -220,14 +299,24 @@ def decode_csv(text: str) -> np.ndarray:
     [[1.0, nan]]
     >>> decode_csv("0.5,red").tolist()
     [[0.5, 'red']]
+    >>> decode_csv("x,y\\n1,2")
+    Traceback (most recent call last):
+    ...
+    sagewatch.serving.errors.BadRequestError: CSV row 1 ('x, y') is a header: send the rows without a header \
+line (SageMaker's text/csv has none).
     """
     if '"' in text:
-        rows = [row for row in csv.reader(io.StringIO(text)) if any(cell.strip() for cell in row)]
+        try:
+            rows = [row for row in csv.reader(io.StringIO(text)) if any(cell.strip() for cell in row)]
+        except csv.Error as error:  # a quoted field over the csv module's size limit
+            raise BadRequestError(f"The CSV payload cannot be read: {error}.") from error
     else:
         rows = [line.split(",") for line in text.splitlines() if line.strip()]
     if not rows:
         raise BadRequestError("The CSV payload is empty.")
-    return _table(rows, "CSV")
+    table = _table(rows, "CSV")
+    _refuse_header(table)
+    return table
 
 
 _SCALARS = (int, float, str, bool, type(None))
@@ -251,6 +340,9 @@ def decode_json(text: str) -> np.ndarray:
         payload = json.loads(text)
     except ValueError as error:
         raise BadRequestError(f"The JSON payload is not valid JSON: {error}") from error
+    except RecursionError as error:
+        raise BadRequestError("The JSON payload is nested too deeply to decode (its arrays and objects go "
+                              f"more than {sys.getrecursionlimit()} levels deep).") from error
     if isinstance(payload, Mapping):
         for key in ("instances", "inputs"):
             if key in payload:
@@ -259,7 +351,7 @@ def decode_json(text: str) -> np.ndarray:
         else:
             keys = ", ".join(sorted(map(str, payload))) or "none"
             raise BadRequestError(
-                f'A JSON object payload needs an "instances" or "inputs" member (it has: {keys}).'
+                f'A JSON object payload needs an "instances" or "inputs" member (it has: {_clip(keys)}).'
             )
     if not isinstance(payload, list):
         raise BadRequestError(f"A JSON payload must be a list of rows or a single row, not {type(payload).__name__}.")
@@ -281,6 +373,28 @@ def decode_json(text: str) -> np.ndarray:
     return _table(rows, "JSON")
 
 
+def _check_npy_size(body: bytes) -> None:
+    """400 unless an ``.npy`` header declares at most as much data as the body holds.
+
+    ``numpy.load`` allocates the declared shape before reading, so a 100-byte body declaring a terabyte
+    would fail with ``MemoryError`` (or take the memory); the header is read first.
+    """
+    if not body.startswith(b"\x93NUMPY"):
+        return  # not .npy (np.load says so, or reads an .npz archive)
+    stream = io.BytesIO(body)
+    try:
+        version = np.lib.format.read_magic(stream)
+        read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+        shape, _, dtype = read_header(stream)
+    except (ValueError, OSError, EOFError, SyntaxError, TypeError) as error:
+        raise BadRequestError(f"The payload is not a numpy .npy file without objects: {error}") from error
+    declared = math.prod(shape) * dtype.itemsize
+    available = len(body) - stream.tell()
+    if declared > available:
+        raise BadRequestError(f"The .npy header declares {declared} bytes of data ({shape}, {dtype}) but the "
+                              f"payload holds {available}.")
+
+
 def decode_npy(body: bytes) -> np.ndarray:
     """Decode ``numpy.save`` bytes (no pickled objects); a 1-D array becomes one row.
 
@@ -290,6 +404,7 @@ def decode_npy(body: bytes) -> np.ndarray:
     >>> decode_npy(buffer.getvalue()).tolist()
     [[1.0, 2.0]]
     """
+    _check_npy_size(body)
     try:
         array = np.load(io.BytesIO(body), allow_pickle=False)
     except (ValueError, OSError, EOFError) as error:
@@ -342,12 +457,12 @@ def decode(body: bytes | str, content_type: str | None) -> np.ndarray:
     >>> decode(b"1,2", "text/csv; charset=utf-8").tolist()
     [[1.0, 2.0]]
     """
-    kind = media_type(content_type)
+    kind = content_media_type(content_type)
     decoder = DECODERS.get(kind) if kind else None
     if decoder is None:
-        shown = content_type or "(no Content-Type header)"
+        named = _clip(content_type.strip()) if content_type and content_type.strip() else "(no Content-Type header)"
         raise UnsupportedMediaTypeError(
-            f"Content type {shown} is not supported: this server reads {', '.join(DECODERS)}."
+            f"Content type {named} is not supported: this server reads {', '.join(DECODERS)}."
         )
     return decoder(body)
 
@@ -449,6 +564,6 @@ def encode(prediction: Any, accept: str) -> tuple[bytes, str]:
     encoder = ENCODERS.get(kind)
     if encoder is None:
         raise UnsupportedMediaTypeError(
-            f"Accept type {accept} is not supported: this server answers {', '.join(ENCODERS)}."
+            f"Accept type {_clip(accept)} is not supported: this server answers {', '.join(ENCODERS)}."
         )
     return encoder(prediction), kind

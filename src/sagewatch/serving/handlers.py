@@ -23,6 +23,16 @@ functions get the defaults:
 ``request_body`` is ``str`` for ``text/csv`` and ``application/json`` and ``bytes`` otherwise, as in SageMaker's
 scikit-learn container; ``request_content_type`` is the media type without parameters. A response may be
 ``bytes``, ``str``, a ``(body, content_type)`` tuple, or (JSON Accept only) any JSON-serialisable value.
+
+Client errors and model errors: a request that cannot be decoded is a 400 (so is a ``ValueError`` or
+``RecursionError`` of a user's ``input_fn``, and a ``RecursionError`` of ``transform_fn``: decoding is their
+job); rows the model refuses through the default ``predict_fn`` are a 400 (:mod:`sagewatch.serving.model_input`);
+any other exception of the model or of the user's functions is the model's error (500).
+
+Custom attributes: the request's ``X-Amzn-SageMaker-Custom-Attributes`` is
+``context.get_request_header(0, "X-Amzn-SageMaker-Custom-Attributes")``; a handler answers its own with
+``context.set_response_header(0, "X-Amzn-SageMaker-Custom-Attributes", value)`` (the toolkit's context API) or
+by returning a Flask/Werkzeug response carrying that header; the server sends it back with the prediction.
 """
 
 from __future__ import annotations
@@ -38,10 +48,12 @@ from pathlib import Path
 from typing import Any
 
 from sagewatch.serving import content
-from sagewatch.serving.errors import ModelLoadError, ModelServerError
+from sagewatch.serving.errors import BadRequestError, ModelLoadError, ModelServerError
 from sagewatch.serving.loaders import is_xgboost_booster, load_model_dir
+from sagewatch.serving.model_input import InputRejectedError, check_booster_input, rejected_input
 
 __all__ = [
+    "CUSTOM_ATTRIBUTES_HEADER",
     "HANDLER_NAMES",
     "PREDICT_METHODS",
     "Handlers",
@@ -56,19 +68,56 @@ logger = logging.getLogger(__name__)
 
 HANDLER_NAMES = ("model_fn", "input_fn", "predict_fn", "output_fn", "transform_fn")
 PREDICT_METHODS = ("predict", "predict_proba")
+CUSTOM_ATTRIBUTES_HEADER = "X-Amzn-SageMaker-Custom-Attributes"
 _BASE_ARITY = {"model_fn": 1, "input_fn": 2, "predict_fn": 2, "output_fn": 2, "transform_fn": 4}
 
 
 @dataclass(frozen=True)
 class InferenceContext:
-    """What the toolkit's ``context`` argument offers: ``system_properties`` with ``model_dir`` and ``gpu_id``."""
+    """What the toolkit's ``context`` argument offers, one per invocation.
+
+    ``system_properties`` with ``model_dir`` and ``gpu_id``; ``get_request_header(0, name)`` and
+    ``set_response_header(0, name, value)`` as in the toolkit's (Multi Model Server's) context, where the
+    first argument is the index of the request in a batch (always 0 here).
+
+    Examples
+    --------
+    >>> context = InferenceContext.for_model_dir(Path("m")).for_request({"X-Amzn-SageMaker-Custom-Attributes": "a=1"})
+    >>> context.get_request_header(0, "x-amzn-sagemaker-custom-attributes")
+    'a=1'
+    >>> context.set_response_header(0, "X-Amzn-SageMaker-Custom-Attributes", "b=2")
+    >>> context.response_headers
+    {'x-amzn-sagemaker-custom-attributes': 'b=2'}
+    """
 
     model_dir: str
     system_properties: Mapping[str, Any] = field(default_factory=dict)
+    request_headers: Mapping[str, str] = field(default_factory=dict)
+    """The request's headers, names in lower case."""
+    response_headers: dict[str, str] = field(default_factory=dict)
+    """Headers set by the handlers, names in lower case (the server sends the custom attributes)."""
 
     @classmethod
     def for_model_dir(cls, model_dir: Path) -> InferenceContext:
         return cls(str(model_dir), {"model_dir": str(model_dir), "gpu_id": None})
+
+    def for_request(self, headers: Mapping[str, str] | None = None) -> InferenceContext:
+        """A fresh context for one invocation with its request *headers*."""
+        lowered = {str(name).lower(): str(value) for name, value in (headers or {}).items()}
+        return InferenceContext(self.model_dir, self.system_properties, lowered, {})
+
+    def get_request_header(self, idx: int, key: str) -> str | None:
+        """The request header *key* (any case); ``None`` when absent."""
+        return self.request_headers.get(key.lower())
+
+    def set_response_header(self, idx: int, key: str, value: str) -> None:
+        """Set a response header; the server sends ``X-Amzn-SageMaker-Custom-Attributes`` back to the caller."""
+        self.response_headers[key.lower()] = str(value)
+
+    @property
+    def custom_attributes(self) -> str | None:
+        """The custom attributes a handler answered, if any."""
+        return self.response_headers.get(CUSTOM_ATTRIBUTES_HEADER.lower())
 
 
 def default_input_fn(request_body: bytes | str, request_content_type: str | None) -> Any:
@@ -111,8 +160,20 @@ def make_predict_fn(method: str = "predict") -> Callable[[Any, Any], Any]:
         if is_xgboost_booster(model):
             import xgboost
 
-            return model.predict(xgboost.DMatrix(input_data))
-        return getattr(model, method)(input_data)
+            check_booster_input(input_data, model)
+            try:
+                matrix = xgboost.DMatrix(input_data)
+            except (ValueError, TypeError, xgboost.core.XGBoostError) as error:
+                raise InputRejectedError(f"The rows cannot be made into an xgboost.DMatrix: "
+                                         f"{type(error).__name__}: {error}") from error
+            return model.predict(matrix)
+        try:
+            return getattr(model, method)(input_data)
+        except (ValueError, TypeError) as error:
+            rejection = rejected_input(error, input_data)
+            if rejection is None:
+                raise
+            raise rejection from error
 
     predict_fn.__name__ = f"default_{method}_fn"
     return predict_fn
@@ -148,6 +209,15 @@ def _unwrap_framework_response(result: Any) -> Any:
     if callable(getattr(result, "get_data", None)) and hasattr(result, "mimetype"):
         return (result.get_data(), result.mimetype) if result.mimetype else result.get_data()
     return result
+
+
+def _framework_custom_attributes(result: Any) -> str | None:
+    """The custom-attributes header of a Flask/Werkzeug response object, if it has one."""
+    headers = getattr(result, "headers", None)
+    if not callable(getattr(result, "get_data", None)) or not callable(getattr(headers, "get", None)):
+        return None
+    value = headers.get(CUSTOM_ATTRIBUTES_HEADER)
+    return None if value is None else str(value)
 
 
 def _as_response(result: Any, accept: str) -> tuple[bytes, str]:
@@ -203,25 +273,46 @@ class Handlers:
                default_accept: str, context: InferenceContext) -> tuple[bytes, str]:
         """Answer one request: ``(response body, response content type)``.
 
+        *context* is the invocation's own (:meth:`InferenceContext.for_request`); the custom attributes a
+        handler answers are left in it.
+
         Raises
         ------
         ModelServerError
-            With status 400 or 415 for undecodable requests and 500 for unencodable answers. Exceptions of
-            the user's functions and of the model propagate unchanged (the server answers 500).
+            With status 400 or 415 for undecodable requests or rows the model refuses, and 500 for
+            unencodable answers. Other exceptions of the user's functions and of the model propagate
+            unchanged (the server answers 500).
         """
         supported = content.ENCODERS if self.default_output else None
         accept = content.negotiate_accept(accept_header, default_accept, supported)
-        kind = content.media_type(content_type)
+        kind = content.content_media_type(content_type)
         request = body
         if kind in content.TEXT_TYPES:
             request = content.as_text(body)
         if self.transform_fn is not None:
-            result = self._call("transform_fn", context, model, request, kind, accept)
+            result = self._decoding("transform_fn", context, model, request, kind, accept)
         else:
-            data = self._call("input_fn", context, request, kind)
+            data = self._decoding("input_fn", context, request, kind)
             prediction = self._call("predict_fn", context, data, model)
             result = self._call("output_fn", context, prediction, accept)
+        attributes = _framework_custom_attributes(result)
+        if attributes is not None:
+            context.set_response_header(0, CUSTOM_ATTRIBUTES_HEADER, attributes)
         return _as_response(result, accept)
+
+    def _decoding(self, name: str, context: InferenceContext, *arguments: Any) -> Any:
+        """Call ``input_fn`` or ``transform_fn``, whose job includes decoding: its decoding failures are 400."""
+        try:
+            return self._call(name, context, *arguments)
+        except ModelServerError:
+            raise
+        except RecursionError as error:
+            raise BadRequestError(f"The request is nested too deeply to decode (RecursionError in {name}).") \
+                from error
+        except ValueError as error:
+            if name != "input_fn" or name not in self.defined:
+                raise
+            raise BadRequestError(f"input_fn cannot decode the request: {type(error).__name__}: {error}") from error
 
 
 def _default_model_fn(model_dir: str) -> Any:

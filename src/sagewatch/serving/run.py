@@ -157,10 +157,9 @@ def run(settings: ServerSettings) -> int:
             service = ModelService(model_dir, code_dir=code_dir, program=settings.program,
                                    program_required=settings.program_required,
                                    default_accept=settings.default_accept, predict_method=settings.predict_method,
-                                   workers=settings.workers)
+                                   workers=settings.workers, max_payload_bytes=settings.max_payload_bytes)
             try:
-                server = make_http_server(settings.host, settings.port, service,
-                                          max_payload_bytes=settings.max_payload_bytes)
+                server = make_http_server(settings.host, settings.port, service)
             except OSError as error:
                 logger.error("Cannot listen on %s:%s: %s", settings.host, settings.port, error)
                 return 1

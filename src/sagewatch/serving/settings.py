@@ -15,7 +15,10 @@ variable                           meaning
                                    folder, or a ``file://``, local or ``s3://`` ``sourcedir.tar.gz``
 ``SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT`` the response type for a missing or ``*/*`` Accept (``application/json``)
 ``SAGEWATCH_PREDICT_METHOD``       ``predict`` (default) or ``predict_proba`` for the default ``predict_fn``
-``SAGEWATCH_MAX_PAYLOAD_MB``       the largest request body accepted (default 100, SageMaker batch's limit)
+``SAGEWATCH_MAX_PAYLOAD_MB``       the largest request body accepted, before and after ``Content-Encoding``, in
+                                   MB of 2**20 bytes (default 6, InvokeEndpoint's limit; at least 1); larger
+                                   bodies get 413; ``/execution-parameters`` announces it (whole MB) as
+                                   ``MaxPayloadInMB``
 ``AWS_ENDPOINT_URL_S3``,           the S3 endpoint for ``s3://`` URIs (LocalStack); boto3's own settings
 ``AWS_ENDPOINT_URL``               otherwise
 ================================== ==========================================================================
@@ -46,10 +49,12 @@ OPT_ML_MODEL = "/opt/ml/model"
 DEFAULT_PORT = 8080
 CONTAINER_HOST = "0.0.0.0"  # noqa: S104 - a container must listen on every interface
 LOCAL_HOST = "127.0.0.1"
-MAX_PAYLOAD_MB = 100
-"""Largest request body accepted by default: the ``MaxPayloadInMB`` limit of batch transform."""
 REALTIME_PAYLOAD_MB = 6
-"""InvokeEndpoint's payload limit, announced by ``GET /execution-parameters``."""
+"""InvokeEndpoint's payload limit."""
+MAX_PAYLOAD_MB = REALTIME_PAYLOAD_MB
+"""Largest request body accepted by default, and announced as ``MaxPayloadInMB`` by ``GET /execution-parameters``.
+
+Batch transform sends up to its job's ``MaxPayloadInMB`` (at most 100): raise the limit to match."""
 
 
 @dataclass(frozen=True)
@@ -97,7 +102,8 @@ class ServerSettings:
         if self.predict_method not in PREDICT_METHODS:
             raise InvalidParameterError(
                 f"predict_method must be one of {', '.join(PREDICT_METHODS)}, got {self.predict_method!r}")
-        if self.max_payload_bytes < 1:
-            raise InvalidParameterError(f"max_payload_bytes must be positive, got {self.max_payload_bytes}")
+        if self.max_payload_bytes < 1024 * 1024:
+            raise InvalidParameterError(
+                f"max_payload_bytes must be at least 1 MB (1048576 bytes), got {self.max_payload_bytes}")
         if not self.program.strip():
             raise InvalidParameterError("program must not be empty")

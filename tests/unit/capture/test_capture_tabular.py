@@ -92,5 +92,5 @@ def test_skip_counts_is_a_pure_monoid():
         SkipCounts.of(x=-1)
     with pytest.raises(TypeError):
         a.counts["bad_json"] = 5  # type: ignore[index]
-    assert len(SKIP_REASONS) == len(set(SKIP_REASONS)) == 13
+    assert len(SKIP_REASONS) == len(set(SKIP_REASONS)) == 15
     assert np.int64(a["bad_json"]) == 1 and a["missing"] == 0

@@ -6,6 +6,8 @@ from datetime import datetime
 import pyarrow as pa
 import pytest
 
+from sagewatch.defaults import MAX_JSON_DEPTH
+
 from sagewatch.capture._arrow import parse_time_array
 from sagewatch.capture.flatten import flatten_capture_lines
 from sagewatch.capture.json_guard import JsonTooDeep, json_shape, lines_start_with_object, loads_bounded
@@ -41,7 +43,7 @@ def test_loads_bounded_turns_recursion_error_into_json_too_deep():
 
 
 def test_json_payload_deeper_than_the_bound_is_too_deep_and_wider_is_too_wide():
-    values = parse_json_values(pa.array(["[1, 2]", "[" * 40 + "1" + "]" * 40, json.dumps(list(range(10_001)))]))
+    values = parse_json_values(pa.array(["[1, 2]", "[" * (MAX_JSON_DEPTH + 8) + "1" + "]" * (MAX_JSON_DEPTH + 8), json.dumps(list(range(10_001)))]))
     assert values.status.tolist() == [STATUS_OK, STATUS_TOO_DEEP, STATUS_TOO_WIDE]
     assert [c.to_pylist() for _, c in values.columns] == [[1], [2]]
 
@@ -52,7 +54,7 @@ def _capture(data, content_type="application/json", time=datetime(2024, 1, 1)):
 
 
 def test_capture_payload_nested_deeper_than_the_bound_is_a_too_deep_skip():
-    res = flatten_capture_lines([_capture("[1, 2]"), _capture("[" * 40 + "1" + "]" * 40)])
+    res = flatten_capture_lines([_capture("[1, 2]"), _capture("[" * (MAX_JSON_DEPTH + 8) + "1" + "]" * (MAX_JSON_DEPTH + 8))])
     assert res.table.to_pydict() == {"_c0": [1], "_c1": [2]}
     assert res.skips.to_dict() == {"too_deep": 1}
 

@@ -10,7 +10,7 @@ import textwrap
 import pyarrow as pa
 import pytest
 
-from sagewatch.datasets.jsonfile import MAX_JSON_DEPTH, json_depths
+from sagewatch.datasets.jsonfile import MAX_JSON_DEPTH, json_depths  # noqa: F401
 from sagewatch.datasets.readers import iter_dataset
 from sagewatch.errors import DatasetError, SchemaError
 

@@ -5,7 +5,7 @@ import pytest
 from sagewatch.datasets.formats import CaptureJsonFormat, CsvFormat, JsonFormat, ParquetFormat
 from sagewatch.datasets.preprocessor import Preprocessor, load_preprocessor
 from sagewatch.errors import JobError
-from sagewatch.job.run import has_header
+from sagewatch.job.analyses.data_quality import has_header
 from sagewatch.job.spec import OptMlPaths, parse_job_spec, parse_time
 
 

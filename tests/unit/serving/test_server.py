@@ -77,13 +77,15 @@ def test_error_statuses_and_messages(server):
     assert _invoke(server.port, b"1,2\n3\n") == (400, "text/plain; charset=utf-8",
                                                  b"CSV row 2 has 1 values but row 1 has 2.")
     status, _, body = _invoke(server.port, b'[[1, "a"]]', "application/json")
-    assert status == 500  # the model's own exception, type and message
-    assert body == b"TypeError: unsupported operand type(s) for +: 'int' and 'str'"
+    assert status == 400  # text the model cannot take: the client's error, with the model's own message
+    assert body == (b"TypeError: unsupported operand type(s) for +: 'int' and 'str' (the rows have text values "
+                    b"where the model takes numbers)")
 
 
-def test_unknown_routes_are_404(server):
+def test_unknown_routes_are_404_and_wrong_methods_405(server):
     assert _request(server.port, "GET", "/nothing")[0] == 404
-    assert _request(server.port, "POST", "/ping", b"x")[0] == 404
+    assert _request(server.port, "POST", "/nothing", b"x")[0] == 404
+    assert _request(server.port, "POST", "/ping", b"x")[:2] == (405, "text/plain; charset=utf-8")
 
 
 def test_execution_parameters(server):
