@@ -167,7 +167,8 @@ FIXED: dict[str, tuple[str, Callable[[Any], Any]]] = {
     # §5: no silent wrong results
     "header_xyz_against_abc": ("job", lambda ctx: _job(ctx, monitoring=True, expect_violations=True,
                                                        files={"input/data.csv": b"p,q,r\n1.5,1,a\n2.5,2,b\n"})),
-    "unterminated_quote": ("dataset", lambda ctx: _csv({"data.csv": b'a,b\n1,2\n"3,4\n5,6\n7,8\n'}, 4)),
+    "unterminated_quote": ("dataset", lambda ctx: _csv({"data.csv": b'a,b\n1,2\n"3,4\n5,6\n7,8\n'}, 4,
+                                                         damage="unterminated_quote")),
     "blank_first_line_in_folder": ("dataset", lambda ctx: _csv({"a.csv": b"a,b\n1,2\n",
                                                                  "b.csv": b"\na,b\n3,4\n5,6\n"}, 3)),
     "utf16_csv": ("dataset", lambda ctx: _csv({"data.csv": "a,b\n1,2\n".encode("utf-16")}, 1)),

@@ -276,6 +276,7 @@ class _Batch:
         self.data: dict[str, pa.Array] = {}
         self.encoding: dict[str, pa.Array] = {}
         self.ctype: dict[str, pa.Array] = {}
+        self.part_given: dict[str, np.ndarray] = {}  # the part's object is there (its data may not be)
         cap_fields = {f.name: c for f, c in zip(capture.type, capture.flatten())}
         for part in parts:
             if part == GROUND_TRUTH_PART:
@@ -284,6 +285,7 @@ class _Batch:
                 self.data[part], self.encoding[part] = sub["data"], sub["encoding"]
                 self.ctype[part] = pa.nulls(self.n, pa.string())
             else:
+                self.part_given[part] = _np(cap_fields[part].is_valid())
                 sub = dict(zip([f.name for f in _PAYLOAD], cap_fields[part].flatten()))
                 self.data[part], self.encoding[part] = sub["data"], sub["encoding"]
                 self.ctype[part] = sub["observedContentType"]
@@ -380,6 +382,8 @@ def flatten_capture_lines(
     present = {p: _np(b.data[p].is_valid()) for p in parts}
     capture_parts = [p for p in parts if p != GROUND_TRUTH_PART]
     b.mark(~b.capture_valid | ~np.logical_or.reduce([present[p] for p in capture_parts]), R.MISSING_CAPTURE_DATA)
+    for p in capture_parts:  # a payload object without its data is malformed, as parse_capture_record says
+        b.mark(b.part_given[p] & ~present[p], R.BAD_RECORD)
     b.mark(_np(pc.fill_null(pc.equal(b.source, SHADOW_EXPERIMENT), False)), R.SHADOW_TRAFFIC)
     times = parse_time_array(b.raw_time)
     # an inferenceTime that is there but is not a time (2024-02-30, T25:00) is always skipped

@@ -59,3 +59,20 @@ def test_capture_line_with_a_byte_that_is_not_utf8_is_skipped_not_a_traceback():
 def test_job_time_with_full_width_digits_is_a_job_error():
     with pytest.raises(JobError, match="must look like"):
         parse_time("\uff12\uff10\uff12\uff14-01-01T00:00:00Z", "start_time")
+
+
+@pytest.mark.parametrize("data", [None, {}])
+def test_capture_payload_without_its_data_is_a_bad_record_not_a_row(data):
+    record = json.loads(_line())
+    record["captureData"]["endpointOutput"] = {"observedContentType": "text/csv", "mode": "OUTPUT", "data": "1",
+                                               "encoding": "CSV"}
+    broken = json.loads(json.dumps(record))
+    if data is None:
+        broken["captureData"]["endpointInput"]["data"] = None
+    else:
+        broken["captureData"]["endpointInput"] = data
+    result = flatten_capture_lines([json.dumps(record), json.dumps(broken)])
+    assert result.table.num_rows == 1
+    assert result.skips.to_dict() == {"bad_record": 1}
+    with pytest.raises(SchemaError, match="endpointInput"):
+        parse_capture_record(json.dumps(broken))
