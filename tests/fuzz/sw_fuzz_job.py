@@ -167,7 +167,8 @@ def run_job(case: dict[str, Any], ctx: Any) -> tuple[str, Any]:
     expect(message_file.is_file(), f"exit {code} and no message file")
     message = message_file.read_text(encoding="utf-8")
     output = Path(str(_settings(case).get("output_path", "")).replace("/opt/ml", str(opt_ml), 1))
-    inside_input = "processing/input/" in str(output)
+    source = Path(str(_settings(case).get("dataset_source", "")).replace("/opt/ml", str(opt_ml), 1))
+    inside_input = source.is_dir() and output.is_relative_to(source)
     if code == 255:
         expect(message.startswith("ClientError: ") and len(message) > 14,
                f"exit 255 with an unexpected error: {message[:300]!r}")
