@@ -33,13 +33,16 @@ class _Worker:
         self.process = subprocess.Popen([sys.executable, str(WORKER), str(scratch)], stdin=subprocess.PIPE,
                                         stdout=subprocess.PIPE, stderr=self._log, env=env, start_new_session=True)
         self._buffer = b""
-        line = self.read_line(STARTUP_SECONDS)
+        try:
+            line = self.read_line(STARTUP_SECONDS)
+        except EOFError:
+            line = None
         if line is None or not line.get("ready"):
             self.stop()
             raise RuntimeError(f"a fuzz worker did not start: {self.log_tail()}")
 
     def read_line(self, timeout: float) -> dict[str, Any] | None:
-        """The next JSON line, or None on a time-out or end of stream."""
+        """The next JSON line, or None on a time-out; EOFError when the worker is gone."""
         deadline = time.monotonic() + timeout
         fd = self.process.stdout.fileno()
         while b"\n" not in self._buffer:
@@ -51,7 +54,7 @@ class _Worker:
                 continue
             chunk = os.read(fd, 65536)
             if not chunk:
-                return None
+                raise EOFError("the worker closed its output")
             self._buffer += chunk
         line, self._buffer = self._buffer.split(b"\n", 1)
         return json.loads(line)
@@ -108,13 +111,19 @@ def run_cases(cases: list[dict[str, Any]], scratch: Path, *, workers: int = 2, c
                 if worker is None:
                     worker = _Worker(scratch / f"w{number}-{restarts}", scratch / f"w{number}.log")
                     restarts += 1
-                worker.send(case)
-                answer = worker.read_line(case_seconds)
+                try:
+                    worker.send(case)
+                    answer = worker.read_line(case_seconds)
+                    detail = f"hang: no answer within {case_seconds:.0f} s"
+                except (EOFError, BrokenPipeError):
+                    answer = None
+                    try:
+                        worker.process.wait(timeout=10)
+                    except subprocess.TimeoutExpired:
+                        pass
+                    detail = f"crash: {_describe_exit(worker.process.poll())}; {worker.log_tail()}"
                 if answer is None:
-                    alive = worker.process.poll() is None
                     worker.stop()
-                    detail = (f"hang: no answer within {case_seconds:.0f} s" if alive
-                              else f"crash: {_describe_exit(worker.process.returncode)}; {worker.log_tail()}")
                     results.append({"id": case["id"], "outcome": "bad", "detail": detail,
                                     "seconds": case_seconds})
                     worker = None

@@ -40,7 +40,29 @@ def families() -> dict[str, tuple[Callable, Callable]]:
         "job": (job.generate_job, job.run_job),
         "cli": (job.generate_cli, job.run_cli),
         "serving": (serving.generate_request, serving.run_request),
+        "selftest": (lambda rng, ctx: "ok", _selftest),
     }
+
+
+def _selftest(action: str, ctx: Any) -> tuple[str, Any]:
+    """Misbehaviour on request, to prove that the runner reports it (tests/fuzz/test_fuzz_runner.py)."""
+    import signal
+    if action == "segfault":
+        os.kill(os.getpid(), signal.SIGSEGV)
+    elif action == "hang":
+        time.sleep(3600)
+    elif action == "exit":
+        os._exit(7)
+    elif action == "raise":
+        raise KeyError("a plain bug")
+    elif action == "error":
+        from sagewatch.errors import DatasetError
+        raise DatasetError("a clear error")
+    elif action == "wrong":
+        raise FuzzFailure("a wrong result")
+    elif action == "system_exit":
+        raise SystemExit(3)
+    return "ok", action
 
 
 class Context:
@@ -76,6 +98,8 @@ class Context:
 
 def build(case: dict[str, Any], ctx: Context) -> tuple[str, Any]:
     """The family and input of a case, a pure function of the case's seed or fixed name."""
+    if "action" in case:
+        return "selftest", case["action"]
     if "fixed" in case:
         from sw_fuzz_fixed import FIXED
         family, make = FIXED[case["fixed"]]
