@@ -150,7 +150,8 @@ def _damage(rng: random.Random, case: dict[str, Any], fmt: str, name: str, data:
     elif damage in ("cr_only", "crlf"):
         data, records, exact = data.replace(b"\n", b"\r" if damage == "cr_only" else b"\r\n"), table["n"], True
     elif damage == "header_only":
-        data, records = data.split(b"\n", 1)[0], 0
+        data = data.split(b"\n", 1)[0]
+        records = 0 if case["dataset_format"]["csv"]["header"] else 1  # without a header the line is a row
     elif damage == "blank_first":
         data, records = b"\n" + data, table["n"]
     elif damage == "unterminated_quote":

@@ -46,7 +46,40 @@ def _baseline_data(rng: random.Random, names: list[str]) -> bytes:
     return ("\n".join(rows) + "\n").encode()
 
 
+def _identical_files(rng: random.Random, ctx: Any) -> tuple[dict[str, bytes], dict[str, Any]]:
+    """The baseline's own rows, split into files (or Parquet row groups) at random places."""
+    import pyarrow.parquet as pq
+    table = ctx.identical_table
+    if rng.random() < 0.4:
+        sink = io.BytesIO()
+        pq.write_table(table, sink, row_group_size=rng.choice([500, 1000, 2999, 6000]))
+        return {"data.parquet": sink.getvalue()}, {"parquet": {}}
+    cuts = sorted(rng.sample(range(1, table.num_rows), rng.choice([0, 1, 2, 6])))
+    files = {}
+    for number, (start, stop) in enumerate(zip([0] + cuts, cuts + [table.num_rows])):
+        rows = table.slice(start, stop - start).to_pylist()
+        lines = ["x,n,s"] + [",".join("" if row[c] is None else repr(row[c]) if c != "s" else row[c]
+                                      for c in ("x", "n", "s")) for row in rows]
+        files[f"part-{number:02d}.csv"] = ("\n".join(lines) + "\n").encode()
+    return files, {"csv": {"header": True}}
+
+
+def _generate_identical(rng: random.Random, ctx: Any) -> dict[str, Any]:
+    files, fmt = _identical_files(rng, ctx)
+    case: dict[str, Any] = {"env": {}, "config": None, "files": {f"input/{k}": v for k, v in files.items()},
+                            "expect_violations": False, "identical": True}
+    case["files"]["baseline/statistics.json"] = json.dumps(ctx.identical_statistics).encode()
+    case["files"]["baseline/constraints.json"] = json.dumps(ctx.identical_constraints).encode()
+    case["env"] = {"dataset_source": "/opt/ml/processing/input", "output_path": "/opt/ml/processing/output",
+                   "dataset_format": json.dumps(fmt),
+                   "baseline_statistics": "/opt/ml/processing/baseline/statistics.json",
+                   "baseline_constraints": "/opt/ml/processing/baseline/constraints.json"}
+    return case
+
+
 def generate_job(rng: random.Random, ctx: Any) -> dict[str, Any]:
+    if rng.random() < 0.15:
+        return _generate_identical(rng, ctx)
     case: dict[str, Any] = {"env": {}, "config": None, "files": {}, "expect_violations": False}
     monitoring = rng.random() < 0.5
     if rng.random() < 0.5:
@@ -139,6 +172,19 @@ def _isolated_environ():
         os.environ.update(saved)
 
 
+def _check_outputs(output: Path, *, monitoring: bool) -> None:
+    """The result files of a successful run are there, complete and readable by sagewatch itself."""
+    from sagewatch.schemas.constraints import load_constraints, load_violations
+    from sagewatch.schemas.statistics import load_statistics
+    for name in RESULT_FILES[: 3 if monitoring else 2]:
+        expect((output / name).is_file(), f"exit 0 without {name}")
+    expect(not list(output.glob(".sagewatch-staging-*")), "a staging folder was left behind")
+    load_statistics(output / "statistics.json")
+    load_constraints(output / "constraints.json")
+    if monitoring:
+        load_violations(output / "constraint_violations.json")
+
+
 def _settings(case: dict[str, Any]) -> dict[str, Any]:
     """The job's settings: processingjobconfig.json's Environment, then the environment."""
     settings: dict[str, Any] = {}
@@ -175,11 +221,16 @@ def run_job(case: dict[str, Any], ctx: Any) -> tuple[str, Any]:
         if output.is_dir():
             left = [name for name in RESULT_FILES if (output / name).exists()]
             expect(not left, f"a failed job left result files {left}: {message[:200]!r}")
+            expect(not list(output.glob(".sagewatch-staging-*")), "a failed job left its staging folder")
         return "error", message[:200]
+    if case.get("identical"):
+        violations = (output / "constraint_violations.json").read_text() if output.is_dir() and \
+            (output / "constraint_violations.json").is_file() else ""
+        expect(code == 0 and message == "Completed: Job completed successfully with no violations.",
+               f"monitoring the baseline's own rows: exit {code}, {message[:120]!r} {violations[:300]!r}")
     expect(message.startswith("Completed"), f"exit 0 with message {message[:200]!r}")
     expect(not inside_input, "the job wrote its output inside dataset_source")
-    for name in RESULT_FILES[:2]:
-        expect((output / name).is_file(), f"exit 0 without {name}")
+    _check_outputs(output, monitoring="baseline_constraints" in _settings(case))
     if case["expect_violations"]:
         expect(message.startswith("CompletedWithViolations"),
                f"data with other column names than the baseline's passed the check: {message!r}")
@@ -235,6 +286,9 @@ def run_cli(case: dict[str, Any], ctx: Any) -> tuple[str, Any]:
             code = e.code if isinstance(e.code, int) else 1
             expect(code == 2, f"SystemExit({e.code!r}) from the CLI")
     text = err.getvalue()
+    if code and (root / "out").is_dir():
+        left = [name for name in RESULT_FILES if (root / "out" / name).exists()]
+        expect(not left, f"a failed CLI run left result files {left}: {text[-200:]!r}")
     expect("Traceback" not in text and "Traceback" not in out.getvalue(), f"a traceback: {text[-300:]!r}")
     if code:
         lines = [line for line in text.splitlines() if line.strip() and not line.startswith("usage:")]
@@ -242,6 +296,5 @@ def run_cli(case: dict[str, Any], ctx: Any) -> tuple[str, Any]:
         expect(len(lines) == 1 or code == 2, f"exit {code} with a multi-line error {text[-300:]!r}")
         return "error", lines[-1][:200]
     expect("DATA/out" not in case["argv"], "the CLI wrote its output inside the dataset folder")
-    for name in RESULT_FILES[:2]:
-        expect((root / "out" / name).is_file(), f"exit 0 without {name}")
+    _check_outputs(root / "out", monitoring=case["argv"][0] == "monitor")
     return "ok", None

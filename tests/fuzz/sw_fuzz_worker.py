@@ -85,6 +85,15 @@ class Context:
         profile = profile_tables([table])
         self.valid_statistics = json.loads(json.dumps(statistics_document(profile)))
         self.valid_constraints = suggest_constraints(profile).to_dict()
+        # a baseline large enough that KLL sketches compact when partial profiles merge (issue 11 §1)
+        n = 6000
+        self.identical_table = pa.table({
+            "x": [round(rng.gauss(50, 20), 6) if i % 97 else None for i in range(n)],
+            "n": [rng.randint(0, 10_000) for _ in range(n)],
+            "s": [rng.choice(["a", "b", "c", "d"]) if i % 89 else None for i in range(n)]})
+        identical = profile_tables([self.identical_table])
+        self.identical_statistics = json.loads(json.dumps(statistics_document(identical)))
+        self.identical_constraints = suggest_constraints(identical).to_dict()
 
     def fresh_dir(self) -> Path:
         """An empty folder for one case; the previous case's folder is removed."""

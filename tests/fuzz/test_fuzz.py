@@ -23,9 +23,9 @@ CASES = {
     "dataset_format": 1500,
     "statistics": 1200,
     "constraints": 800,
-    "dataset": 900,
-    "job": 200,
-    "cli": 150,
+    "dataset": 1500,
+    "job": 400,
+    "cli": 300,
     "serving": 600,
 }
 CASE_SECONDS = 20.0
