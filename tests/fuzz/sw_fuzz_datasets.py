@@ -231,16 +231,26 @@ def _many_groups(table: dict[str, Any]) -> bytes:
 def _capture_case(rng: random.Random, case: dict[str, Any]) -> dict[str, Any]:
     encoding = rng.choice(["CSV", "JSON", "BASE64"])
     n_features = rng.randint(1, 4)
+    merged = rng.random() < 0.3  # capture records joined with their ground truth (sagemakerMergeJson)
     lines, good, hostile = [], 0, 0
     for _ in range(rng.choice([1, 3, 20, 150])):
         if rng.random() < 0.15:
             line, _kind = hostile_capture_line(rng)
+            if merged and rng.random() < 0.3:  # a good capture with a broken ground truth
+                record = capture_record(rng, encoding=encoding, n_features=n_features)
+                record["groundTruthData"] = rng.choice([{"data": deep_json_text(3_000), "encoding": "JSON"},
+                                                        {"data": "1", "encoding": "UTF8"}])
+                line = json.dumps(record).encode()
             hostile += 1
         else:
-            line = json.dumps(capture_record(rng, encoding=encoding, n_features=n_features)).encode()
+            record = capture_record(rng, encoding=encoding, n_features=n_features)
+            if merged:
+                record["groundTruthData"] = {"data": rng.choice(["1", "0"]), "encoding": "CSV"}
+            line = json.dumps(record).encode()
             good += 1
         lines.append(line)
-    case["dataset_format"] = {"sagemakerCaptureJson": {"captureIndexNames": ["endpointInput", "endpointOutput"]}}
+    key = "sagemakerMergeJson" if merged else "sagemakerCaptureJson"
+    case["dataset_format"] = {key: {"captureIndexNames": ["endpointInput", "endpointOutput"]}}
     case["files"]["2024/05/01/10/capture.jsonl"] = b"\n".join(lines) + rng.choice([b"\n", b""])
     case["records"], case["exact"], case["good"], case["hostile"] = good + hostile, False, good, hostile
     case["damage"] = f"{hostile} hostile lines" if hostile else None

@@ -239,11 +239,32 @@ def run_job(case: dict[str, Any], ctx: Any) -> tuple[str, Any]:
 
 # --- the command line ---------------------------------------------------------------------------------------------
 
+def _generate_report(rng: random.Random, ctx: Any) -> dict[str, Any]:
+    """``sagewatch report`` over result files, some of them damaged."""
+    def maybe_damaged(document: Any) -> bytes:
+        return json.dumps(document).encode() if rng.random() < 0.6 else hostile_text(mutate_json(document, rng), rng)
+    violations = {"violations": [{"feature_name": "x", "constraint_check_type": "baseline_drift_check",
+                                  "description": "distance 0.2 exceeds 0.1"}]}
+    extra = {"sample": {"columns": ["x"], "rows": [[1.0], [2.0]]}}
+    files = {"r/statistics.json": maybe_damaged(ctx.valid_statistics),
+             "r/baseline.json": maybe_damaged(ctx.valid_statistics),
+             "r/violations.json": maybe_damaged(violations), "r/extra.json": maybe_damaged(extra)}
+    argv = ["report", "--statistics", "R/statistics.json", "-o", rng.choice(["OUT/report.html", "AFILE/x.html"])]
+    for option, name in (("--baseline-statistics", "baseline"), ("--violations", "violations"),
+                         ("--extra", "extra")):
+        if rng.random() < 0.6:
+            argv += [option, rng.choice([f"R/{name}.json"] * 5 + ["R/missing.json"])]
+    return {"argv": argv, "files": {**files, "afile": b"x"}}
+
+
 def generate_cli(rng: random.Random, ctx: Any) -> dict[str, Any]:
+    if rng.random() < 0.15:
+        return _generate_report(rng, ctx)
     dataset = generate_dataset(rng, ctx)
     fmt_key = next(iter(dataset["dataset_format"]))
     argv = [rng.choice(["baseline", "monitor"]), "DATA"]
-    fmt = {"csv": "csv", "json": "json", "parquet": "parquet", "sagemakerCaptureJson": "capture"}[fmt_key]
+    fmt = {"csv": "csv", "json": "json", "parquet": "parquet", "sagemakerCaptureJson": "capture",
+           "sagemakerMergeJson": "capture"}[fmt_key]
     argv += ["--format", fmt, "--no-progress", "-o", rng.choice(["OUT", "OUT", "DATA/out", "AFILE"])]
     if fmt == "csv" and not dataset["dataset_format"]["csv"]["header"]:
         argv.append("--no-header")
@@ -273,7 +294,7 @@ def run_cli(case: dict[str, Any], ctx: Any) -> tuple[str, Any]:
     _write_tree(root, case["files"])
     (root / "data").mkdir(exist_ok=True)
     places = {"DATA": str(root / "data"), "OUT": str(root / "out"), "AFILE": str(root / "afile"),
-              "B": str(root / "b")}
+              "B": str(root / "b"), "R": str(root / "r")}
     argv = []
     for arg in case["argv"]:
         head, _, tail = arg.partition("/")
@@ -295,6 +316,10 @@ def run_cli(case: dict[str, Any], ctx: Any) -> tuple[str, Any]:
         expect(len(lines) >= 1 and lines[-1].startswith("sagewatch"), f"exit {code} with stderr {text[-300:]!r}")
         expect(len(lines) == 1 or code == 2, f"exit {code} with a multi-line error {text[-300:]!r}")
         return "error", lines[-1][:200]
+    if case["argv"][0] == "report":
+        html = root / "out" / "report.html"
+        expect(html.is_file() and "</html>" in html.read_text(encoding="utf-8").lower(), "exit 0 without a report")
+        return "ok", None
     expect("DATA/out" not in case["argv"], "the CLI wrote its output inside the dataset folder")
     _check_outputs(root / "out", monitoring=case["argv"][0] == "monitor")
     return "ok", None

@@ -120,7 +120,11 @@ def build(case: dict[str, Any], ctx: Context) -> tuple[str, Any]:
 def run_case(case: dict[str, Any], ctx: Context) -> dict[str, Any]:
     from sagewatch.errors import SagewatchError
     started = time.perf_counter()
-    family, value = build(case, ctx)
+    try:
+        family, value = build(case, ctx)
+    except Exception as e:  # noqa: BLE001 - a defect of the fuzz itself, reported like any other
+        return {"outcome": "bad", "detail": f"the fuzz could not build this case: {type(e).__name__}: {e}",
+                "seconds": 0.0}
     _, run = families()[family]
     try:
         outcome, detail = run(value, ctx)
