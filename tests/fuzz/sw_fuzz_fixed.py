@@ -118,6 +118,9 @@ FIXED: dict[str, tuple[str, Callable[[Any], Any]]] = {
     # §3: one captured record must never kill or hang a job
     "null_capture_file": ("dataset", lambda ctx: _capture([b"null"], 0)),
     "null_line_after_good_capture": ("dataset", lambda ctx: _capture(_good_lines(3) + [b"null"], 3)),
+    "null_first_json_line": ("dataset", lambda ctx: _json(b'null\n{"a": 1}\n{"a": 2}\n', True, 2, bare=True)),
+    "deep_100k_json_lines_file": ("dataset", lambda ctx: _json(deep_json_text(100_000).encode() + b'\n{"a": 1}\n',
+                                                                True, 1, bare=True)),
     "deep_100k_capture_file": ("dataset", lambda ctx: _capture([deep_json_text(100_000).encode()], 0)),
     "deep_100k_payload": ("dataset", lambda ctx: _capture(_good_lines(2) + [_deep_payload_line(100_000)], 2)),
     "deep_2000_json_payload": ("dataset", lambda ctx: _capture(_good_lines(2, "JSON") + [_deep_payload_line(2_000)], 2)),

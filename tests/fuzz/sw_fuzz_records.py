@@ -57,7 +57,11 @@ def hostile_capture_line(rng: random.Random) -> tuple[bytes, str]:
     """A capture line that must end in an error (or a counted skip when it is read from a file)."""
     record = capture_record(rng)
     kind = rng.choice(["null", "deep_file", "deep_payload", "deep_object", "bad_time", "non_utf8", "bad_base64",
-                       "not_object", "truncated", "wrong_encoding", "data_not_string"])
+                       "not_object", "truncated", "wrong_encoding", "data_not_string", "too_wide"])
+    if kind == "too_wide":  # a payload far wider than every other record (and than any model takes)
+        record["captureData"]["endpointInput"].update(encoding="CSV", observedContentType="text/csv",
+                                                      data=",".join(["1"] * rng.choice([20_000, 300_000])))
+        return json.dumps(record).encode(), kind
     if kind == "null":
         return b"null", kind
     if kind == "deep_file":
@@ -93,6 +97,11 @@ def hostile_capture_line(rng: random.Random) -> tuple[bytes, str]:
 
 def generate_capture_line(rng: random.Random, ctx: Any) -> dict[str, Any]:
     roll = rng.random()
+    if roll < 0.03:  # huge fields where a record may hold them
+        record = capture_record(rng)
+        record["eventMetadata"]["eventId"] = "e" * rng.choice([100_000, 2_000_000])
+        record["eventMetadata"]["customAttributes"] = ["a" * 70_000, "b"]
+        return {"line": json.dumps(record).encode(), "kind": "valid"}
     if roll < 0.3:
         return {"line": json.dumps(capture_record(rng)).encode(), "kind": "valid"}
     if roll < 0.65:
@@ -111,7 +120,7 @@ def _whole_seconds(record: Any) -> Any:
 
 
 # A deep payload is only decoded when the record is flattened, so parsing the line may accept it.
-_MAY_PARSE = {"valid", "mutated", "deep_payload"}
+_MAY_PARSE = {"valid", "mutated", "deep_payload", "too_wide"}
 
 
 def run_capture_line(case: dict[str, Any], ctx: Any) -> tuple[str, Any]:

@@ -29,7 +29,22 @@ def generate_request(rng: random.Random, ctx: Any) -> dict[str, Any]:
     rows = _rows(rng, n)
     kind = rng.choice(["csv", "json", "csv", "json", "wrong_width", "nan", "text", "header", "empty", "deep",
                        "too_large", "bad_type", "gzip", "method", "path", "garbage", "ragged", "accept",
-                       "json_shapes", "inf"])
+                       "json_shapes", "inf", "raw"])
+    if kind == "raw":  # framing a client library would not send
+        body = _csv(rows)
+        head = rng.choice([
+            b"POST /invocations HTTP/1.1\r\nContent-Type: text/csv\r\nContent-Length: abc\r\n\r\n",
+            b"POST /invocations HTTP/1.1\r\nContent-Type: text/csv\r\nContent-Length: -5\r\n\r\n",
+            b"POST /invocations HTTP/1.1\r\nContent-Type: text/csv\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+            b"POST /invocations HTTP/1.1\r\nContent-Type: text/csv\r\nTransfer-Encoding: chunked\r\n\r\n"
+            b"FFFFFFFFFFFF\r\n1,2\r\n0\r\n\r\n",
+            b"POST /invocations HTTP/1.1\r\nX-Long: " + b"a" * 70_000 + b"\r\nContent-Length: 0\r\n\r\n",
+            b"POST /invocations HTTP/1.1\r\nContent-Type: text/csv\r\nContent-Length: 99999999999\r\n\r\n" + body,
+            b"BREW /invocations HTTP/1.1\r\nContent-Length: 0\r\n\r\n",
+            b"POST /invocations HTTP/1.1\r\nContent-Type: text/csv\r\nContent-Length: "
+            + str(len(body)).encode() + b"\r\nContent-Encoding: br\r\n\r\n" + body,
+        ])
+        return {"method": "RAW", "path": "", "headers": {}, "body": head, "rows": None, "kind": kind}
     req = {"method": "POST", "path": "/invocations", "headers": {}, "body": b"", "rows": None, "kind": kind}
     if kind == "csv":
         req.update(body=_csv(rows) + rng.choice([b"", b"\n"]), rows=n)
@@ -111,8 +126,40 @@ def _server(ctx: Any) -> Any:
     return ctx.server
 
 
+def _raw_exchange(port: int, data: bytes) -> tuple[int | None, str]:
+    """Send bytes as they are; the status of the answer (None when the server closed without one)."""
+    import socket
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(data)
+        try:
+            sock.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass
+        answer = b""
+        try:
+            while chunk := sock.recv(65536):
+                answer += chunk
+        except (ConnectionError, TimeoutError):
+            pass
+    if not answer:
+        return None, ""
+    status_line, _, rest = answer.partition(b"\r\n")
+    parts = status_line.split()
+    expect(len(parts) >= 2 and parts[1].isdigit(), f"not an HTTP answer: {answer[:120]!r}")
+    return int(parts[1]), rest.partition(b"\r\n\r\n")[2].decode("utf-8", "replace")
+
+
 def run_request(req: dict[str, Any], ctx: Any) -> tuple[str, Any]:
     server = _server(ctx)
+    if req["kind"] == "raw":
+        status, text = _raw_exchange(server.port, req["body"])
+        if status is None:
+            return "error", "connection closed without an answer"
+        expect(status < 500 or status == 501 and req["body"].startswith(b"BREW"),
+               f"raw request answered {status}: {text[:200]!r}")
+        expect(status < 400 or (text.strip() and "<html" not in text.lower()), f"{status} with body {text[:200]!r}")
+        expect("Traceback" not in text, f"a traceback in the answer: {text[:200]!r}")
+        return ("error", f"{status}") if status >= 400 else ("ok", status)
     connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=20)
     try:
         headers = dict(req["headers"])
