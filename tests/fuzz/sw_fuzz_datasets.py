@@ -103,10 +103,18 @@ def generate_dataset(rng: random.Random, ctx: Any) -> dict[str, Any]:
     table["json"] = fmt in ("json", "json_array")
     name = {"csv": "data.csv", "json": "data.jsonl", "json_array": "data.json", "parquet": "data.parquet"}[fmt]
     if rng.random() < 0.55:
-        case["table"] = table if header else None
+        case["table"] = table if header else _positional(table)
         case["files"][name] = data
         return case
     return _damage(rng, case, fmt, name, data, table)
+
+
+def _positional(table: dict[str, Any]) -> dict[str, Any]:
+    """The table as a headerless CSV names it: _c0, _c1, ..."""
+    names = [f"_c{i}" for i in range(len(table["names"]))]
+    rename = dict(zip(table["names"], names))
+    return {**table, "names": names, "columns": {rename[k]: v for k, v in table["columns"].items()},
+            "kinds": {rename[k]: v for k, v in table["kinds"].items()}}
 
 
 def _damage(rng: random.Random, case: dict[str, Any], fmt: str, name: str, data: bytes,

@@ -80,7 +80,8 @@ def _generate_identical(rng: random.Random, ctx: Any) -> dict[str, Any]:
 def generate_job(rng: random.Random, ctx: Any) -> dict[str, Any]:
     if rng.random() < 0.15:
         return _generate_identical(rng, ctx)
-    case: dict[str, Any] = {"env": {}, "config": None, "files": {}, "expect_violations": False}
+    case: dict[str, Any] = {"env": {}, "config": None, "files": {}, "expect_violations": False,
+                            "rerun": rng.random() < 0.2}
     monitoring = rng.random() < 0.5
     if rng.random() < 0.5:
         dataset = generate_dataset(rng, ctx)
@@ -172,6 +173,22 @@ def _isolated_environ():
         os.environ.update(saved)
 
 
+def _check_same_bytes(case: dict[str, Any], ctx: Any, opt_ml: Path, output: Path, environ: dict[str, str]) -> None:
+    """Run the job again on the same input: every result file must have the same bytes (issue 11 §2)."""
+    from sagewatch.job.__main__ import main
+    first = {p.name: p.read_bytes() for p in sorted(output.iterdir()) if p.is_file()}
+    second_output = output.with_name(output.name + "-again")
+    settings = dict(environ)
+    settings["output_path"] = str(second_output)  # the environment wins over processingjobconfig.json
+    with _isolated_environ(), contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        code = main(settings)
+    expect(code == 0, f"the same job failed when run again: exit {code}")
+    second = {p.name: p.read_bytes() for p in sorted(second_output.iterdir()) if p.is_file()}
+    expect(sorted(first) == sorted(second), f"a rerun wrote {sorted(second)}, the first run {sorted(first)}")
+    changed = [name for name in first if first[name] != second[name]]
+    expect(not changed, f"a rerun on the same input wrote other bytes to {changed}")
+
+
 def _check_outputs(output: Path, *, monitoring: bool) -> None:
     """The result files of a successful run are there, complete and readable by sagewatch itself."""
     from sagewatch.schemas.constraints import load_constraints, load_violations
@@ -231,6 +248,8 @@ def run_job(case: dict[str, Any], ctx: Any) -> tuple[str, Any]:
     expect(message.startswith("Completed"), f"exit 0 with message {message[:200]!r}")
     expect(not inside_input, "the job wrote its output inside dataset_source")
     _check_outputs(output, monitoring="baseline_constraints" in _settings(case))
+    if case.get("rerun") or case.get("identical"):
+        _check_same_bytes(case, ctx, opt_ml, output, environ)
     if case["expect_violations"]:
         expect(message.startswith("CompletedWithViolations"),
                f"data with other column names than the baseline's passed the check: {message!r}")
