@@ -24,6 +24,7 @@ from cdk_nag import AwsSolutionsChecks
 
 from stacks.compose import SagewatchStacks, compose
 from stacks.config import StageConfig
+from stacks.config_readers import read_stage
 
 ROOT = Path(__file__).resolve().parent
 TARGETS_KEY = "sagewatch:targets"
@@ -45,7 +46,7 @@ OVERRIDES: dict[str, tuple[str, ...]] = {
     "alertEmails": ("alerts", "emails"),
     "retrainingAction": ("retraining", "action"),
     "trainingRoleArn": ("retraining", "trainingRoleArn"),
-    "dashboard": ("dashboard", "enabled"),
+    "cloudWatchDashboard": ("cloudWatchDashboard", "enabled"),
 }
 
 
@@ -82,7 +83,7 @@ def stage_from_context(get: Any, environ: dict[str, str]) -> StageConfig:
         if target == "aws":
             block["account"] = block.get("account") or environ.get("CDK_DEFAULT_ACCOUNT")
             block["region"] = block.get("region") or environ.get("CDK_DEFAULT_REGION")
-    return StageConfig.from_context(target, block)
+    return read_stage(target, block)
 
 
 def build(app: cdk.App, stage: StageConfig) -> SagewatchStacks:

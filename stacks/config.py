@@ -1,7 +1,7 @@
 """Typed, frozen props of the sagewatch CDK kit, built once from context by ``app.py``.
 
-``StageConfig.from_context(target, block)`` turns one per-target block of ``cdk.json``
-(``context["sagewatch:targets"][target]``, camelCase keys) into frozen dataclasses. Every check runs where a
+:func:`stacks.config_readers.read_stage` turns one per-target block of ``cdk.json``
+(``context["sagewatch:targets"][target]``, camelCase keys) into the frozen dataclasses defined here. Every check runs where a
 value enters: a bad or unknown value raises ``ValueError`` naming the prop and the context key it came from,
 e.g. ``EndpointProps.variants[1].weight (context endpoint.variants[1].weight) must be > 0, got -1``.
 
@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 __all__ = [
-    "TARGETS", "MONITORING_MODES", "MONITOR_TYPES", "RETRAINING_ACTIONS", "S3Ref", "StorageProps", "VariantProps",
+    "TARGETS", "MONITORING_MODES", "MONITOR_TYPES", "METRIC_NAMESPACES", "DATA_METRICS_NAMESPACE", "RETRAINING_ACTIONS", "S3Ref", "StorageProps", "VariantProps",
     "CaptureProps", "EndpointProps", "DataQualityProps", "ModelQualityProps", "ModelBiasProps",
     "ModelExplainabilityProps", "ProcessingProps", "MonitoringProps", "QualityAlarmProps", "AlarmProps",
-    "AlertProps", "RetrainingProps", "DashboardProps", "StageConfig",
+    "AlertProps", "RetrainingProps", "CloudWatchDashboardProps", "StageConfig",
 ]
 
 TARGETS = ("local", "aws")
@@ -29,6 +29,15 @@ PROBLEM_TYPES = ("Regression", "BinaryClassification", "MulticlassClassification
 COMPARISONS = ("GreaterThanThreshold", "GreaterThanOrEqualToThreshold", "LessThanThreshold",
                "LessThanOrEqualToThreshold")
 STATISTICS = ("Average", "Maximum", "Minimum", "Sum", "SampleCount")
+# The monitors' CloudWatch namespaces (contract §5). The CDK kit imports no engine code, so it keeps its own copy
+# of sagewatch.schemas.metric_lines.NAMESPACE_KINDS; tests/cdk/test_cdk_config.py checks that the two agree.
+METRIC_NAMESPACES = {
+    "dataQuality": "aws/sagemaker/Endpoints/data-metrics",
+    "modelQuality": "aws/sagemaker/Endpoints/model-metrics",
+    "modelBias": "aws/sagemaker/Endpoints/bias-metrics",
+    "modelExplainability": "aws/sagemaker/Endpoints/explainability-metrics",
+}
+DATA_METRICS_NAMESPACE = METRIC_NAMESPACES["dataQuality"]
 LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
                       2922, 3288, 3653)
 
@@ -156,7 +165,7 @@ class ProcessingProps:
     lambda_memory_mb: int = 1024
     lambda_timeout_seconds: int = 300
     engine_layer_arns: tuple[str, ...] = ()  # on aws: layers with numpy/scipy/pyarrow/... for the in-Lambda engine
-    metrics_namespace: str = "aws/sagemaker/Endpoints/data-metrics"
+    metrics_namespace: str = DATA_METRICS_NAMESPACE
 
 
 @dataclass(frozen=True)
@@ -221,7 +230,7 @@ class RetrainingProps:
 
 
 @dataclass(frozen=True)
-class DashboardProps:
+class CloudWatchDashboardProps:
     enabled: bool = True
 
 
@@ -238,18 +247,11 @@ class StageConfig:
     alarms: AlarmProps
     alerts: AlertProps
     retraining: RetrainingProps
-    dashboard: DashboardProps
+    cloudwatch_dashboard: CloudWatchDashboardProps
 
     @property
     def is_aws(self) -> bool:
         return self.target == "aws"
-
-    @classmethod
-    def from_context(cls, target: str, block: Mapping[str, Any] | None) -> StageConfig:
-        """Build and check the whole stage from one ``sagewatch:targets`` block (camelCase context keys)."""
-        from stacks.config_readers import read_stage
-
-        return read_stage(target, block)
 
     def check_across(self) -> None:
         """Checks that involve more than one block."""

@@ -8,8 +8,8 @@ from __future__ import annotations
 import re
 from typing import Any, Callable, Mapping
 
-from stacks.config import (COMPARISONS, LOG_RETENTION_DAYS, MONITORING_MODES, PROBLEM_TYPES, RETRAINING_ACTIONS,
-                           STATISTICS, TARGETS, AlarmProps, AlertProps, CaptureProps, DashboardProps,
+from stacks.config import (COMPARISONS, DATA_METRICS_NAMESPACE, LOG_RETENTION_DAYS, MONITORING_MODES, PROBLEM_TYPES, RETRAINING_ACTIONS,
+                           STATISTICS, TARGETS, AlarmProps, AlertProps, CaptureProps, CloudWatchDashboardProps,
                            DataQualityProps, EndpointProps, ModelBiasProps, ModelExplainabilityProps,
                            ModelQualityProps, MonitoringProps, ProcessingProps, QualityAlarmProps, RetrainingProps,
                            S3Ref, StageConfig, StorageProps, VariantProps, prop_error, parse_image_uri)
@@ -139,7 +139,7 @@ def read_stage(target: str, block: Mapping[str, Any] | None) -> StageConfig:
         alarms=_alarms(root.block("alarms", "AlarmProps")),
         alerts=_alerts(root.block("alerts", "AlertProps")),
         retraining=_retraining(root.block("retraining", "RetrainingProps")),
-        dashboard=_dashboard(root.block("dashboard", "DashboardProps")),
+        cloudwatch_dashboard=_cloudwatch_dashboard(root.block("cloudWatchDashboard", "CloudWatchDashboardProps")),
     )
     root.finish()
     stage.check_across()
@@ -362,8 +362,8 @@ def _monitoring(b: _Block) -> MonitoringProps:
         lambda_memory_mb=p.integer("lambdaMemoryMb", "lambda_memory_mb", 1024, low=128, high=10240),
         lambda_timeout_seconds=p.integer("lambdaTimeoutSeconds", "lambda_timeout_seconds", 300, low=10, high=900),
         engine_layer_arns=layers,
-        metrics_namespace=p.string("metricsNamespace", "metrics_namespace", "aws/sagemaker/Endpoints/data-metrics")
-        or "aws/sagemaker/Endpoints/data-metrics",
+        metrics_namespace=p.string("metricsNamespace", "metrics_namespace", DATA_METRICS_NAMESPACE)
+        or DATA_METRICS_NAMESPACE,
     )
     p.finish()
 
@@ -466,8 +466,8 @@ def _retraining(b: _Block) -> RetrainingProps:
     return RetrainingProps(action=action, training_role_arn=role)
 
 
-def _dashboard(b: _Block) -> DashboardProps:
-    props = DashboardProps(enabled=b.boolean("enabled", "enabled", True))
+def _cloudwatch_dashboard(b: _Block) -> CloudWatchDashboardProps:
+    props = CloudWatchDashboardProps(enabled=b.boolean("enabled", "enabled", True))
     b.finish()
     return props
 

@@ -1,5 +1,5 @@
 """MonitoringStack: monitors (Model Monitor schedules or the processing-mode Lambda), alarms, alerts, retraining
-and the dashboard of one endpoint."""
+and the CloudWatch dashboard of one endpoint."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from constructs import Construct
 
 from stacks.components.alarms import MonitorAlarms
 from stacks.components.alerts import AlertTopic
-from stacks.components.dashboard import MonitoringDashboard
+from stacks.components.cloudwatch_dashboard import CloudWatchDashboard
 from stacks.components.endpoint import CaptureEndpoint
 from stacks.components.function import EngineLayer
 from stacks.components.monitors import (DataQualityMonitor, ModelBiasMonitor, ModelExplainabilityMonitor,
@@ -18,7 +18,7 @@ from stacks.components.monitors.common import builtin_image_uri, schedule_name
 from stacks.components.monitors.processing import INLINE_EVENT_DETAIL_TYPE, INLINE_EVENT_SOURCE
 from stacks.components.retraining import RetrainingTrigger
 from stacks.components.storage import MonitoringStorage
-from stacks.config import StageConfig
+from stacks.config import DATA_METRICS_NAMESPACE, StageConfig
 
 __all__ = ["MonitoringStack"]
 
@@ -68,7 +68,7 @@ class MonitoringStack(Stack):
                 variant_names=endpoint.variant_names, captures=storage.captures,
                 capture_prefix=endpoint.capture_prefix, engine_layers=layers,
                 log_retention_days=stage.log_retention_days, removal=removal))
-        namespace = m.processing.metrics_namespace if m.mode == "processing" else "aws/sagemaker/Endpoints/data-metrics"
+        namespace = m.processing.metrics_namespace if m.mode == "processing" else DATA_METRICS_NAMESPACE
 
         self.alerts = AlertTopic(self, "Alerts", props=stage.alerts, retain=stage.is_aws)
         self.alarms = MonitorAlarms(self, "Alarms", props=stage.alarms, endpoint_name=endpoint.endpoint_name,
@@ -81,9 +81,9 @@ class MonitoringStack(Stack):
             monitoring_output_prefix=m.output_prefix,
             inline_event=(INLINE_EVENT_SOURCE, INLINE_EVENT_DETAIL_TYPE) if inline else None,
             engine_layers=layers, log_retention_days=stage.log_retention_days, removal=removal)
-        self.dashboard = None
-        if stage.dashboard.enabled:
-            self.dashboard = MonitoringDashboard(
+        self.cloudwatch_dashboard = None
+        if stage.cloudwatch_dashboard.enabled:
+            self.cloudwatch_dashboard = CloudWatchDashboard(
                 self, "Dashboard", endpoint_name=endpoint.endpoint_name, variant_names=endpoint.variant_names,
                 drift_features=stage.alarms.drift_features, data_quality_schedule=dq_schedule,
                 data_metrics_namespace=namespace, alarms=self.alarms.alarms,

@@ -31,6 +31,7 @@ import pyarrow.csv as pacsv
 
 from sagewatch.demo_data import churn_table, drifted_churn_table
 from sagewatch.errors import SagewatchError
+from sagewatch.schemas.metric_lines import DATA_METRICS_NAMESPACE
 
 __all__ = ["LocalLoop", "LoopResult", "run_local_demo", "FEATURES", "ANALYZER_IMAGE"]
 
@@ -258,7 +259,7 @@ class LocalLoop:
 
     def drift_metrics(self, endpoint: str, schedule: str) -> dict[str, float]:
         cw = self.client("cloudwatch")
-        metrics = cw.list_metrics(Namespace="aws/sagemaker/Endpoints/data-metrics")["Metrics"]
+        metrics = cw.list_metrics(Namespace=DATA_METRICS_NAMESPACE)["Metrics"]
         values = {}
         now = datetime.now(timezone.utc)
         for metric in metrics:
@@ -266,7 +267,7 @@ class LocalLoop:
             dims = {d["Name"]: d["Value"] for d in metric["Dimensions"]}
             if not name.startswith("feature_baseline_drift_") or dims.get("MonitoringSchedule") != schedule:
                 continue
-            points = cw.get_metric_statistics(Namespace="aws/sagemaker/Endpoints/data-metrics", MetricName=name,
+            points = cw.get_metric_statistics(Namespace=DATA_METRICS_NAMESPACE, MetricName=name,
                                               Dimensions=metric["Dimensions"], StartTime=now - timedelta(hours=3),
                                               EndTime=now + timedelta(hours=2), Period=3600,
                                               Statistics=["Maximum"])["Datapoints"]
@@ -352,7 +353,7 @@ def run_local_demo(workdir: Path, *, rows: int = 400, keep: bool = False, port: 
             print(f"   - {v['feature_name']:<18} {v['constraint_check_type']:<25} {v['description']}")
         metrics = loop.drift_metrics(endpoint, schedule)
         shown = ", ".join(f"{k}={v:.3f}" for k, v in sorted(metrics.items(), key=lambda kv: -kv[1])[:4])
-        print(f"   CloudWatch aws/sagemaker/Endpoints/data-metrics feature_baseline_drift_*: {shown}")
+        print(f"   CloudWatch {DATA_METRICS_NAMESPACE} feature_baseline_drift_*: {shown}")
         records = loop.retraining_records(storage["ReportsBucketName"])
         print(f"   retraining Lambda: {len(records)} record(s) in s3://{storage['ReportsBucketName']}/retraining/")
         report_dir = workdir / "monitoring"

@@ -8,13 +8,13 @@ from aws_cdk import aws_cloudwatch_actions as actions
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from stacks.config import AlarmProps
+from stacks.config import METRIC_NAMESPACES, AlarmProps
 
 __all__ = ["MonitorAlarms", "DATA_METRICS_NAMESPACE", "MODEL_METRICS_NAMESPACE", "drift_metric"]
 
 # Real-time namespaces as the official samples spell them (contract §5, §12).
-DATA_METRICS_NAMESPACE = "aws/sagemaker/Endpoints/data-metrics"
-MODEL_METRICS_NAMESPACE = "aws/sagemaker/Endpoints/model-metrics"
+DATA_METRICS_NAMESPACE = METRIC_NAMESPACES["dataQuality"]
+MODEL_METRICS_NAMESPACE = METRIC_NAMESPACES["modelQuality"]
 
 
 def drift_metric(*, namespace: str, feature: str, endpoint_name: str, schedule_name: str, statistic: str,

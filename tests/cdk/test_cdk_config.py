@@ -111,3 +111,26 @@ def test_aws_target_without_serving_image_fails_with_the_key_to_set():
 def test_unknown_target_is_rejected():
     with pytest.raises(ValueError, match=r"StageConfig\.target \(context target\) must be one of"):
         cdk_app.stage_from_context({"target": "staging", "sagewatch:targets": {}}.get, {})
+
+
+def test_the_kit_namespaces_are_the_engine_table():
+    """stacks/ imports no engine code and keeps its own copy of the monitors' namespaces; this pins the copy."""
+    from sagewatch.schemas.metric_lines import metric_namespace
+    from stacks.config import METRIC_NAMESPACES
+
+    assert METRIC_NAMESPACES == {f"{kind[0].lower()}{kind[1:]}": metric_namespace(kind)
+                                 for kind in ("DataQuality", "ModelQuality", "ModelBias", "ModelExplainability")}
+
+
+def test_stacks_config_and_its_readers_import_without_a_circle():
+    import subprocess
+    import sys
+
+    from sw_cdkhelpers import ROOT
+
+    for first in ("stacks.config", "stacks.config_readers"):
+        code = f"import {first}, sys; print(sorted(m for m in sys.modules if m.startswith('stacks')))"
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
+        assert ("stacks.config_readers" in done.stdout) == (first == "stacks.config_readers"), done.stdout
+    import stacks.config
+    assert not hasattr(stacks.config.StageConfig, "from_context")

@@ -230,8 +230,8 @@ def test_dashboard_only_where_enabled():
 
     from sw_cdkhelpers import cdk_app, file_context
 
-    stage = stage_for("local", overrides={"dashboard": "false"})
-    assert stage.dashboard.enabled is False
+    stage = stage_for("local", overrides={"cloudWatchDashboard": "false"})
+    assert stage.cloudwatch_dashboard.enabled is False
     app = cdk.App(context={k: v for k, v in file_context().items() if k.startswith("@aws-cdk")})
     Template.from_stack(cdk_app.build(app, stage).monitoring).resource_count_is("AWS::CloudWatch::Dashboard", 0)
 

@@ -20,7 +20,7 @@ from botocore.exceptions import ClientError
 from sklearn.dummy import DummyClassifier
 from sklearn.linear_model import LogisticRegression
 
-from sagewatch.capture.records import CaptureRecord, parse_capture_record
+from sagewatch.schemas.capture import CaptureRecord, parse_capture_record
 
 ROLE = "arn:aws:iam::000000000000:role/sagewatch-e2e"
 SKLEARN_IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3"

@@ -7,7 +7,7 @@ import json
 import botocore.exceptions
 import pytest
 
-from sagewatch.capture.records import parse_capture_record
+from sagewatch.schemas.capture import parse_capture_record
 from sagewatch.demo_local import LocalLoop
 
 pytestmark = pytest.mark.e2e

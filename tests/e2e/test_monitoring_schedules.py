@@ -23,7 +23,7 @@ from botocore.exceptions import ClientError
 from sklearn.linear_model import LinearRegression
 
 from sagewatch.capture.keys import capture_object_key
-from sagewatch.capture.records import make_capture_record, serialize_capture_record
+from sagewatch.schemas.capture import make_capture_record, serialize_capture_record
 
 pytestmark = pytest.mark.e2e
 

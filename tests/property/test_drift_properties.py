@@ -142,3 +142,35 @@ def test_drift_binned_proportions_are_distributions(x, y, n_bins):
     assert np.all(p > 0) and np.all(q >= 0)
     assert p.sum() == pytest.approx(1.0) and q.sum() == pytest.approx(1.0)
     assert np.all(np.diff(edges) > 0)
+
+
+# --- exact decisions at the threshold (issue 11 §6) ------------------------------------------------
+
+thresholds_as_written = st.integers(min_value=0, max_value=100).map(lambda k: k / 100)
+
+
+@SETTINGS
+@given(base=counts, cur=counts, threshold=thresholds_as_written)
+def test_categorical_linf_decides_like_exact_fractions(base, cur, threshold):
+    from fractions import Fraction
+    r = get_measure("linf")(base, cur, threshold=threshold)
+    total_b, total_c = sum(base.values()), sum(cur.values())
+    exact = max(abs(Fraction(base.get(v, 0), total_b) - Fraction(cur.get(v, 0), total_c))
+                for v in set(base) | set(cur))
+    assert Fraction(r.details["exact_distance"]) == exact
+    assert r.drift_score == float(exact)
+    assert r.drifted == (exact > Fraction(repr(threshold)))
+
+
+@SETTINGS
+@given(xs=values, ys=values, threshold=thresholds_as_written)
+def test_numeric_linf_decides_like_exact_fractions(xs, ys, threshold):
+    from fractions import Fraction
+    r = linf_distance(_sketch(xs), _sketch(ys), threshold=threshold, comparison_method="Simple")
+    grid = sorted(set(xs) | set(ys))
+    exact = max(abs(Fraction(sum(x <= g for x in xs), len(xs)) - Fraction(sum(y <= g for y in ys), len(ys)))
+                for g in grid)
+    assert r.drift_score == float(exact)
+    assert r.drifted == (exact > Fraction(repr(threshold)))
+    swapped = linf_distance(_sketch(ys), _sketch(xs), threshold=threshold, comparison_method="Simple")
+    assert (swapped.drift_score, swapped.drifted) == (r.drift_score, r.drifted)

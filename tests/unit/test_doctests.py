@@ -11,6 +11,7 @@ MODULES = [
     "sagewatch.profile.dataset", "sagewatch.constraints.suggest", "sagewatch.constraints.messages",
     "sagewatch.constraints.check", "sagewatch.job.spec", "sagewatch.job.run", "sagewatch.job.analyses", "sagewatch.job.analyses.data_quality", "sagewatch.demo_data",
     "sagewatch.schemas.validation", "sagewatch.schemas.files", "sagewatch.datasets.formats",
+    "sagewatch.schemas.capture", "sagewatch.schemas.ground_truth", "sagewatch.schemas.s3_uri", "sagewatch.schemas.report",
 ]
 
 

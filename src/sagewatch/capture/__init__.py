@@ -1,7 +1,8 @@
-"""Data capture: records, S3 keys, ground truth, batch manifests, and bulk flattening.
+"""Data capture in bulk: S3 keys, batch manifests, flattening capture files into tables, skip counts.
 
-The main entry points are re-exported here; everything else lives in its module
-(``records``, ``keys``, ``ground_truth``, ``manifest``, ``flatten``, ``tabular``, ``skips``).
+The record formats themselves live in :mod:`sagewatch.schemas.capture` (capture records) and
+:mod:`sagewatch.schemas.ground_truth` (ground-truth records); their main entry points are re-exported
+here with this package's own (``keys``, ``manifest``, ``flatten``, ``tabular``, ``skips``).
 """
 
 from sagewatch.capture.flatten import (
@@ -10,15 +11,15 @@ from sagewatch.capture.flatten import (
     flatten_capture_lines,
     flatten_capture_records,
 )
-from sagewatch.capture.ground_truth import (
+from sagewatch.schemas.ground_truth import (
     GroundTruthRecord,
     make_ground_truth_record,
     parse_ground_truth_record,
     serialize_ground_truth_record,
 )
-from sagewatch.capture.keys import capture_object_key, ground_truth_object_key, parse_capture_key, split_s3_uri
+from sagewatch.capture.keys import capture_object_key, ground_truth_object_key, parse_capture_key
 from sagewatch.capture.manifest import BatchManifest, parse_manifest, serialize_manifest, split_generated_ids
-from sagewatch.capture.records import (
+from sagewatch.schemas.capture import (
     CapturedPayload,
     CaptureRecord,
     make_capture_record,
@@ -38,7 +39,6 @@ __all__ = [
     "capture_object_key",
     "parse_capture_key",
     "ground_truth_object_key",
-    "split_s3_uri",
     "GroundTruthRecord",
     "make_ground_truth_record",
     "serialize_ground_truth_record",

@@ -8,7 +8,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from sagewatch.capture.records import parse_inference_time
+from sagewatch.schemas.capture import parse_inference_time
 
 __all__ = ["parse_time_array", "join_lines", "as_array"]
 

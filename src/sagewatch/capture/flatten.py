@@ -58,7 +58,7 @@ import pyarrow.json as pj
 
 from sagewatch.capture import skips as R
 from sagewatch.capture._arrow import as_array, parse_time_array
-from sagewatch.capture.records import (
+from sagewatch.schemas.capture import (
     CaptureRecord,
     ENCODING_BASE64,
     ENCODING_CSV,
@@ -426,7 +426,7 @@ def flatten_capture_records(
     Examples
     --------
     >>> from datetime import datetime
-    >>> from sagewatch.capture.records import make_capture_record
+    >>> from sagewatch.schemas.capture import make_capture_record
     >>> rec = make_capture_record(event_id="e", inference_time=datetime(2022, 1, 1), input_data="1,2")
     >>> flatten_capture_records([rec]).table.to_pydict()
     {'_c0': ['1'], '_c1': ['2']}

@@ -19,13 +19,12 @@ import re
 from datetime import datetime, timezone
 from typing import NamedTuple
 
-from sagewatch.capture.records import to_utc
+from sagewatch.schemas.capture import to_utc
 from sagewatch.errors import InvalidParameterError
 
 __all__ = [
     "CaptureKey",
     "hour_path",
-    "split_s3_uri",
     "join_key",
     "capture_object_key",
     "parse_capture_key",
@@ -38,7 +37,6 @@ __all__ = [
 _FILE_RE = re.compile(
     r"^(?P<minute>\d{2})-(?P<second>\d{2})-(?P<milli>\d{3})-(?P<uuid>[0-9A-Za-z-]+)\.jsonl$"
 )
-_S3_RE = re.compile(r"^s3://(?P<bucket>[^/]+)/?(?P<key>.*)$")
 
 
 class CaptureKey(NamedTuple):
@@ -59,22 +57,6 @@ def hour_path(when: datetime) -> str:
     '2022/04/18/00'
     """
     return to_utc(when).strftime("%Y/%m/%d/%H")
-
-
-def split_s3_uri(uri: str) -> tuple[str, str]:
-    """Split ``s3://bucket/prefix`` into ``(bucket, prefix)``; the prefix keeps no leading slash.
-
-    Examples
-    --------
-    >>> split_s3_uri("s3://my-bucket/model-monitor/data-capture/")
-    ('my-bucket', 'model-monitor/data-capture/')
-    >>> split_s3_uri("s3://my-bucket")
-    ('my-bucket', '')
-    """
-    match = _S3_RE.match(uri) if isinstance(uri, str) else None
-    if match is None:
-        raise InvalidParameterError(f"not an s3:// URI: {uri!r}")
-    return match.group("bucket"), match.group("key")
 
 
 def join_key(prefix: str, *parts: str) -> str:

@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from sagewatch.capture._arrow import parse_time_array
-from sagewatch.capture.records import parse_inference_time
+from sagewatch.schemas.capture import parse_inference_time
 from sagewatch.errors import InvalidParameterError, SchemaError
 
 __all__ = [

@@ -130,7 +130,8 @@ def check_constraints(current: DatasetProfile, constraints: Constraints,
             threshold = cfg.comparison_threshold if constraint.inferred_type != STRING \
                 else cfg.categorical_comparison_threshold
             violations.append(Violation(name, "baseline_drift_check",
-                                        messages.baseline_drift(drift[0], threshold, drift[2]["method"])))
+                                        messages.baseline_drift(drift[0], threshold, drift[2]["method"],
+                                                                drift[2].get("exact_distance"))))
     known = {c.name for c in constraints.features}
     for name in current.columns:
         if name not in known:

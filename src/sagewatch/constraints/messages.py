@@ -30,9 +30,20 @@ def completeness(expected: float, observed: float) -> str:
             f"Observed: Only {_pct(observed)}% of data is present.")
 
 
-def baseline_drift(distance: float, threshold: float, method: str) -> str:
+def baseline_drift(distance: float, threshold: float, method: str, exact: str | None = None) -> str:
+    """The distance is decided exactly; when its double prints like the threshold, ``exact`` (``"p/q"``)
+    is shown too, so the text never reads "0.1 exceeds 0.1".
+
+    >>> baseline_drift(0.1005, 0.1, "Simple")
+    'Baseline drift distance requirement is not met. Expected: Simple distance at most 0.1. Observed: distance 0.1005 exceeds the threshold.'
+    >>> baseline_drift(0.1, 0.1, "Simple", exact="1000000004/10000000039").split("Observed: ")[1]
+    'distance 0.1 (exactly 1000000004/10000000039) exceeds the threshold.'
+    """
+    shown = java_double(distance)
+    if exact is not None and shown == java_double(threshold):
+        shown = f"{shown} (exactly {exact})"
     return (f"Baseline drift distance requirement is not met. Expected: {method} distance at most "
-            f"{java_double(threshold)}. Observed: distance {java_double(distance)} exceeds the threshold.")
+            f"{java_double(threshold)}. Observed: distance {shown} exceeds the threshold.")
 
 
 def missing_column(expected_columns: int, observed_columns: int) -> str:

@@ -29,7 +29,7 @@ import pyarrow as pa
 
 from sagewatch.capture import skips as R
 from sagewatch.capture.json_guard import JsonTooDeep, loads_bounded
-from sagewatch.capture.records import SHADOW_EXPERIMENT, parse_inference_time
+from sagewatch.schemas.capture import SHADOW_EXPERIMENT, parse_inference_time
 from sagewatch.capture.skips import SkipCounts
 from sagewatch.errors import JobError
 

@@ -30,7 +30,7 @@ from typing import Any
 import pyarrow as pa
 
 from sagewatch.capture.flatten import CaptureLayout
-from sagewatch.capture.records import format_inference_time, to_utc
+from sagewatch.schemas.capture import format_inference_time, to_utc
 from sagewatch.capture.skips import SkipCounts
 from sagewatch.datasets import sources as S
 from sagewatch.datasets.files import CAPTURE_SUFFIXES, find_data_files

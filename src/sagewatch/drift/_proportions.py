@@ -31,12 +31,19 @@ def paired_proportions(baseline: Any, current: Any, *, n_bins: int) -> tuple[np.
                       "n_baseline": b.n, "n_current": c.n}
 
 
+def default_for(baseline: Any, *, numeric: float, categorical: float) -> float:
+    """The default threshold for this kind of summary: ``categorical`` for value counts."""
+    return categorical if isinstance(baseline, Mapping) else numeric
+
+
 def proportion_distance(baseline: Any, current: Any, *, kernel: Callable[[np.ndarray, np.ndarray], float],
                         name: str, statistic: str, threshold: float | None, default_threshold: float,
-                        n_bins: int) -> DriftResult:
+                        n_bins: int, default_categorical: float | None = None) -> DriftResult:
     """``kernel(p_baseline, p_current)`` of :func:`paired_proportions` as a distance result, drifted above
-    ``threshold`` (``default_threshold`` when ``None``)."""
-    thr = check_threshold(threshold, default=default_threshold)
+    ``threshold`` (when ``None``: ``default_categorical`` for value counts, else ``default_threshold``)."""
+    default = default_for(baseline, numeric=default_threshold,
+                          categorical=default_threshold if default_categorical is None else default_categorical)
+    thr = check_threshold(threshold, default=default)
     p_b, p_c, details = paired_proportions(baseline, current, n_bins=n_bins)
     score = kernel(p_b, p_c)
     return DriftResult(name=name, drift_score=score, drifted=score > thr, threshold=thr,

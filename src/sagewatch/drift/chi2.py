@@ -31,6 +31,8 @@ from sagewatch.drift.sketch_cdf import DEFAULT_N_BINS, as_distribution, binned_p
 __all__ = ["DEFAULT_THRESHOLD", "chi2_homogeneity_test", "chi2_test"]
 
 DEFAULT_THRESHOLD = 0.05
+MEANING = ("false-alarm rate: p < 0.05 flags about 5% of unchanged columns at any sample size "
+           "(Pearson chi-squared homogeneity test); at large n it also flags tiny shifts")
 
 
 def chi2_homogeneity_test(*, counts_baseline: ArrayLike, counts_current: ArrayLike) -> tuple[float, float, int]:
@@ -102,6 +104,7 @@ def chi2_test(baseline: Any, current: Any, *, threshold: float | None = None,
 
 
 register_measure(DriftMeasure(
-    key="chi2", kinds=frozenset({"categorical", "numeric"}), default_threshold=DEFAULT_THRESHOLD,
+    key="chi2", threshold_meanings={k: MEANING for k in ("numeric", "categorical")},
+    kinds=frozenset({"categorical", "numeric"}), default_threshold=DEFAULT_THRESHOLD,
     higher_is_drift=False, score_type="p_value", func=chi2_test,
     description="Pearson chi-square homogeneity test on value counts or baseline-quantile bins"))

@@ -4,7 +4,10 @@
 Le Cam & Yang, *Asymptotics in Statistics*, 2000, §2.1). Zero shares need no smoothing. Numeric
 columns use baseline-quantile bins (deciles by default).
 
-Default threshold 0.1, evidently's default for ``hellinger``.
+Default thresholds are effect sizes (registry docstring): 0.087 for numeric columns, the distance over
+baseline deciles of a 0.25-standard-deviation mean shift of a normal column (0.0863); 0.072 for
+categorical columns, the distance of a 50/50 -> 40/60 move (0.0712). Not a test: see
+``docs/drift-calibration.md`` for false alarms at small samples.
 """
 
 from __future__ import annotations
@@ -19,9 +22,15 @@ from sagewatch.drift._proportions import proportion_distance
 from sagewatch.drift.registry import DriftMeasure, DriftResult, register_measure
 from sagewatch.drift.sketch_cdf import DEFAULT_N_BINS
 
-__all__ = ["DEFAULT_THRESHOLD", "hellinger_distance", "hellinger_kernel"]
+__all__ = ["CATEGORICAL_THRESHOLD", "DEFAULT_THRESHOLD", "NUMERIC_THRESHOLD", "hellinger_distance", "hellinger_kernel"]
 
-DEFAULT_THRESHOLD = 0.1
+NUMERIC_THRESHOLD = 0.087
+CATEGORICAL_THRESHOLD = 0.072
+DEFAULT_THRESHOLD = NUMERIC_THRESHOLD
+NUMERIC_MEANING = ("effect size: the Hellinger distance over baseline deciles of a 0.25-sigma mean shift of a "
+                   "normal column (0.0863), the shift SageMaker's L-infinity 0.1 stands for; not a test")
+CATEGORICAL_MEANING = ("effect size: the Hellinger distance of a 10-point move between two categories at 50% "
+                       "(50/50 -> 40/60: 0.0712), as SageMaker's categorical L-infinity 0.1; not a test")
 
 
 def hellinger_kernel(*, p: ArrayLike, q: ArrayLike) -> float:
@@ -47,8 +56,8 @@ def hellinger_distance(baseline: Any, current: Any, *, threshold: float | None =
     ----------
     baseline, current : kll_doubles_sketch, SketchDistribution or Mapping[str, int]
         Both sketches (numeric) or both counts (categorical).
-    threshold : float, default=0.1
-        Drifted when the distance is above it.
+    threshold : float, optional
+        Drifted when the distance is above it; default 0.087 for sketches, 0.072 for counts.
     n_bins : int, default=10
         Baseline-quantile bins for numeric input.
 
@@ -65,10 +74,13 @@ def hellinger_distance(baseline: Any, current: Any, *, threshold: float | None =
     """
     return proportion_distance(baseline, current, kernel=lambda p, q: hellinger_kernel(p=p, q=q),
                                name="hellinger", statistic="hellinger_distance", threshold=threshold,
-                               default_threshold=DEFAULT_THRESHOLD, n_bins=n_bins)
+                               default_threshold=NUMERIC_THRESHOLD,
+                               default_categorical=CATEGORICAL_THRESHOLD, n_bins=n_bins)
 
 
 register_measure(DriftMeasure(
-    key="hellinger", kinds=frozenset({"numeric", "categorical"}), default_threshold=DEFAULT_THRESHOLD,
+    key="hellinger", kinds=frozenset({"numeric", "categorical"}), default_threshold=NUMERIC_THRESHOLD,
+    thresholds={"categorical": CATEGORICAL_THRESHOLD},
+    threshold_meanings={"numeric": NUMERIC_MEANING, "categorical": CATEGORICAL_MEANING},
     higher_is_drift=True, score_type="distance", func=hellinger_distance,
     description="Hellinger distance over baseline-quantile bins or category shares"))

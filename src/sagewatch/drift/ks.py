@@ -28,11 +28,13 @@ from scipy import stats
 
 from sagewatch.drift._validation import check_threshold
 from sagewatch.drift.registry import DriftMeasure, DriftResult, register_measure
-from sagewatch.drift.sketch_cdf import as_distribution, shared_grid_cdfs
+from sagewatch.drift.sketch_cdf import as_distribution, max_cdf_gap
 
 __all__ = ["DEFAULT_THRESHOLD", "ks_p_value", "ks_test"]
 
 DEFAULT_THRESHOLD = 0.05
+MEANING = ("false-alarm rate: p < 0.05 flags about 5% of unchanged columns at any sample size "
+           "(asymptotic two-sample Kolmogorov-Smirnov test); at large n it also flags tiny shifts")
 
 
 KSTWO_MAX_EFFECTIVE_N = 10_000
@@ -84,8 +86,7 @@ def ks_test(baseline: Any, current: Any, *, threshold: float | None = None) -> D
     thr = check_threshold(threshold, default=DEFAULT_THRESHOLD, p_value=True)
     b = as_distribution(baseline, name="baseline")
     c = as_distribution(current, name="current")
-    _, f_b, f_c = shared_grid_cdfs(b, c)
-    d = float(np.max(np.abs(f_b - f_c)))
+    d = float(max_cdf_gap(b, c)[1])  # the same exact statistic as linf
     p_value = ks_p_value(statistic=d, n=b.n, m=c.n)
     return DriftResult(
         name="ks", drift_score=p_value, drifted=p_value < thr, threshold=thr, score_type="p_value",
@@ -95,6 +96,7 @@ def ks_test(baseline: Any, current: Any, *, threshold: float | None = None) -> D
 
 
 register_measure(DriftMeasure(
-    key="ks", kinds=frozenset({"numeric"}), default_threshold=DEFAULT_THRESHOLD, higher_is_drift=False,
+    key="ks", threshold_meanings={"numeric": MEANING},
+    kinds=frozenset({"numeric"}), default_threshold=DEFAULT_THRESHOLD, higher_is_drift=False,
     score_type="p_value", func=ks_test,
     description="two-sample Kolmogorov-Smirnov test (asymptotic p-value) from sketches"))

@@ -28,6 +28,14 @@ Categorical columns
       This is the categorical twin of ``Robust``: a practically large *and* statistically significant
       change. The p-value, statistic and degrees of freedom are in ``details``.
 
+Exact decisions
+    Both distances are ratios of counts (sketch weights, category counts). They are computed exactly
+    (:mod:`sagewatch.drift.exact`) and compared with the threshold read as the decimal the user wrote,
+    so a distance *equal* to the threshold never "exceeds" it: baseline 0..1999 against 200..2199 is
+    exactly 1/10, and a share moving 40 -> 30 % behaves like one moving 50 -> 40 %. ``drift_score``
+    is the correctly rounded float of the exact value, which ``details["exact_distance"]`` holds as
+    ``"p/q"``.
+
 The registry key ``linf`` serves both kinds: a mapping of counts goes to
 :func:`linf_categorical_distance`, anything else to :func:`linf_distance`.
 """
@@ -36,14 +44,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from fractions import Fraction
 from typing import Any, Literal
-
-import numpy as np
 
 from sagewatch.drift._validation import align_counts, check_alpha, check_int, check_threshold
 from sagewatch.drift.chi2 import chi2_homogeneity_test
+from sagewatch.drift.exact import decimal_fraction, exact_counts, exceeds, max_ratio_gap, total_count
 from sagewatch.drift.registry import DriftMeasure, DriftResult, register_measure
-from sagewatch.drift.sketch_cdf import as_distribution, shared_grid_cdfs
+from sagewatch.drift.sketch_cdf import as_distribution, max_cdf_gap
 from sagewatch.errors import InvalidParameterError
 
 __all__ = [
@@ -63,6 +71,25 @@ _COMPARISON_METHODS: dict[str, Literal["Simple", "Robust"]] = {
     "simple": "Simple", "linf_simple": "Simple", "robust": "Robust", "linf_robust": "Robust"}
 _CATEGORICAL_METHODS: dict[str, Literal["LInfinity", "ChiSquared"]] = {
     "linfinity": "LInfinity", "chisquared": "ChiSquared"}
+
+
+def _numeric_meaning(threshold: float, method: str, critical: float, alpha: float) -> str:
+    text = (f"SageMaker's comparison_threshold, an effect size: drift when the CDFs differ by more than "
+            f"{threshold!r} (0.1 is the gap of a 0.25-sigma mean shift of a normal column: 0.0995)")
+    if method == "Robust":
+        text += (f", and by more than the two-sample KS critical value at alpha={alpha!r} for these sample "
+                 f"sizes ({critical:.4g}), so that noise in small samples is not flagged")
+    return text
+
+
+def _categorical_meaning(threshold: float, method: str, alpha: float) -> str:
+    points = float(decimal_fraction(threshold) * 100)
+    text = (f"SageMaker's categorical_comparison_threshold, an effect size: drift when a category's share "
+            f"moves by more than {points:g} points")
+    if method == "ChiSquared":
+        text += (f", and the chi-squared homogeneity test gives p < {alpha!r} at these sample sizes "
+                 f"(sample-size gate: noise in small samples is not flagged)")
+    return text
 
 
 def normalize_comparison_method(value: str) -> Literal["Simple", "Robust"]:
@@ -148,17 +175,18 @@ def linf_distance(baseline: Any, current: Any, *, threshold: float | None = None
     alpha = check_alpha(alpha)
     b = as_distribution(baseline, name="baseline")
     c = as_distribution(current, name="current")
-    grid, f_b, f_c = shared_grid_cdfs(b, c)
-    gaps = np.abs(f_b - f_c)
-    i = int(np.argmax(gaps))
-    distance = float(gaps[i])
+    location, exact = max_cdf_gap(b, c)
+    distance = float(exact)
     critical = ks_critical_value(n=b.n, m=c.n, alpha=alpha)
-    drifted = distance > thr and (method == "Simple" or distance > critical)
+    # decide with the exact distance: equal to the threshold is not "exceeds"; the critical value is
+    # irrational, so its float is compared exactly
+    drifted = exceeds(exact, thr) and (method == "Simple" or exact > Fraction(critical))
     return DriftResult(
         name="linf", drift_score=distance, drifted=drifted, threshold=thr, score_type="distance",
-        statistic="linf_distance",
+        statistic="linf_distance", threshold_meaning=_numeric_meaning(thr, method, critical, alpha),
         details={"comparison_method": method, "alpha": alpha, "critical_value": critical,
-                 "n_baseline": b.n, "n_current": c.n, "location": float(grid[i]),
+                 "n_baseline": b.n, "n_current": c.n, "location": location,
+                 "exact_distance": str(exact),
                  "rank_error_baseline": b.rank_error, "rank_error_current": c.rank_error})
 
 
@@ -198,20 +226,21 @@ def linf_categorical_distance(baseline: Mapping[str, int], current: Mapping[str,
     method = normalize_categorical_drift_method(categorical_drift_method)
     alpha = check_alpha(alpha)
     values, counts_b, counts_c = align_counts(baseline, current)
-    gaps = np.abs(counts_b / counts_b.sum() - counts_c / counts_c.sum())
-    i = int(np.argmax(gaps))
-    distance = float(gaps[i])
+    exact_b, exact_c = exact_counts(counts_b), exact_counts(counts_c)
+    i, exact = max_ratio_gap(exact_b, total_count(exact_b), exact_c, total_count(exact_c))
+    distance = float(exact)
     details: dict[str, Any] = {
-        "categorical_drift_method": method, "value": values[i],
+        "categorical_drift_method": method, "value": values[i], "exact_distance": str(exact),
         "n_baseline": float(counts_b.sum()), "n_current": float(counts_c.sum()),
         "unseen_values": tuple(v for v, cb in zip(values, counts_b, strict=True) if cb == 0)}
-    drifted = distance > thr
+    drifted = exceeds(exact, thr)  # exact: a 40 -> 30 % move and a 50 -> 40 % move are both 1/10
     if method == "ChiSquared":
         statistic, p_value, dof = chi2_homogeneity_test(counts_baseline=counts_b, counts_current=counts_c)
         details.update(alpha=alpha, p_value=p_value, chi2_statistic=statistic, dof=dof)
         drifted = drifted and p_value < alpha
     return DriftResult(name="linf", drift_score=distance, drifted=drifted, threshold=thr,
-                       score_type="distance", statistic="linf_distance", details=details)
+                       score_type="distance", statistic="linf_distance", details=details,
+                       threshold_meaning=_categorical_meaning(thr, method, alpha))
 
 
 def _linf(baseline: Any, current: Any, *, threshold: float | None = None, **options: Any) -> DriftResult:

@@ -37,6 +37,8 @@ from sagewatch.errors import InvalidParameterError, UndefinedMetricWarning
 __all__ = ["DEFAULT_THRESHOLD", "mmd_permutation_test", "mmd_test"]
 
 DEFAULT_THRESHOLD = 0.05
+MEANING = ("false-alarm rate: p < 0.05 flags at most 5% of unchanged samples (permutation test on "
+           "at most max_samples rows per side, so its power stops growing with n)")
 DEFAULT_N_PERMUTATIONS = 200
 DEFAULT_MAX_SAMPLES = 1000
 
@@ -168,6 +170,7 @@ def mmd_test(baseline: ArrayLike, current: ArrayLike, *, threshold: float | None
 
 
 register_measure(DriftMeasure(
-    key="mmd", kinds=frozenset({"multivariate"}), default_threshold=DEFAULT_THRESHOLD, higher_is_drift=False,
+    key="mmd", threshold_meanings={"multivariate": MEANING},
+    kinds=frozenset({"multivariate"}), default_threshold=DEFAULT_THRESHOLD, higher_is_drift=False,
     score_type="p_value", func=mmd_test,
     description="kernel two-sample test (Gaussian RBF MMD, permutation p-value) on row samples"))

@@ -7,8 +7,13 @@ stability index", 2018). Numeric columns use baseline-quantile bins (deciles by 
 Zero shares are smoothed with :func:`~sagewatch.drift.sketch_cdf.smooth_proportions` (``eps = 1e-4``,
 renormalised) so that a bin or category empty on one side gives a large but finite PSI.
 
-Default threshold 0.1: the usual rule of thumb reads PSI < 0.1 as no significant shift, 0.1-0.25 as a
-moderate and > 0.25 as a major shift (Siddiqi 2006); 0.1 is also evidently's default.
+Default thresholds are effect sizes (registry docstring): 0.06 for numeric columns, the PSI over
+baseline deciles of a 0.25-standard-deviation mean shift of a normal column (0.0598), the shift
+SageMaker's L-infinity 0.1 stands for; 0.041 for categorical columns, the PSI of a 50/50 -> 40/60 move
+(0.0405). The credit-scoring rule of thumb (0.1 moderate, 0.25 major, Siddiqi 2006) corresponds to a
+0.32-sigma shift and misses a 10-point categorical move. PSI is not a test: sampling noise adds about
+``(bins - 1) * (1/n + 1/m)`` to it, so below about 1,000 rows per side unchanged data can exceed the
+threshold (``docs/drift-calibration.md``).
 """
 
 from __future__ import annotations
@@ -19,14 +24,20 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy import special
 
-from sagewatch.drift._proportions import paired_proportions
+from sagewatch.drift._proportions import default_for, paired_proportions
 from sagewatch.drift._validation import check_threshold
 from sagewatch.drift.registry import DriftMeasure, DriftResult, register_measure
 from sagewatch.drift.sketch_cdf import DEFAULT_N_BINS, SMOOTHING_EPS, smooth_proportions
 
-__all__ = ["DEFAULT_THRESHOLD", "population_stability_index", "psi_distance"]
+__all__ = ["CATEGORICAL_THRESHOLD", "DEFAULT_THRESHOLD", "NUMERIC_THRESHOLD", "population_stability_index", "psi_distance"]
 
-DEFAULT_THRESHOLD = 0.1
+NUMERIC_THRESHOLD = 0.06
+CATEGORICAL_THRESHOLD = 0.041
+DEFAULT_THRESHOLD = NUMERIC_THRESHOLD
+NUMERIC_MEANING = ("effect size: the PSI over baseline deciles of a 0.25-sigma mean shift of a normal column "
+                   "(0.0598), the shift SageMaker's L-infinity 0.1 stands for; not a test")
+CATEGORICAL_MEANING = ("effect size: the PSI of a 10-point move between two categories at 50% "
+                       "(50/50 -> 40/60: 0.0405), as SageMaker's categorical L-infinity 0.1; not a test")
 
 
 def population_stability_index(*, p: ArrayLike, q: ArrayLike, eps: float = SMOOTHING_EPS) -> float:
@@ -53,8 +64,8 @@ def psi_distance(baseline: Any, current: Any, *, threshold: float | None = None,
     ----------
     baseline, current : kll_doubles_sketch, SketchDistribution or Mapping[str, int]
         Both sketches (numeric) or both counts (categorical).
-    threshold : float, default=0.1
-        Drifted when PSI is above it.
+    threshold : float, optional
+        Drifted when PSI is above it; default 0.06 for sketches, 0.041 for counts.
     n_bins : int, default=10
         Baseline-quantile bins for numeric input.
     eps : float, default=1e-4
@@ -70,7 +81,8 @@ def psi_distance(baseline: Any, current: Any, *, threshold: float | None = None,
     >>> psi_distance({"a": 50, "b": 50}, {"a": 25, "b": 75}).drift_score  # doctest: +ELLIPSIS
     0.2746...
     """
-    thr = check_threshold(threshold, default=DEFAULT_THRESHOLD)
+    thr = check_threshold(threshold, default=default_for(
+        baseline, numeric=NUMERIC_THRESHOLD, categorical=CATEGORICAL_THRESHOLD))
     p_b, p_c, details = paired_proportions(baseline, current, n_bins=n_bins)
     score = population_stability_index(p=p_b, q=p_c, eps=eps)
     return DriftResult(name="psi", drift_score=score, drifted=score > thr, threshold=thr,
@@ -78,6 +90,8 @@ def psi_distance(baseline: Any, current: Any, *, threshold: float | None = None,
 
 
 register_measure(DriftMeasure(
-    key="psi", kinds=frozenset({"numeric", "categorical"}), default_threshold=DEFAULT_THRESHOLD,
+    key="psi", kinds=frozenset({"numeric", "categorical"}), default_threshold=NUMERIC_THRESHOLD,
+    thresholds={"categorical": CATEGORICAL_THRESHOLD},
+    threshold_meanings={"numeric": NUMERIC_MEANING, "categorical": CATEGORICAL_MEANING},
     higher_is_drift=True, score_type="distance", func=psi_distance,
     description="Population Stability Index over baseline-quantile bins or category shares"))

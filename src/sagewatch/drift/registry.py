@@ -12,13 +12,23 @@ key          kinds                     score type  drifted when
 ===========  ========================  ==========  ================================================
 linf         numeric, categorical      distance    SageMaker ``baseline_drift_check`` (``linf.py``)
 ks           numeric                   p_value     p-value < threshold (0.05)
-psi          numeric, categorical      distance    PSI > threshold (0.1)
-js           numeric, categorical      distance    Jensen-Shannon distance > threshold (0.1)
-hellinger    numeric, categorical      distance    Hellinger distance > threshold (0.1)
-wasserstein  numeric                   distance    normalised Wasserstein distance > threshold (0.1)
+psi          numeric, categorical      distance    PSI > threshold (0.06 numeric, 0.041 categorical)
+js           numeric, categorical      distance    Jensen-Shannon distance > threshold (0.104 / 0.086)
+hellinger    numeric, categorical      distance    Hellinger distance > threshold (0.087 / 0.072)
+wasserstein  numeric                   distance    normalised Wasserstein distance > threshold (0.25)
 chi2         numeric, categorical      p_value     p-value < threshold (0.05)
 mmd          multivariate              p_value     permutation p-value < threshold (0.05)
 ===========  ========================  ==========  ================================================
+
+What the thresholds mean (``DriftMeasure.threshold_meanings``; measured rates in
+``docs/drift-calibration.md``): the p-value tests (ks, chi2, mmd) flag at p < 0.05, about 5% false alarms
+on unchanged data at any sample size. The distances are effect sizes, all set to the size of change that
+SageMaker's default threshold 0.1 stands for: for numeric columns their value at a mean shift of 0.25
+standard deviations of a normal column (SageMaker's L-infinity 0.1 is the KS distance of that shift,
+``2 * Phi(0.125) - 1 = 0.0995``), over baseline deciles; for categorical columns their value at a
+10-point move between two categories at 50 % (50/50 -> 40/60, which SageMaker's categorical
+L-infinity 0.1 reaches but does not exceed), rounded up so that the reference change itself is not
+flagged.
 
 One key serves both numeric and categorical summaries where the measure makes sense for both
 (``linf`` is SageMaker's single ``baseline_drift_check`` for every column type); the registered function
@@ -31,7 +41,7 @@ from __future__ import annotations
 import importlib
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any, Literal, Protocol
 
@@ -79,6 +89,10 @@ class DriftResult:
         Name of the statistic behind the score, e.g. ``"linf_distance"`` or ``"ks_p_value"``.
     details : Mapping[str, Any]
         Extra numbers (sample sizes, test statistic, method, ...). Stored read-only.
+    threshold_meaning : str
+        What the threshold stands for (a false-alarm rate or an effect size). Measures called through
+        the registry (:func:`get_measure`, :func:`~sagewatch.drift.compare.compare_columns`) always
+        fill it from :attr:`DriftMeasure.threshold_meanings`.
 
     Examples
     --------
@@ -95,6 +109,7 @@ class DriftResult:
     score_type: ScoreType
     statistic: str
     details: Mapping[str, Any] = field(default_factory=dict, hash=False)
+    threshold_meaning: str = ""
 
     def __post_init__(self) -> None:
         if self.score_type not in ("distance", "p_value"):
@@ -121,6 +136,7 @@ class DriftResult:
             "score_type": self.score_type,
             "statistic": self.statistic,
             "details": dict(self.details),
+            "threshold_meaning": self.threshold_meaning,
         }
 
 
@@ -142,7 +158,8 @@ class DriftMeasure:
     kinds : frozenset of {"numeric", "categorical", "multivariate"}
         The summaries the measure accepts.
     default_threshold : float
-        Threshold used when the caller gives none.
+        Threshold used when the caller gives none (for numeric columns when ``thresholds`` differs
+        per kind).
     higher_is_drift : bool
         ``True`` for distances (drifted when score > threshold), ``False`` for p-values
         (drifted when score < threshold).
@@ -152,12 +169,17 @@ class DriftMeasure:
         ``func(baseline, current, *, threshold=None, **options) -> DriftResult``.
     description : str
         One line for reports and docs.
+    thresholds : Mapping[kind, float]
+        Default threshold per kind where it differs from ``default_threshold``.
+    threshold_meanings : Mapping[kind, str]
+        What the default threshold means for each kind (a false-alarm rate, or the effect size it
+        corresponds to); see ``docs/drift-calibration.md`` for the measured rates.
 
     Examples
     --------
     >>> m = get_measure("psi")
-    >>> m.key, m.default_threshold, m.higher_is_drift, sorted(m.kinds)
-    ('psi', 0.1, True, ['categorical', 'numeric'])
+    >>> m.key, m.default_threshold, m.threshold_for("categorical"), m.higher_is_drift, sorted(m.kinds)
+    ('psi', 0.06, 0.041, True, ['categorical', 'numeric'])
     """
 
     key: str
@@ -167,16 +189,39 @@ class DriftMeasure:
     score_type: ScoreType
     func: Callable[..., DriftResult] = field(compare=False)
     description: str = ""
+    thresholds: Mapping[Kind, float] = field(default_factory=dict, compare=False)
+    threshold_meanings: Mapping[Kind, str] = field(default_factory=dict, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "thresholds", MappingProxyType(dict(self.thresholds)))
+        object.__setattr__(self, "threshold_meanings", MappingProxyType(dict(self.threshold_meanings)))
+
+    def threshold_for(self, kind: Kind) -> float:
+        """The default threshold for summaries of ``kind``."""
+        return float(self.thresholds.get(kind, self.default_threshold))
+
+    def meaning_for(self, kind: Kind) -> str:
+        """What the default threshold means for summaries of ``kind`` ("" when not stated)."""
+        return self.threshold_meanings.get(kind, "")
 
     def __call__(self, baseline: Any, current: Any, /, *, threshold: float | None = None,
                  **options: Any) -> DriftResult:
-        """Run the measure after checking that it accepts the kind of summary given."""
+        """Run the measure after checking that it accepts the kind of summary given; the result
+        carries the meaning of the threshold used."""
         kind = infer_kind(baseline)
         if kind not in self.kinds:
             raise InvalidParameterError(
                 f"drift measure {self.key!r} does not accept {kind} summaries; "
                 f"it accepts {', '.join(sorted(self.kinds))}")
-        return self.func(baseline, current, threshold=threshold, **options)
+        used = self.threshold_for(kind) if threshold is None else threshold
+        result = self.func(baseline, current, threshold=used, **options)
+        if result.threshold_meaning:
+            return result
+        meaning = self.meaning_for(kind)
+        if threshold is not None and meaning:
+            meaning = (f"threshold set by the caller; the default {self.threshold_for(kind)!r} "
+                       f"stands for: {meaning}")
+        return replace(result, threshold_meaning=meaning)
 
 
 _REGISTRY: dict[str, DriftMeasure] = {}
@@ -202,8 +247,11 @@ def register_measure(measure: DriftMeasure) -> DriftMeasure:
         raise InvalidParameterError(f"measure keys are non-empty lower case, got {measure.key!r}")
     if not measure.kinds or not set(measure.kinds) <= set(KINDS):
         raise InvalidParameterError(f"kinds must be a non-empty subset of {KINDS}, got {measure.kinds!r}")
-    if not math.isfinite(measure.default_threshold) or measure.default_threshold < 0:
-        raise InvalidParameterError(f"default_threshold must be finite and >= 0, got {measure.default_threshold!r}")
+    for value in (measure.default_threshold, *measure.thresholds.values()):
+        if not math.isfinite(value) or value < 0:
+            raise InvalidParameterError(f"default thresholds must be finite and >= 0, got {value!r}")
+    if not set(measure.thresholds) <= set(measure.kinds) or not set(measure.threshold_meanings) <= set(measure.kinds):
+        raise InvalidParameterError("thresholds and threshold_meanings may only name kinds the measure accepts")
     if (measure.score_type == "p_value") == measure.higher_is_drift:
         raise InvalidParameterError("p-value measures flag low scores and distances high ones")
     if measure.key in _REGISTRY:

@@ -25,14 +25,18 @@ the first or last bin. Bins may still be empty in the *current* data; measures t
 
 from __future__ import annotations
 
+import math
+
 from collections.abc import Iterable
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
 
 from sagewatch.drift._validation import check_int
+from sagewatch.drift.exact import exact_counts, max_ratio_gap
 from sagewatch.errors import InvalidParameterError
 
 __all__ = [
@@ -41,6 +45,7 @@ __all__ = [
     "SketchDistribution",
     "as_distribution",
     "binned_proportions",
+    "max_cdf_gap",
     "quantile_bin_edges",
     "shared_grid_cdfs",
     "smooth_proportions",
@@ -97,9 +102,15 @@ class SketchDistribution:
         cum = np.concatenate(([0.0], np.cumsum(weights)))
         cum_prob = cum / cum[-1]
         cum_prob.flags.writeable = False
+        exact = exact_counts(weights)  # int64 for sketch weights and value counts
+        cum_exact = np.concatenate((np.zeros(1, dtype=exact.dtype), np.cumsum(exact)))
+        if cum_exact.dtype == object:
+            cum_exact[0] = Fraction(0)
+        cum_exact.flags.writeable = False
         object.__setattr__(self, "items", items)
         object.__setattr__(self, "weights", weights)
         object.__setattr__(self, "_cum_prob", cum_prob)
+        object.__setattr__(self, "_cum_exact", cum_exact)
 
     @classmethod
     def from_sketch(cls, sketch: Any) -> SketchDistribution:
@@ -150,6 +161,27 @@ class SketchDistribution:
         idx = np.searchsorted(self.items, np.asarray(x, dtype=np.float64), side="right")
         return self._cum_prob[idx]  # type: ignore[attr-defined, no-any-return]
 
+    @property
+    def total_weight(self) -> Any:
+        """Exact total weight (an int for integer weights, else a Fraction); the CDF's denominator."""
+        total = self._cum_exact[-1]  # type: ignore[attr-defined]
+        return int(total) if isinstance(total, np.integer) else total
+
+    def cumulative_weights(self, x: ArrayLike) -> np.ndarray:
+        """Exact weight of the items ``<= x`` at each point (int64, or Fraction objects for real weights).
+
+        ``cdf(x)`` is ``cumulative_weights(x) / total_weight``; distances that compare CDFs use these
+        counts to decide exactly (:mod:`sagewatch.drift.exact`).
+
+        Examples
+        --------
+        >>> d = SketchDistribution.from_values([1.0, 2.0, 2.0])
+        >>> d.cumulative_weights([0.0, 1.0, 2.0]).tolist(), d.total_weight
+        ([0, 1, 3], 3)
+        """
+        idx = np.searchsorted(self.items, np.asarray(x, dtype=np.float64), side="right")
+        return self._cum_exact[idx]  # type: ignore[attr-defined, no-any-return]
+
     def quantiles(self, ranks: ArrayLike) -> np.ndarray:
         """Inclusive quantiles: the smallest item whose CDF is ``>= rank``, for ranks in [0, 1]."""
         q = np.asarray(ranks, dtype=np.float64)
@@ -160,9 +192,12 @@ class SketchDistribution:
 
     def mean_std(self) -> tuple[float, float]:
         """Weighted mean and (population) standard deviation of the retained sample."""
+        from sagewatch.profile.moments import exact_sum  # correctly rounded: no CPU-dependent BLAS digits
         w = self.weights / self.weights.sum()
-        mean = float(np.dot(w, self.items))
-        return mean, float(np.sqrt(np.dot(w, (self.items - mean) ** 2)))
+        mean = exact_sum(w * self.items)
+        with np.errstate(over="ignore"):
+            spread = w * (self.items - mean) ** 2
+        return mean, math.sqrt(exact_sum(spread)) if np.isfinite(spread).all() else math.inf
 
 
 def as_distribution(summary: Any, *, name: str = "baseline") -> SketchDistribution:
@@ -182,6 +217,27 @@ def as_distribution(summary: Any, *, name: str = "baseline") -> SketchDistributi
         return SketchDistribution.from_sketch(summary)
     except InvalidParameterError as exc:
         raise InvalidParameterError(f"{name}: {exc}") from None
+
+
+def max_cdf_gap(baseline: Any, current: Any) -> tuple[float, Fraction]:
+    """Where and how far the two CDFs are furthest apart, exactly: ``(location, gap)``.
+
+    The gap ``max |F_base - F_cur|`` over the shared grid is computed from the cumulative weights by
+    integer cross-multiplication (:func:`sagewatch.drift.exact.max_ratio_gap`), so that 200 of 2,000
+    values moving gives exactly ``Fraction(1, 10)``, not ``0.10000000000000009``.
+
+    Examples
+    --------
+    >>> b = SketchDistribution.from_values(range(2000))
+    >>> c = SketchDistribution.from_values(range(200, 2200))
+    >>> max_cdf_gap(b, c)
+    (199.0, Fraction(1, 10))
+    """
+    b = as_distribution(baseline, name="baseline")
+    c = as_distribution(current, name="current")
+    grid = np.union1d(b.items, c.items)
+    i, gap = max_ratio_gap(b.cumulative_weights(grid), b.total_weight, c.cumulative_weights(grid), c.total_weight)
+    return float(grid[i]), gap
 
 
 def shared_grid_cdfs(baseline: Any, current: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -10,8 +10,10 @@ same with the standard deviation):
 * ``normalize="iqr"``: the baseline interquartile range from sketch quantiles (robust to outliers);
 * ``normalize="none"``: the raw distance (then choose ``threshold`` in the column's units).
 
-Default threshold 0.1 for the normalised score: the current distribution moved by a tenth of a
-baseline standard deviation on average (evidently's default).
+Default threshold 0.25 for the normalised score, an effect size: the current distribution moved by a
+quarter of a baseline standard deviation on average (a pure location shift of ``d`` standard deviations
+scores exactly ``d``), the shift SageMaker's L-infinity 0.1 stands for on a normal column. Not a test:
+see ``docs/drift-calibration.md`` for false alarms at small samples.
 
 Undefined case: a baseline scale of 0 (constant baseline, or IQR of 0) cannot normalise; sagewatch then
 warns with :class:`~sagewatch.errors.UndefinedMetricWarning` and scores the raw distance.
@@ -33,7 +35,9 @@ from sagewatch.errors import InvalidParameterError, UndefinedMetricWarning
 
 __all__ = ["DEFAULT_THRESHOLD", "wasserstein_distance"]
 
-DEFAULT_THRESHOLD = 0.1
+DEFAULT_THRESHOLD = 0.25
+MEANING = ("effect size: the mean moved by a quarter of the baseline standard deviation (a location shift of "
+           "d sigma scores d), the shift SageMaker's L-infinity 0.1 stands for on a normal column; not a test")
 _NORMALIZE = ("std", "iqr", "none")
 
 
@@ -46,7 +50,7 @@ def wasserstein_distance(baseline: Any, current: Any, *, threshold: float | None
     ----------
     baseline, current : kll_doubles_sketch or SketchDistribution
         Non-empty sketches of the column.
-    threshold : float, default=0.1
+    threshold : float, default=0.25
         Drifted when the (normalised) distance is above it.
     normalize : {"std", "iqr", "none"}, default="std"
         Baseline scale to divide by (see the module docstring).
@@ -70,6 +74,8 @@ def wasserstein_distance(baseline: Any, current: Any, *, threshold: float | None
     (1.0, True)
     >>> round(wasserstein_distance(b, c, scale=10.0).drift_score, 6)
     0.1
+    >>> wasserstein_distance(b, c, scale=4.0).drifted  # 0.25: at the threshold is not above it
+    False
     """
     thr = check_threshold(threshold, default=DEFAULT_THRESHOLD)
     if normalize not in _NORMALIZE:
@@ -104,5 +110,6 @@ def wasserstein_distance(baseline: Any, current: Any, *, threshold: float | None
 
 register_measure(DriftMeasure(
     key="wasserstein", kinds=frozenset({"numeric"}), default_threshold=DEFAULT_THRESHOLD,
+    threshold_meanings={"numeric": MEANING},
     higher_is_drift=True, score_type="distance", func=wasserstein_distance,
     description="Wasserstein-1 distance between sketches divided by the baseline std (or IQR)"))

@@ -1,4 +1,5 @@
-"""CloudWatch metric lines written by data-quality jobs (contract §4.5 and §5)."""
+"""CloudWatch metric lines written by data-quality jobs (contract §4.5 and §5); the line format itself lives in
+:mod:`sagewatch.schemas.metric_lines`."""
 
 from __future__ import annotations
 
@@ -10,14 +11,12 @@ if TYPE_CHECKING:
 
 from sagewatch.profile.dataset import DatasetProfile
 from sagewatch.profile.infer import FRACTIONAL, INTEGRAL
+from sagewatch.schemas import metric_lines
 from sagewatch.schemas.constraints import Constraints
+from sagewatch.schemas.metric_lines import format_metric_time, metric_line
 from sagewatch.schemas.serialize import dumps_compact
 
 __all__ = ["data_quality_metrics", "dumps_metric_lines", "format_metric_time"]
-
-
-def format_metric_time(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def data_quality_metrics(current: DatasetProfile, check: "CheckResult | None", constraints: Constraints | None, *,
@@ -41,17 +40,16 @@ def data_quality_metrics(current: DatasetProfile, check: "CheckResult | None", c
         if not emit:
             continue
         if column.inferred_type in (INTEGRAL, FRACTIONAL) and column.n_numeric:
-            lines.append({"MetricName": f"feature_data_{name}", "Timestamp": when, "Dimensions": dimensions,
-                          "StatisticValues": {"SampleCount": float(column.n_numeric), "Sum": float(column.total),
-                                              "Minimum": float(column.minimum), "Maximum": float(column.maximum)},
-                          "Unit": "None"})
-        lines.append({"MetricName": f"feature_non_null_{name}", "Timestamp": when, "Dimensions": dimensions,
-                      "Value": float(column.completeness), "Unit": "None"})
+            lines.append(metric_line(f"feature_data_{name}", when, dimensions, statistic_values={
+                "SampleCount": column.n_numeric, "Sum": column.total, "Minimum": column.minimum,
+                "Maximum": column.maximum}))
+        lines.append(metric_line(f"feature_non_null_{name}", when, dimensions, value=column.completeness))
         if check is not None and name in check.drift_distances:
-            lines.append({"MetricName": f"feature_baseline_drift_{name}", "Timestamp": when,
-                          "Dimensions": dimensions, "Value": float(check.drift_distances[name]), "Unit": "None"})
+            lines.append(metric_line(f"feature_baseline_drift_{name}", when, dimensions,
+                                     value=check.drift_distances[name]))
     return lines
 
 
 def dumps_metric_lines(lines: list[dict[str, Any]]) -> str:
-    return "".join(dumps_compact(line) + "\n" for line in lines)
+    """The metric file's text, numbers formatted as the job's other files (Jackson style)."""
+    return metric_lines.dumps_metric_lines(lines, dumps_compact)

@@ -1,6 +1,7 @@
 """The sagewatch LocalStack plugin and its launcher.
 
-- :mod:`sagewatch.localstack.launcher`: start, stop and inspect LocalStack on the host (``sagewatch local``).
+- :mod:`sagewatch.localstack.process`: start, stop and inspect LocalStack on the host;
+  :mod:`~sagewatch.localstack.launcher` is its command line (``sagewatch local``).
 - :mod:`sagewatch.localstack.providers`: the ``localstack.aws.provider`` factories for ``sagemaker`` and
   ``sagemaker-runtime``.
 - :mod:`sagewatch.localstack.hooks`: ``on_infra_start`` / ``on_infra_shutdown`` hooks (the Python 3.11

@@ -10,22 +10,14 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from localstack.aws.api import CommonServiceException, RequestContext, ServiceRequest, ServiceResponse
+from localstack.aws.api import RequestContext, ServiceRequest, ServiceResponse
 from localstack.aws.spec import load_service
 from localstack.services.moto import call_moto
 from localstack.services.plugins import ServiceLifecycleHook
 
+from sagewatch.localstack.errors import NotEmulated
+
 Handler = Callable[[RequestContext, ServiceRequest], Any]
-
-
-def not_emulated(context: RequestContext) -> CommonServiceException:
-    """The error for an operation neither sagewatch nor moto implements (HTTP 501, like LocalStack's own)."""
-    return CommonServiceException(
-        "InternalFailure",
-        f"The API action '{context.operation.name}' for service '{context.service.service_name}' is not "
-        "emulated by sagewatch's LocalStack plugin.",
-        status_code=501,
-    )
 
 
 def forward_to_moto(context: RequestContext, request: ServiceRequest) -> ServiceResponse:
@@ -33,7 +25,7 @@ def forward_to_moto(context: RequestContext, request: ServiceRequest) -> Service
     try:
         return call_moto(context)
     except NotImplementedError as error:
-        raise not_emulated(context) from error
+        raise NotEmulated.operation(context.service.service_name, context.operation.name) from error
 
 
 class FallThroughProvider(ServiceLifecycleHook):

@@ -42,7 +42,7 @@ def event_detail(value: Any) -> Any:
     {'CreationTime': 1704320199000, 'A': [1]}
     """
     if isinstance(value, datetime):
-        from sagewatch.localstack.sagemaker.monitoring_common import epoch_ms
+        from sagewatch.localstack.sagemaker.common import epoch_ms
 
         return epoch_ms(value)
     if isinstance(value, Mapping):

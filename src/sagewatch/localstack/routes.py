@@ -40,6 +40,6 @@ def health(request: Request) -> Response:
 
 def route_table() -> list[tuple[str, Any, list[str]]]:
     """Return the routes to register as ``(path, handler, methods)``."""
-    from sagewatch.localstack.sagemaker.schedules import schedule_routes
+    from sagewatch.localstack.sagemaker.monitoring.routes import schedule_routes
 
     return [(HEALTH_ROUTE, health, ["GET"]), *schedule_routes()]

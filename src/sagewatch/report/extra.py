@@ -3,6 +3,11 @@
 SageMaker's files keep their schema; everything extra (all drift measures of the registry,
 the multivariate MMD test, skipped-record counts, a row sample for later multivariate tests)
 goes here.
+
+Each measure entry carries its ``threshold`` and ``threshold_meaning`` (a false-alarm rate or the
+effect size it stands for, from the registry). The categorical ``linf`` entry is gated by sample size:
+it is flagged only when the largest share gap exceeds the threshold **and** the chi-squared
+homogeneity test gives p < 0.05 (:data:`REPORT_OPTIONS`), so noise in small samples is not an alarm.
 """
 
 from __future__ import annotations
@@ -21,14 +26,20 @@ from sagewatch.profile.dataset import DatasetProfile
 from sagewatch.profile.infer import FRACTIONAL, INTEGRAL, STRING
 from sagewatch.schemas.constraints import Constraints
 from sagewatch.schemas.files import read_json_file
-from sagewatch.schemas.report_model import ReportFile
+from sagewatch.schemas.report import REPORT_FILE, ReportFile, report_document
 from sagewatch.schemas.validation import validate_document
 
-__all__ = ["drift_report_document", "load_baseline_sample", "BaselineSample", "feature_drift", "REPORT_SAMPLE_ROWS"]
+__all__ = ["drift_report_document", "load_baseline_sample", "BaselineSample", "feature_drift", "REPORT_OPTIONS",
+           "REPORT_SAMPLE_ROWS"]
 
 REPORT_SAMPLE_ROWS = 1_000
 MMD_SAMPLES = 600  # rows per side: a (1200 x 1200) kernel keeps the test under ~15 MB
-REPORT_FILE = "sagewatch_report.json"
+# The report's own rules where they differ from a measure's defaults: the sample-size gate of the
+# categorical L-infinity distance (numeric linf already uses Robust, gated by the KS critical value).
+REPORT_OPTIONS: dict[str, dict[str, dict[str, Any]]] = {
+    "numeric": {},
+    "categorical": {"linf": {"categorical_drift_method": "ChiSquared"}},
+}
 
 
 def _finite(value: Any) -> Any:
@@ -60,11 +71,13 @@ def feature_drift(baseline: DatasetProfile, current: DatasetProfile) -> list[dic
             if base.inferred_type in (INTEGRAL, FRACTIONAL):
                 b, c = base.distribution(), cur.distribution()
                 if b is not None and c is not None and not b.is_empty() and not c.is_empty():
-                    entry["measures"] = [r.to_dict() for r in compare_columns(b, c)]
+                    entry["measures"] = [r.to_dict() for r in compare_columns(
+                        b, c, options=REPORT_OPTIONS["numeric"])]
             elif base.inferred_type == STRING:
                 b_counts, c_counts = base.category_counts(), cur.category_counts()
                 if b_counts and c_counts:
-                    entry["measures"] = [r.to_dict() for r in compare_columns(b_counts, c_counts)]
+                    entry["measures"] = [r.to_dict() for r in compare_columns(
+                        b_counts, c_counts, options=REPORT_OPTIONS["categorical"])]
         except SagewatchError as e:
             entry["error"] = str(e)
         features.append(entry)
@@ -96,7 +109,7 @@ def load_baseline_sample(statistics_path: Path | None) -> BaselineSample | None:
 
     The file is optional (SageMaker baselines have none). A file that is present but malformed (not
     UTF-8, not JSON, too deeply nested, or a ``sample`` block that breaks its declared schema,
-    :class:`~sagewatch.schemas.report_model.ReportFile`) does not fail the job: the multivariate test
+    :class:`~sagewatch.schemas.report.ReportFile`) does not fail the job: the multivariate test
     is skipped and the report says why (``multivariate.reason``).
     """
     if statistics_path is None:
@@ -145,18 +158,15 @@ def drift_report_document(current: DatasetProfile, baseline: DatasetProfile | No
                           skips: dict[str, int], *, constraints: Constraints | None = None,
                           baseline_sample: BaselineSample | Mapping[str, np.ndarray] | None = None
                           ) -> dict[str, Any]:
-    document: dict[str, Any] = {
-        "version": "1.0",
-        "generator": f"sagewatch {__version__}",
-        "dataset": {"item_count": current.item_count, "skipped_records": dict(skips),
-                    "skipped_total": int(sum(skips.values()))},
-    }
+    violations = baseline_drift = features = multivariate = None
     if check is not None:
-        document["violations"] = len(check.violations)
-        document["baseline_drift"] = {name: check.drift_details.get(name, {}) | {"distance": d}
-                                      for name, d in check.drift_distances.items()}
+        violations = len(check.violations)
+        baseline_drift = {name: check.drift_details.get(name, {}) | {"distance": d}
+                          for name, d in check.drift_distances.items()}
     if baseline is not None:
-        document["features"] = feature_drift(baseline, current)
-        document["multivariate"] = _multivariate(baseline_sample, current)
-    document["sample"] = _sample_block(current)
+        features = feature_drift(baseline, current)
+        multivariate = _multivariate(baseline_sample, current)
+    document = report_document(generator=f"sagewatch {__version__}", item_count=current.item_count, skips=skips,
+                               violations=violations, baseline_drift=baseline_drift, features=features,
+                               multivariate=multivariate, sample=_sample_block(current))
     return _finite(document)

@@ -4,22 +4,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sagewatch.errors import SchemaError
 from sagewatch.report.html import render_report
 from sagewatch.schemas.constraints import load_violations
 from sagewatch.schemas.files import read_json_file
+from sagewatch.schemas.report import check_report
 from sagewatch.schemas.statistics import load_statistics
-from sagewatch.schemas.validation import describe
 
 __all__ = ["render_report_files"]
 
 
-def _json(path: Path | None, what: str) -> dict | None:
+def _report(path: Path | None) -> dict | None:
     if path is None or not path.exists():
         return None
-    document = read_json_file(path, what)
-    if not isinstance(document, dict):
-        raise SchemaError(f"expected an object, found {describe(document)}", source=str(path), field="(document)")
+    document = read_json_file(path, "sagewatch report")
+    check_report(document, source=str(path))  # its declared layout; the renderer reads the plain document
     return document
 
 
@@ -29,7 +27,7 @@ def render_report_files(*, statistics: Path, output: Path, baseline_statistics: 
     baseline = load_statistics(baseline_statistics) if baseline_statistics else None
     found = load_violations(violations) if violations is not None and violations.exists() else []
     text = render_report(current=current, baseline=baseline, violations=found,
-                         extra=_json(extra, "sagewatch report"))
+                         extra=_report(extra))
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(text, encoding="utf-8")
     return output

@@ -22,8 +22,13 @@ def split_s3_uri(uri: str) -> tuple[str, str]:
     >>> split_s3_uri("s3://models/churn/model.tar.gz")
     ('models', 'churn/model.tar.gz')
     """
-    bucket, _, key = uri[len("s3://"):].partition("/")
-    if not uri.startswith("s3://") or not bucket or not key:
+    from sagewatch.errors import InvalidParameterError
+    from sagewatch.schemas.s3_uri import split_s3_uri as split  # the one parser; an artefact needs a key
+    try:
+        bucket, key = split(uri)
+    except InvalidParameterError:
+        bucket, key = "", ""
+    if not bucket or not key:
         raise ModelLoadError(f"{uri} is not an s3://<bucket>/<key> URI.")
     return bucket, key
 

@@ -7,7 +7,7 @@ import importlib
 
 import pytest
 
-MODULES = ["records", "keys", "ground_truth", "manifest", "skips", "tabular", "flatten"]
+MODULES = ["keys", "manifest", "skips", "tabular", "flatten"]
 
 
 @pytest.mark.parametrize("name", MODULES)

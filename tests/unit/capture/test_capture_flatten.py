@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 import pyarrow as pa
 
 from sagewatch.capture.flatten import CaptureLayout, flatten_capture_lines, part_order
-from sagewatch.capture.records import make_capture_record, serialize_capture_record
+from sagewatch.schemas.capture import make_capture_record, serialize_capture_record
 
 T0 = datetime(2022, 4, 18, 0, 0, 0, tzinfo=timezone.utc)
 
@@ -263,7 +263,7 @@ def test_many_records_with_scattered_bad_lines():
 
 def test_flatten_typed_records_equals_flatten_lines():
     from sagewatch.capture.flatten import flatten_capture_records
-    from sagewatch.capture.records import parse_capture_record
+    from sagewatch.schemas.capture import parse_capture_record
 
     lines = [cap("1,2", "0.5", i=0), cap("3,4", "0.6", i=1)]
     typed = [parse_capture_record(x) for x in lines]

@@ -14,9 +14,9 @@ from sagewatch.capture.keys import (
     hour_path,
     parse_capture_file_time,
     parse_capture_key,
-    split_s3_uri,
 )
 from sagewatch.errors import InvalidParameterError
+from sagewatch.schemas.s3_uri import split_s3_uri
 
 UUID = "0b7bfd33-c8a7-4adf-a09a-98fd0af79974"
 REAL_KEY = (

@@ -11,7 +11,7 @@ from sagewatch.defaults import MAX_JSON_DEPTH
 from sagewatch.capture._arrow import parse_time_array
 from sagewatch.capture.flatten import flatten_capture_lines
 from sagewatch.capture.json_guard import JsonTooDeep, json_shape, lines_start_with_object, loads_bounded
-from sagewatch.capture.records import make_capture_record, serialize_capture_record
+from sagewatch.schemas.capture import make_capture_record, serialize_capture_record
 from sagewatch.capture.tabular import STATUS_OK, STATUS_TOO_DEEP, STATUS_TOO_WIDE, parse_json_values
 from sagewatch.datasets.preprocessor import capture_inference_records
 

@@ -9,7 +9,7 @@ import pyarrow as pa
 import pytest
 
 from sagewatch.capture.keys import capture_object_key
-from sagewatch.capture.records import make_capture_record, serialize_capture_record
+from sagewatch.schemas.capture import make_capture_record, serialize_capture_record
 from sagewatch.datasets.formats import CaptureJsonFormat, MergeJsonFormat
 from sagewatch.datasets.readers import iter_dataset
 from sagewatch.errors import DatasetError

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 import pyarrow as pa
 import pytest
 
-from sagewatch.capture.records import make_capture_record, serialize_capture_record
+from sagewatch.schemas.capture import make_capture_record, serialize_capture_record
 from sagewatch.datasets.formats import CaptureJsonFormat, CsvFormat, JsonFormat
 from sagewatch.datasets.preprocessor import SCRIPT_ERROR_MESSAGE, load_preprocessor
 from sagewatch.datasets.readers import iter_dataset

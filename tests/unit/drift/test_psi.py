@@ -14,7 +14,7 @@ def test_psi_categorical_hand_computed():
     r = psi_distance({"a": 50, "b": 50}, {"a": 25, "b": 75})
     assert r.drift_score == pytest.approx(0.25 * math.log(3), rel=1e-12)
     assert r.drift_score == pytest.approx(0.274653, abs=1e-6)
-    assert r.drifted and r.threshold == 0.1
+    assert r.drifted and r.threshold == 0.041  # the categorical default
 
 
 def test_psi_numeric_hand_computed_on_quintile_bins():

@@ -35,19 +35,23 @@ def test_available_measures_rejects_unknown_kind():
         available_measures("text")
 
 
-@pytest.mark.parametrize(("key", "threshold", "higher", "score_type"), [
-    ("linf", 0.1, True, "distance"),
-    ("ks", 0.05, False, "p_value"),
-    ("psi", 0.1, True, "distance"),
-    ("js", 0.1, True, "distance"),
-    ("hellinger", 0.1, True, "distance"),
-    ("wasserstein", 0.1, True, "distance"),
-    ("chi2", 0.05, False, "p_value"),
-    ("mmd", 0.05, False, "p_value"),
+@pytest.mark.parametrize(("key", "threshold", "categorical", "higher", "score_type"), [
+    ("linf", 0.1, 0.1, True, "distance"),
+    ("ks", 0.05, None, False, "p_value"),
+    ("psi", 0.06, 0.041, True, "distance"),
+    ("js", 0.104, 0.086, True, "distance"),
+    ("hellinger", 0.087, 0.072, True, "distance"),
+    ("wasserstein", 0.25, None, True, "distance"),
+    ("chi2", 0.05, 0.05, False, "p_value"),
+    ("mmd", 0.05, None, False, "p_value"),
 ])
-def test_defaults_of_each_measure(key, threshold, higher, score_type):
+def test_defaults_of_each_measure(key, threshold, categorical, higher, score_type):
+    # the distances' defaults are effect sizes matched to SageMaker's 0.1 (issue 11: one fixed 0.1 meant
+    # very different shifts for psi, js, hellinger and wasserstein)
     m = get_measure(key)
     assert (m.key, m.default_threshold, m.higher_is_drift, m.score_type) == (key, threshold, higher, score_type)
+    if categorical is not None:
+        assert m.threshold_for("categorical") == categorical
     assert m.description
 
 
@@ -102,7 +106,8 @@ def test_drift_result_is_frozen_and_details_read_only():
     with pytest.raises(TypeError):
         r.details["a"] = 2
     assert r.to_dict() == {"name": "x", "drift_score": 0.5, "drifted": True, "threshold": 1.0,
-                           "score_type": "distance", "statistic": "x", "details": {"a": 1}}
+                           "score_type": "distance", "statistic": "x", "details": {"a": 1},
+                           "threshold_meaning": ""}
 
 
 def test_drift_result_rejects_unknown_score_type():

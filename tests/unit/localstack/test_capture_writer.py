@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from sagewatch.capture.keys import parse_capture_file_time, parse_capture_key
-from sagewatch.capture.records import parse_capture_record
+from sagewatch.schemas.capture import parse_capture_record
 from sagewatch.localstack.capture.config import CaptureConfig
 from sagewatch.localstack.capture.writer import CapturedInvocation, EndpointCapture
 

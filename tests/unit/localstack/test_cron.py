@@ -4,7 +4,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from sagewatch.localstack.sagemaker.cron import (
+from sagewatch.localstack.sagemaker.monitoring.cron import (
     ScheduleError,
     analysis_window,
     parse_offset,

@@ -8,12 +8,8 @@ pytest.importorskip("localstack", reason="the plugin modules import LocalStack (
 
 from localstack.aws.spec import load_service  # noqa: E402
 
-from sagewatch.localstack.sagemaker.endpoints_validation import (  # noqa: E402
-    already_exists,
-    constraint_exception,
-    not_found,
-    shape_errors,
-)
+from sagewatch.localstack.errors import ValidationException  # noqa: E402
+from sagewatch.localstack.sagemaker.endpoints.validation import shape_errors  # noqa: E402
 
 MODEL = load_service("sagemaker")
 CAPTURE = MODEL.shape_for("DataCaptureConfig")
@@ -70,12 +66,12 @@ def test_variant_constraints():
 
 
 def test_constraint_exception_counts_the_errors():
-    one = constraint_exception(["A"])
+    one = ValidationException.detected(["A"])
     assert (one.code, one.status_code, one.message) == ("ValidationException", 400, "1 validation error detected: A")
-    assert constraint_exception(["A", "B"]).message == "2 validation errors detected: A; B"
+    assert ValidationException.detected(["A", "B"]).message == "2 validation errors detected: A; B"
 
 
 def test_not_found_and_already_exists_wording():
     arn = "arn:aws:sagemaker:us-east-1:000000000000:endpoint/ep"
-    assert not_found("endpoint", arn).message == f'Could not find endpoint "{arn}".'
-    assert already_exists("endpoint", arn).message == f'Cannot create already existing endpoint "{arn}".'
+    assert ValidationException.could_not_find("endpoint", arn).message == f'Could not find endpoint "{arn}".'
+    assert ValidationException.already_exists("endpoint", arn).message == f'Cannot create already existing endpoint "{arn}".'

@@ -14,7 +14,7 @@ import time
 import psutil
 import pytest
 
-from sagewatch.localstack import launcher
+from sagewatch.localstack import process
 from sagewatch.localstack.launcher import LauncherError, down, logs, main, status, up
 
 FAKE_RUNTIME = r"""
@@ -60,7 +60,7 @@ def free_port():
 
 @pytest.fixture
 def fake_runtime(monkeypatch):
-    monkeypatch.setattr(launcher, "runtime_command", lambda: [sys.executable, "-c", FAKE_RUNTIME])
+    monkeypatch.setattr(process, "runtime_command", lambda: [sys.executable, "-c", FAKE_RUNTIME])
     monkeypatch.setenv("FAKE_MODE", "ok")
     return monkeypatch
 
@@ -201,9 +201,9 @@ def test_up_times_out_and_stops_the_runtime(fake_runtime, state, free_port):
     assert "fake runtime starting in mode silent" in str(info.value)
     assert not (state / "instance.json").exists()
     deadline = time.monotonic() + 5
-    while not launcher.is_port_free(free_port) and time.monotonic() < deadline:
+    while not process.is_port_free(free_port) and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert launcher.is_port_free(free_port)
+    assert process.is_port_free(free_port)
 
 
 def test_up_fails_when_plugin_is_missing(fake_runtime, state, free_port):

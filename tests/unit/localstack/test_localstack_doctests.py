@@ -9,6 +9,7 @@ import pytest
 MODULES = [
     "sagewatch.localstack.hostmode",
     "sagewatch.localstack.launcher",
+    "sagewatch.localstack.process",
     "sagewatch.localstack.compat",
 ]
 

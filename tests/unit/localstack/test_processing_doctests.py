@@ -7,13 +7,13 @@ import pytest
 
 MODULES = [
     "sagewatch.localstack.events",
-    "sagewatch.localstack.sagemaker.cron",
-    "sagewatch.localstack.sagemaker.monitoring_common",
-    "sagewatch.localstack.sagemaker.monitoring_executions",
-    "sagewatch.localstack.sagemaker.monitoring_tags",
-    "sagewatch.localstack.sagemaker.processing_images",
-    "sagewatch.localstack.sagemaker.processing_runner",
-    "sagewatch.localstack.sagemaker.processing_settings",
+    "sagewatch.localstack.sagemaker.monitoring.cron",
+    "sagewatch.localstack.sagemaker.common",
+    "sagewatch.localstack.sagemaker.monitoring.executions.launcher",
+    "sagewatch.localstack.sagemaker.monitoring.tags",
+    "sagewatch.localstack.sagemaker.processing.images",
+    "sagewatch.localstack.sagemaker.processing.runner",
+    "sagewatch.localstack.sagemaker.processing.settings",
 ]
 
 

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from localstack.aws.api import CommonServiceException
 
-from sagewatch.localstack.sagemaker.processing import validate_processing_request
-from sagewatch.localstack.sagemaker.processing_images import ImageError, ImageMap, is_analyzer_image, resolve_command
-from sagewatch.localstack.sagemaker.processing_settings import ProcessingSettings
+from sagewatch.localstack.sagemaker.processing.service import validate_processing_request
+from sagewatch.localstack.sagemaker.processing.images import ImageError, ImageMap, is_analyzer_image, resolve_command
+from sagewatch.localstack.sagemaker.processing.settings import ProcessingSettings
 
 OPT_ML = Path("/jobs/j1")
 ANALYZER = [sys.executable, "-m", "sagewatch.job"]

@@ -8,9 +8,9 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from sagewatch.localstack.sagemaker.processing import ProcessingService
-from sagewatch.localstack.sagemaker.processing_images import ImageMap
-from sagewatch.localstack.sagemaker.processing_settings import ProcessingSettings
+from sagewatch.localstack.sagemaker.processing.service import ProcessingService
+from sagewatch.localstack.sagemaker.processing.images import ImageMap
+from sagewatch.localstack.sagemaker.processing.settings import ProcessingSettings
 
 ACCOUNT, REGION = "000000000000", "us-east-1"
 CONTEXT = SimpleNamespace(account_id=ACCOUNT, region=REGION)

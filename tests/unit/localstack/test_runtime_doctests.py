@@ -10,15 +10,15 @@ pytest.importorskip("localstack", reason="the plugin modules import LocalStack (
 MODULES = [
     "sagewatch.localstack.runtime.settings",
     "sagewatch.localstack.runtime.servers",
-    "sagewatch.localstack.runtime.errors",
+    "sagewatch.localstack.errors",
     "sagewatch.localstack.runtime.provider",
     "sagewatch.localstack.capture.config",
     "sagewatch.localstack.capture.spool",
     "sagewatch.localstack.capture.uploader",
     "sagewatch.localstack.capture.writer",
     "sagewatch.localstack.metrics",
-    "sagewatch.localstack.sagemaker.endpoints_validation",
-    "sagewatch.localstack.sagemaker.endpoints",
+    "sagewatch.localstack.sagemaker.endpoints.validation",
+    "sagewatch.localstack.sagemaker.endpoints.handlers",
 ]
 
 

@@ -10,16 +10,11 @@ import pytest
 
 pytest.importorskip("localstack", reason="the provider modules import LocalStack (extra 'localstack')")
 
-from sagewatch.capture.records import parse_capture_record  # noqa: E402
+from sagewatch.schemas.capture import parse_capture_record  # noqa: E402
 from sagewatch.localstack.capture import CaptureConfig, CaptureService  # noqa: E402
 from sagewatch.localstack.metrics import InvocationMetrics, VariantKey  # noqa: E402
 from sagewatch.localstack.runtime.deployment import Deployment, VariantDeployment  # noqa: E402
-from sagewatch.localstack.runtime.errors import (  # noqa: E402
-    ModelError,
-    ValidationError,
-    endpoint_not_found,
-    model_error,
-)
+from sagewatch.localstack.errors import ModelError, ValidationError  # noqa: E402
 from sagewatch.localstack.runtime.hosting import EndpointRuntime  # noqa: E402
 from sagewatch.localstack.runtime.provider import SageMakerRuntimeProvider, read_body  # noqa: E402
 from sagewatch.localstack.runtime.servers import ModelResponse, ServerUnavailableError  # noqa: E402
@@ -170,14 +165,14 @@ def test_requests_are_counted_in_and_out_of_the_deployment(provider, hosting):
 
 
 def test_endpoint_not_found_is_worded_as_aws():
-    error = endpoint_not_found("my-endpoint", ACCOUNT)
+    error = ValidationError.endpoint_not_found("my-endpoint", ACCOUNT)
     assert (error.code, error.status_code) == ("ValidationError", 400)
     assert error.message == "Endpoint my-endpoint of account 000000000000 not found."
 
 
 def test_model_error_from_sagewatch_keeps_its_message():
-    assert model_error(500, "cannot run", from_model=False).message == "cannot run"
-    assert model_error(500, "boom", "model.log").message.endswith('"boom". See model.log for more information.')
+    assert ModelError.from_model(500, "cannot run", from_model=False).message == "cannot run"
+    assert ModelError.from_model(500, "boom", "model.log").message.endswith('"boom". See model.log for more information.')
 
 
 @pytest.mark.parametrize("body, expected", [(None, b""), (b"x", b"x"), ("é", "é".encode()), (io.BytesIO(b"s"), b"s")])

@@ -1,22 +1,20 @@
 """Monitoring schedules, the scheduler, run-now and the request of a data-quality execution, with a fake clock."""
 
-import json
 from datetime import datetime, timedelta, timezone
 from types import SimpleNamespace
 
 import pytest
 from localstack.aws.api import CommonServiceException
 
-from sagewatch.localstack.sagemaker.jobdefs import KINDS, ExecutionDefinition, JobDefinitionService
-from sagewatch.localstack.sagemaker.monitoring import MonitoringService
-from sagewatch.localstack.sagemaker.monitoring_executions import (
-    CaptureHour,
-    ExecutionLauncher,
-    data_quality_job_request,
-    execution_status,
-)
-from sagewatch.localstack.sagemaker.processing_settings import ProcessingSettings
-from sagewatch.localstack.sagemaker.schedules import RouteError, Scheduler, run_now
+from sagewatch.localstack.sagemaker.monitoring.jobdefs import KINDS, ExecutionDefinition, JobDefinitionService
+from sagewatch.localstack.sagemaker.monitoring.schedules import MonitoringService
+from sagewatch.job.execution_contract import CaptureHour, job_request
+from sagewatch.localstack.sagemaker.monitoring.executions.data_quality import data_quality_plan
+from sagewatch.localstack.sagemaker.monitoring.executions.launcher import ExecutionLauncher, execution_status
+from sagewatch.localstack.sagemaker.processing.settings import ProcessingSettings
+from sagewatch.localstack.errors import ResourceInUse, ResourceNotFound, ValidationException
+from sagewatch.localstack.sagemaker.monitoring.routes import run_now
+from sagewatch.localstack.sagemaker.monitoring.scheduler import Scheduler
 
 UTC = timezone.utc
 ACCOUNT, REGION = "000000000000", "us-east-1"
@@ -105,20 +103,20 @@ def test_run_now_defaults_to_the_current_hour_and_refuses_duplicates(monitoring,
     create(monitoring, "hourly", "cron(0 * ? * * *)")
     execution = run_now(monitoring, "hourly")
     assert execution.scheduled_time == datetime(2024, 5, 1, 10, tzinfo=UTC)
-    with pytest.raises(RouteError) as error:
+    with pytest.raises(ResourceInUse) as error:
         run_now(monitoring, "hourly")
-    assert error.value.status == 409
+    assert error.value.status_code == 409
     monitoring.update_execution(execution, status="Failed", failure_reason="x")
     assert run_now(monitoring, "hourly").scheduled_time == execution.scheduled_time
-    with pytest.raises(RouteError) as error:
+    with pytest.raises(ResourceNotFound) as error:
         run_now(monitoring, "nope")
-    assert error.value.status == 404
+    assert error.value.status_code == 404
     monitoring.handle_create(SimpleNamespace(account_id=ACCOUNT, region="eu-west-1"), {
         "MonitoringScheduleName": "hourly", "MonitoringScheduleConfig": {
             "ScheduleConfig": {"ScheduleExpression": "cron(0 * ? * * *)"}, "MonitoringJobDefinition": inline()}})
-    with pytest.raises(RouteError) as error:
+    with pytest.raises(ValidationException) as error:
         run_now(monitoring, "hourly", datetime(2024, 5, 1, 9, tzinfo=UTC))
-    assert error.value.status == 400 and "eu-west-1" in error.value.message
+    assert error.value.status_code == 400 and "eu-west-1" in error.value.message
     assert run_now(monitoring, "hourly", datetime(2024, 5, 1, 9, tzinfo=UTC), region="eu-west-1").region == "eu-west-1"
 
 
@@ -180,11 +178,11 @@ def test_data_quality_request_follows_the_contract():
         RecordPreprocessorSourceUri="s3://b/code/pre.py", ContainerArguments=["--verbose"]))
     scheduled = datetime(2024, 5, 1, 11, tzinfo=UTC)
     captures = [CaptureHour("AllTraffic", datetime(2024, 5, 1, 10, tzinfo=UTC), "s3://b/capture/ep/AllTraffic/2024/05/01/10")]
-    request = data_quality_job_request(job_name="model-monitoring-202405011100-x", schedule_name="s",
-                                       definition=definition, scheduled=scheduled,
-                                       window=(scheduled - timedelta(hours=1), scheduled), captures=captures,
-                                       constraints_uri="s3://b/base/constraints.json",
-                                       statistics_uri="s3://b/base/statistics.json")
+    request = job_request(data_quality_plan(job_name="model-monitoring-202405011100-x", schedule_name="s",
+                                            definition=definition, scheduled=scheduled,
+                                            window=(scheduled - timedelta(hours=1), scheduled), captures=captures,
+                                            constraints_uri="s3://b/base/constraints.json",
+                                            statistics_uri="s3://b/base/statistics.json"))
     inputs = {i["InputName"]: i["S3Input"] for i in request["ProcessingInputs"]}
     assert inputs["endpoint_input_1"]["LocalPath"] == "/opt/ml/processing/input/endpoint/ep/AllTraffic/2024/05/01/10"
     assert inputs["endpoint_input_1"]["S3Uri"] == "s3://b/capture/ep/AllTraffic/2024/05/01/10"
@@ -196,7 +194,7 @@ def test_data_quality_request_follows_the_contract():
         "S3UploadMode": "Continuous"}}]
     assert request["Environment"] == {
         "publish_cloudwatch_metrics": "Enabled",
-        "dataset_format": json.dumps({"sagemakerCaptureJson": {"captureIndexNames": ["endpointInput", "endpointOutput"]}}),
+        "dataset_format": '{"sagemakerCaptureJson":{"captureIndexNames":["endpointInput","endpointOutput"]}}',
         "dataset_source": "/opt/ml/processing/input/endpoint", "output_path": "/opt/ml/processing/output",
         "sagemaker_endpoint_name": "ep", "sagemaker_monitoring_schedule_name": "s",
         "start_time": "2024-05-01T10:00:00Z", "end_time": "2024-05-01T11:00:00Z", "metric_time": "2024-05-01T10:00:00Z",
@@ -208,9 +206,9 @@ def test_data_quality_request_follows_the_contract():
     assert request["StoppingCondition"] == {"MaxRuntimeInSeconds": 3600}
     disabled = ExecutionDefinition.from_inline("DataQuality", {**inline(), "Environment": {
         "publish_cloudwatch_metrics": "Disabled"}})
-    assert data_quality_job_request(job_name="j", schedule_name="s", definition=disabled, scheduled=scheduled,
-                                    window=(scheduled - timedelta(hours=1), scheduled), captures=captures
-                                    )["Environment"]["publish_cloudwatch_metrics"] == "Disabled"
+    assert job_request(data_quality_plan(job_name="j", schedule_name="s", definition=disabled, scheduled=scheduled,
+                                         window=(scheduled - timedelta(hours=1), scheduled), captures=captures
+                                         ))["Environment"]["publish_cloudwatch_metrics"] == "Disabled"
 
 
 class CaptureAws:

@@ -26,12 +26,13 @@ from sagewatch.profile.columnar import profile_parquet_files
 from sagewatch.profile.dataset import DatasetProfile, profile_tables
 from sagewatch.schemas.constraints import (CONSTRAINTS_FILE, VIOLATIONS_FILE, Constraints, dumps_violations,
                                            load_constraints)
+from sagewatch.schemas.report import REPORT_FILE
 from sagewatch.schemas.serialize import dumps_jackson
 from sagewatch.schemas.statistics import STATISTICS_FILE, load_statistics, statistics_document
 
 __all__ = ["DataQuality", "DataQualityBaseline", "has_header", "name_positional_columns", "EXTRA_REPORT_FILE"]
 
-EXTRA_REPORT_FILE = "sagewatch_report.json"
+EXTRA_REPORT_FILE = REPORT_FILE  # sagewatch_report.json
 _POSITIONAL = re.compile(r"^_c(\d+)$")
 
 

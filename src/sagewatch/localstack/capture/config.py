@@ -1,6 +1,6 @@
 """What an endpoint config's ``DataCaptureConfig`` asks for, as one frozen object (contract §1.1).
 
-The request dict is validated by :mod:`sagewatch.localstack.sagemaker.endpoints_validation` before it gets here;
+The request dict is validated by :mod:`sagewatch.localstack.sagemaker.endpoints.validation` before it gets here;
 this module only reads it.
 """
 
@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sagewatch.capture.keys import split_s3_uri
+from sagewatch.schemas.s3_uri import split_s3_uri
 
 __all__ = ["CaptureConfig"]
 

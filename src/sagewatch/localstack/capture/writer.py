@@ -17,7 +17,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from sagewatch.capture.keys import capture_object_key
-from sagewatch.capture.records import make_capture_record, serialize_capture_record
+from sagewatch.schemas.capture import make_capture_record, serialize_capture_record
 from sagewatch.localstack.capture.config import CaptureConfig
 from sagewatch.localstack.capture.spool import SpoolFile, SpoolTarget
 

@@ -9,8 +9,8 @@ its resource through the emulator's SageMaker API, so a stack deploys through th
 - :mod:`~sagewatch.localstack.cfn.job_definitions`: ``DataQualityJobDefinition``,
   ``ModelQualityJobDefinition``, ``ModelBiasJobDefinition``, ``ModelExplainabilityJobDefinition``;
 - :mod:`~sagewatch.localstack.cfn.monitoring_schedule`: ``MonitoringSchedule``;
-- :mod:`~sagewatch.localstack.cfn.dashboard`: ``AWS::CloudWatch::Dashboard`` (through the emulator's CloudWatch
-  API: LocalStack 4.13.1 serves dashboards but its CloudFormation engine has no provider for them).
+- :mod:`~sagewatch.localstack.cfn.cloudwatch_dashboard`: ``AWS::CloudWatch::Dashboard`` (through the emulator's
+  CloudWatch API: LocalStack 4.13.1 serves dashboards but its CloudFormation engine has no provider for them).
 
 :mod:`~sagewatch.localstack.cfn.plugins` registers them (entry points in ``pyproject.toml``);
 :mod:`~sagewatch.localstack.cfn.base` and :mod:`~sagewatch.localstack.cfn.properties` hold what they share:

@@ -12,7 +12,7 @@ engine calls the same handler again with that context (and the returned model as
 gets ``SUCCESS`` or ``FAILED``, for at most ``CFN_PER_RESOURCE_TIMEOUT`` seconds.
 
 The error helpers also know CloudWatch's codes (``InvalidParameterValue``, ``InvalidParameterInput``, the
-``ResourceNotFound`` of a missing dashboard), for :mod:`~sagewatch.localstack.cfn.dashboard`.
+``ResourceNotFound`` of a missing dashboard), for :mod:`~sagewatch.localstack.cfn.cloudwatch_dashboard`.
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ from localstack.services.cloudformation.resource_provider import (
 )
 
 __all__ = [
-    "DashboardPlugin",
+    "CloudWatchDashboardPlugin",
     "DataQualityJobDefinitionPlugin",
     "EndpointConfigPlugin",
     "EndpointPlugin",
@@ -93,10 +93,10 @@ class MonitoringSchedulePlugin(_SageMakerPlugin):
         self.factory = MonitoringScheduleProvider
 
 
-class DashboardPlugin(_SageMakerPlugin):
+class CloudWatchDashboardPlugin(_SageMakerPlugin):
     name = "AWS::CloudWatch::Dashboard"
 
     def load(self) -> None:
-        from sagewatch.localstack.cfn.dashboard import DashboardProvider
+        from sagewatch.localstack.cfn.cloudwatch_dashboard import CloudWatchDashboardProvider
 
-        self.factory = DashboardProvider
+        self.factory = CloudWatchDashboardProvider

@@ -6,7 +6,7 @@ name, an :class:`EndpointRuntime`: the real status (``Creating`` → ``InService
 servers, routing, capture writer) and the one being started by an update. It also owns the process-wide
 services: the capture spool and uploader, the metrics publisher and the model-server registry.
 
-The control plane (:mod:`sagewatch.localstack.sagemaker.endpoints`) and the runtime provider
+The control plane (:mod:`sagewatch.localstack.sagemaker.endpoints.handlers`) and the runtime provider
 (:mod:`sagewatch.localstack.runtime.provider`) share one :class:`Hosting`, created on first use by
 :func:`get_hosting` (LocalStack runs both providers in one process).
 """

@@ -18,8 +18,8 @@ from typing import Any
 from localstack.aws.api import RequestContext, ServiceRequest
 
 from sagewatch.localstack.capture import CapturedInvocation
-from sagewatch.localstack.dispatch import FallThroughProvider, Handler, not_emulated
-from sagewatch.localstack.runtime.errors import ValidationError, endpoint_not_found, model_error
+from sagewatch.localstack.dispatch import FallThroughProvider, Handler
+from sagewatch.localstack.errors import ModelError, NotEmulated, ValidationError
 from sagewatch.localstack.runtime.hosting import Hosting, get_hosting, shutdown_hosting
 from sagewatch.localstack.runtime.servers import ServerUnavailableError
 
@@ -27,7 +27,7 @@ __all__ = ["SageMakerRuntimeProvider", "read_body"]
 
 
 def _not_emulated(context: RequestContext, request: ServiceRequest) -> None:
-    raise not_emulated(context)
+    raise NotEmulated.operation(context.service.service_name, context.operation.name)
 
 
 def read_body(body: Any) -> bytes:
@@ -81,7 +81,7 @@ class SageMakerRuntimeProvider(FallThroughProvider):
         endpoint = hosting.get(account_id, region, name)
         deployment = endpoint.enter() if endpoint is not None else None
         if deployment is None:
-            raise endpoint_not_found(name, account_id)
+            raise ValidationError.endpoint_not_found(name, account_id)
         try:
             target = request.get("TargetVariant")
             variant = deployment.choose(target)
@@ -99,14 +99,14 @@ class SageMakerRuntimeProvider(FallThroughProvider):
             except ServerUnavailableError as error:
                 hosting.metrics.record(variant.key, model_latency_us=None, model_status=None,
                                        overhead_latency_us=(time.perf_counter() - started) * 1e6)
-                raise model_error(500, f"The model server of production variant {variant.name} did not answer: "
+                raise ModelError.from_model(500, f"The model server of production variant {variant.name} did not answer: "
                                        f"{error}", self._log_hint(endpoint, variant.name), from_model=False,
                                   log_stream_arn=_log_group_arn(context, name)) from error
             model_us = (time.perf_counter() - model_started) * 1e6
             if not 200 <= response.status < 300:
                 hosting.metrics.record(variant.key, model_latency_us=model_us, model_status=response.status,
                                        overhead_latency_us=(time.perf_counter() - started) * 1e6 - model_us)
-                raise model_error(response.status, response.body.decode("utf-8", "replace"),
+                raise ModelError.from_model(response.status, response.body.decode("utf-8", "replace"),
                                   self._log_hint(endpoint, variant.name),
                                   log_stream_arn=_log_group_arn(context, name))
             output_type = response.content_type or accept or "application/json"

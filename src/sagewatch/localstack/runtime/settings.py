@@ -12,7 +12,7 @@ variable                             meaning (default)
 ``SAGEWATCH_IMAGE_MAP``              more container images to serve with ``sagewatch.serving``: a JSON
                                      object (or the path of a JSON file) ``{"<repository, URI or glob>":
                                      "sagewatch-serving", ...}``; entries with another command are processing
-                                     images (:mod:`sagewatch.localstack.sagemaker.processing_images`)
+                                     images (:mod:`sagewatch.localstack.sagemaker.processing.images`)
 ``SAGEWATCH_STATE_DIR``              where capture spool files, model-server logs and the server registry
                                      live (default: ``sagewatch/`` under LocalStack's ``var/lib`` folder,
                                      which survives restarts)
@@ -50,7 +50,7 @@ def parse_image_map(text: str | None) -> tuple[tuple[str, str], ...]:
     """Read ``SAGEWATCH_IMAGE_MAP``: ``(image key, command)`` pairs in the order given.
 
     The setting is shared with the processing-job emulation
-    (:mod:`sagewatch.localstack.sagemaker.processing_images`): a JSON object, or the path of a file holding one, mapping an image (its repository name, its whole URI or a
+    (:mod:`sagewatch.localstack.sagemaker.processing.images`): a JSON object, or the path of a file holding one, mapping an image (its repository name, its whole URI or a
     glob over the URI) to a command (a string, or a list of words joined here with spaces). Endpoints only use
     the entries whose command is ``sagewatch-serving`` (or ``python -m sagewatch.serving``).
 

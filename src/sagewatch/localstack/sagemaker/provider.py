@@ -9,19 +9,32 @@ their state lives in sagewatch's own store, never in moto's.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from sagewatch.localstack.dispatch import FallThroughProvider, Handler
 
 
 class SageMakerProvider(FallThroughProvider):
-    """``sagemaker:default``: the dispatch table of :class:`FallThroughProvider` for the ``sagemaker`` API."""
+    """``sagemaker:default``: the dispatch table of :class:`FallThroughProvider` for the ``sagemaker`` API.
+
+    Parameters
+    ----------
+    plane : MonitoringPlane, optional
+        The monitoring plane whose handlers answer; the process's (created at first use) by default.
+    hosting : Hosting, optional
+        The endpoints' model servers; the process's by default.
+    """
 
     service = "sagemaker"
 
+    def __init__(self, plane: Any = None, hosting: Any = None) -> None:
+        super().__init__()
+        self.plane, self.hosting = plane, hosting
+
     def overrides(self) -> Mapping[str, Handler]:
         """Operations sagewatch implements itself; every other operation goes to moto."""
-        from sagewatch.localstack.sagemaker.endpoints import endpoint_overrides
-        from sagewatch.localstack.sagemaker.monitoring_plane import overrides as monitoring_overrides
+        from sagewatch.localstack.sagemaker.endpoints.handlers import endpoint_overrides
+        from sagewatch.localstack.sagemaker.plane import overrides as monitoring_overrides
 
-        endpoints = endpoint_overrides()
-        return {**endpoints, **monitoring_overrides(endpoints)}
+        endpoints = endpoint_overrides(self.hosting)
+        return {**endpoints, **monitoring_overrides(endpoints, self.plane)}

@@ -1,0 +1,368 @@
+"""The execution contract: the processing job one monitoring execution runs (contract §4.1, §4.2, §9, §12).
+
+:mod:`sagewatch.job.spec` reads a processing job's environment inside the container; this module writes it,
+from outside: given an :class:`ExecutionPlan` (what to analyse and where the files are), :func:`job_request`
+returns the ``CreateProcessingJob`` request of the execution, by monitoring type (:data:`REQUEST_BUILDERS`).
+The emulator (:mod:`sagewatch.localstack.sagemaker.monitoring.executions`) and the processing-mode Lambda
+(:mod:`sagewatch.lambda_support.monitoring`) both build their jobs here, with one window calculation
+(:func:`analysis_window`), one job-name rule (:func:`execution_job_name`) and one table of container paths.
+
+Standard library only: the Lambda that starts processing jobs carries no numpy.
+
+Adding a monitor: write its ``<type>_request(plan)`` and register it in :data:`REQUEST_BUILDERS`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any, NamedTuple
+
+from sagewatch.errors import InvalidParameterError
+from sagewatch.schemas.metric_lines import format_metric_time
+from sagewatch.schemas.s3_uri import join_s3_uri
+
+__all__ = [
+    "CONTAINER_PATHS", "ENDPOINT_INPUT_PATH", "OUTPUT_PATH", "CONSTRAINTS_PATH", "STATISTICS_PATH", "PREPROCESSOR_PATH",
+    "POSTPROCESSOR_PATH", "PLATFORM_METRICS_PATH", "METRICS_OUTPUT_PATH", "CAPTURE_DATASET_FORMAT",
+    "RESULT_OUTPUT_NAME", "METRICS_OUTPUT_NAME", "DEFAULT_MAX_RUNTIME", "MAX_JOB_NAME_LENGTH", "WindowError",
+    "AnalysisWindow", "CaptureHour", "ExecutionPlan", "floor_hour", "parse_offset", "analysis_window",
+    "execution_job_name", "report_s3_uri", "job_request", "REQUEST_BUILDERS", "UnsupportedMonitoringType",
+]
+
+# --- the container paths (contract §4.1) ----------------------------------------------------------------------
+ENDPOINT_INPUT_PATH = "/opt/ml/processing/input/endpoint"
+OUTPUT_PATH = "/opt/ml/processing/output"
+CONSTRAINTS_PATH = "/opt/ml/processing/baseline/constraints"
+STATISTICS_PATH = "/opt/ml/processing/baseline/stats"
+PREPROCESSOR_PATH = "/opt/ml/processing/code/preprocessing"  # the service's own path is UNCONFIRMED (§4.1)
+POSTPROCESSOR_PATH = "/opt/ml/processing/code/postprocessing"
+PLATFORM_METRICS_PATH = "/opt/ml/output/metrics/cloudwatch"  # what the platform publishes after the job
+# where a plain processing job (no platform step publishes metrics) writes them: an extra output (sagewatch's)
+METRICS_OUTPUT_PATH = "/opt/ml/processing/cloudwatch_metrics"
+
+CONTAINER_PATHS: Mapping[str, str] = {
+    "endpoint_input": ENDPOINT_INPUT_PATH,
+    "output": OUTPUT_PATH,
+    "baseline_constraints": CONSTRAINTS_PATH,
+    "baseline_statistics": STATISTICS_PATH,
+    "record_preprocessor_script": PREPROCESSOR_PATH,
+    "post_analytics_processor_script": POSTPROCESSOR_PATH,
+    "platform_metrics": PLATFORM_METRICS_PATH,
+    "metrics_output": METRICS_OUTPUT_PATH,
+}
+
+# the contract's §4.2 value for endpoint monitoring
+CAPTURE_DATASET_FORMAT = '{"sagemakerCaptureJson":{"captureIndexNames":["endpointInput","endpointOutput"]}}'
+RESULT_OUTPUT_NAME = "result"
+METRICS_OUTPUT_NAME = "cloudwatch_metrics"
+DEFAULT_MAX_RUNTIME = 3600
+MAX_JOB_NAME_LENGTH = 63
+
+
+class WindowError(InvalidParameterError):
+    """A window offset is malformed or the window is empty; the message says which."""
+
+
+class UnsupportedMonitoringType(InvalidParameterError):
+    """No request builder is registered for the monitoring type."""
+
+
+# --- the window ---------------------------------------------------------------------------------------------------
+
+
+class AnalysisWindow(NamedTuple):
+    """The window ``[start, end)`` of one execution, in UTC."""
+
+    start: datetime
+    end: datetime
+
+    @property
+    def hours(self) -> list[datetime]:
+        """The UTC hour folders that hold records of the window.
+
+        Examples
+        --------
+        >>> utc = timezone.utc
+        >>> w = AnalysisWindow(datetime(2024, 5, 1, 9, 30, tzinfo=utc), datetime(2024, 5, 1, 11, tzinfo=utc))
+        >>> [h.hour for h in w.hours]
+        [9, 10]
+        """
+        hours, hour = [], floor_hour(self.start)
+        while hour < self.end:
+            hours.append(hour)
+            hour += timedelta(hours=1)
+        return hours
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+
+
+def floor_hour(moment: datetime) -> datetime:
+    """The UTC hour that holds *moment* (a naive time is taken as UTC)."""
+    return _utc(moment).replace(minute=0, second=0, microsecond=0)
+
+
+_OFFSET = re.compile(r"^-P(?:(?P<w>\d+)W)?(?:(?P<d>\d+)D)?(?:T(?:(?P<h>\d+)H)?(?:(?P<m>\d+)M)?(?:(?P<s>\d+)S)?)?$")
+
+
+def parse_offset(text: str, field: str) -> timedelta:
+    """Parse a window offset: a negative ISO-8601 duration (``-PT1H``, ``-P1D``, ``-PT30M``, ``-P1DT2H``).
+
+    Raises
+    ------
+    WindowError
+        If *text* is not of the form ``-P[nW][nD][T[nH][nM][nS]]``.
+
+    Examples
+    --------
+    >>> parse_offset("-PT1H", "DataAnalysisStartTime"), parse_offset("-PT0H", "DataAnalysisEndTime")
+    (datetime.timedelta(days=-1, seconds=82800), datetime.timedelta(0))
+    """
+    match = _OFFSET.match((text or "").strip())
+    if match is None or not any(match.groupdict().values()) or (text.strip().endswith("T")):
+        raise WindowError(f"Invalid {field} {text!r}: it must be a negative ISO-8601 duration such as -PT1H, "
+                          "-P1D or -PT30M.")
+    parts = {key: int(value or 0) for key, value in match.groupdict().items()}
+    return -timedelta(weeks=parts["w"], days=parts["d"], hours=parts["h"], minutes=parts["m"], seconds=parts["s"])
+
+
+def analysis_window(scheduled: datetime, start_offset: str | None = None, end_offset: str | None = None, *,
+                    default_hours: int | None) -> AnalysisWindow:
+    """The window an execution at *scheduled* analyses (contract §9.3).
+
+    Offsets (``DataAnalysisStartTime``/``EndTime``, or the input's ``StartTimeOffset``/``EndTimeOffset``)
+    replace the default window of the *default_hours* before *scheduled*; a missing end offset means ``-PT0H``.
+    ``default_hours=None`` (a one-time ``NOW`` schedule) requires offsets.
+
+    Raises
+    ------
+    WindowError
+        If an offset is malformed or missing, or the start is not before the end.
+
+    Examples
+    --------
+    >>> t = datetime(2024, 5, 1, 11, tzinfo=timezone.utc)
+    >>> [w.hour for w in analysis_window(t, default_hours=1)]
+    [10, 11]
+    >>> [w.isoformat() for w in analysis_window(t, "-P1D", "-PT1H", default_hours=None)]
+    ['2024-04-30T11:00:00+00:00', '2024-05-01T10:00:00+00:00']
+    """
+    scheduled = _utc(scheduled)
+    if start_offset is None and end_offset is None:
+        if default_hours is None:
+            raise WindowError("A NOW schedule needs DataAnalysisStartTime and DataAnalysisEndTime.")
+        if default_hours < 1:
+            raise WindowError(f"the default window must be at least one hour, not {default_hours}")
+        return AnalysisWindow(scheduled - timedelta(hours=default_hours), scheduled)
+    if start_offset is None:
+        raise WindowError("DataAnalysisStartTime (or StartTimeOffset) is required when an end offset is given.")
+    start = scheduled + parse_offset(start_offset, "DataAnalysisStartTime")
+    end = scheduled + parse_offset(end_offset, "DataAnalysisEndTime") if end_offset else scheduled
+    if start >= end:
+        raise WindowError(f"The analysis window is empty: the start offset {start_offset} must come before the end "
+                          f"offset {end_offset or '-PT0H'}.")
+    return AnalysisWindow(start, end)
+
+
+# --- names and places -----------------------------------------------------------------------------------------------
+
+
+def execution_job_name(prefix: str, scheduled: datetime, token: str, *, token_length: int = 24) -> str:
+    """``<prefix>-<yyyymmddHHMM of the scheduled time>-<token>``, at most 63 characters (contract §12).
+
+    The token keeps its first *token_length* letters and digits; the prefix is cut to fit.
+
+    Examples
+    --------
+    >>> execution_job_name("model-monitoring", datetime(2024, 5, 1, 11), "0123456789abcdef0123456789")
+    'model-monitoring-202405011100-0123456789abcdef01234567'
+    >>> len(execution_job_name("p" * 80, datetime(2024, 5, 1, 11), "ab-cd", token_length=16))
+    63
+    """
+    suffix = f"-{_utc(scheduled):%Y%m%d%H%M}-{re.sub(r'[^a-zA-Z0-9]', '', token)[:token_length]}"
+    return prefix[: MAX_JOB_NAME_LENGTH - len(suffix)].rstrip("-") + suffix
+
+
+def report_s3_uri(output_s3_uri: str, endpoint_name: str, schedule_name: str, scheduled: datetime) -> str:
+    """``<MonitoringOutput S3Uri>/<endpoint>/<schedule>/yyyy/mm/dd/hh`` of the scheduled hour (contract §9.2).
+
+    Examples
+    --------
+    >>> report_s3_uri("s3://b/reports/", "ep", "s", datetime(2024, 5, 1, 11, 7))
+    's3://b/reports/ep/s/2024/05/01/11'
+    """
+    return join_s3_uri(output_s3_uri, endpoint_name, schedule_name, f"{_utc(scheduled):%Y/%m/%d/%H}")
+
+
+# --- the plan and the request -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CaptureHour:
+    """One captured hour folder: ``s3://<destination>/<endpoint>/<variant>/yyyy/mm/dd/hh``."""
+
+    variant: str
+    hour: datetime
+    s3_uri: str
+
+
+@dataclass(frozen=True)
+class ExecutionPlan:
+    """Everything a monitoring execution's processing job is built from.
+
+    Attributes
+    ----------
+    monitoring_type : str
+        ``DataQuality`` (the builders registered in :data:`REQUEST_BUILDERS`).
+    job_name, endpoint_name, schedule_name : str
+    scheduled : datetime
+        The execution's scheduled time; its hour names the report folder.
+    window : AnalysisWindow
+    captures : tuple of CaptureHour
+        One input each, mounted at ``<input_local_path>/<endpoint>/<variant>/yyyy/mm/dd/hh``.
+    output_s3_uri : str
+        The MonitoringOutput ``S3Uri``; the report goes to :func:`report_s3_uri` below it.
+    app_specification, cluster_config, role_arn
+        As in the job definition.
+    environment : mapping
+        The job definition's own environment; the contract's variables are added to it.
+    baseline_constraints_uri, baseline_statistics_uri, preprocessor_uri, postprocessor_uri : str, optional
+        Mounted under the paths of :data:`CONTAINER_PATHS`, named in the environment.
+    metrics_output : bool
+        Add the ``cloudwatch_metrics`` output (``METRICS_OUTPUT_PATH``, next to the report) and point
+        ``CLOUDWATCH_METRICS_DIRECTORY`` at it, for a plain processing job whose metrics nobody else publishes.
+    publish_cloudwatch_metrics : bool, optional
+        ``None`` keeps the definition's environment value, else ``Enabled``.
+    """
+
+    monitoring_type: str
+    job_name: str
+    endpoint_name: str
+    schedule_name: str
+    scheduled: datetime
+    window: AnalysisWindow
+    captures: tuple[CaptureHour, ...]
+    output_s3_uri: str
+    app_specification: Mapping[str, Any]
+    cluster_config: Mapping[str, Any]
+    role_arn: str
+    environment: Mapping[str, str] = field(default_factory=dict)
+    input_local_path: str = ENDPOINT_INPUT_PATH
+    input_mode: str = "File"
+    input_distribution: str = "FullyReplicated"
+    output_local_path: str = OUTPUT_PATH
+    upload_mode: str = "Continuous"
+    stopping_condition: Mapping[str, Any] | None = None
+    kms_key_id: str | None = None
+    network_config: Mapping[str, Any] | None = None
+    capture_destination_uri: str | None = None
+    baseline_constraints_uri: str | None = None
+    baseline_statistics_uri: str | None = None
+    preprocessor_uri: str | None = None
+    postprocessor_uri: str | None = None
+    publish_cloudwatch_metrics: bool | None = None
+    metrics_output: bool = False
+
+    @property
+    def report_s3_uri(self) -> str:
+        return report_s3_uri(self.output_s3_uri, self.endpoint_name, self.schedule_name, self.scheduled)
+
+
+def _s3_input(name: str, uri: str, local_path: str, mode: str = "File",
+              distribution: str = "FullyReplicated") -> dict[str, Any]:
+    return {"InputName": name, "S3Input": {"S3Uri": uri, "LocalPath": local_path, "S3DataType": "S3Prefix",
+                                           "S3InputMode": mode, "S3DataDistributionType": distribution,
+                                           "S3CompressionType": "None"}}
+
+
+def _basename(uri: str) -> str:
+    return uri.rstrip("/").rsplit("/", 1)[-1]
+
+
+def _copy(value: Any) -> Any:
+    return json.loads(json.dumps(value))
+
+
+def data_quality_request(plan: ExecutionPlan) -> dict[str, Any]:
+    """The ``CreateProcessingJob`` request of a data-quality execution (see the module docstring)."""
+    local_root = plan.input_local_path.rstrip("/")
+    inputs = [_s3_input(f"endpoint_input_{number}", capture.s3_uri,
+                        f"{local_root}/{plan.endpoint_name}/{capture.variant}/{capture.hour:%Y/%m/%d/%H}",
+                        plan.input_mode, plan.input_distribution)
+              for number, capture in enumerate(plan.captures, 1)]
+    environment = dict(plan.environment)
+    if plan.publish_cloudwatch_metrics is not None:
+        environment["publish_cloudwatch_metrics"] = "Enabled" if plan.publish_cloudwatch_metrics else "Disabled"
+    environment.setdefault("publish_cloudwatch_metrics", "Enabled")
+    environment.update({
+        "dataset_format": CAPTURE_DATASET_FORMAT,
+        "dataset_source": local_root,
+        "output_path": plan.output_local_path,
+        "sagemaker_endpoint_name": plan.endpoint_name,
+        "sagemaker_monitoring_schedule_name": plan.schedule_name,
+        "start_time": format_metric_time(plan.window.start),
+        "end_time": format_metric_time(plan.window.end),
+        "metric_time": format_metric_time(plan.window.start),
+    })
+    if plan.capture_destination_uri:
+        environment["sagemaker_endpoint_datacapture_prefix"] = plan.capture_destination_uri
+    scripts = ((plan.baseline_constraints_uri, "constraints", CONSTRAINTS_PATH, "baseline_constraints"),
+               (plan.baseline_statistics_uri, "baseline", STATISTICS_PATH, "baseline_statistics"),
+               (plan.preprocessor_uri, "pre_processor_script", PREPROCESSOR_PATH, "record_preprocessor_script"),
+               (plan.postprocessor_uri, "post_processor_script", POSTPROCESSOR_PATH, "post_analytics_processor_script"))
+    for uri, input_name, local_path, variable in scripts:
+        if uri:
+            inputs.append(_s3_input(input_name, uri, local_path))
+            environment[variable] = f"{local_path}/{_basename(uri)}"
+    report = plan.report_s3_uri
+    outputs: list[dict[str, Any]] = [{"OutputName": RESULT_OUTPUT_NAME, "S3Output": {
+        "S3Uri": report, "LocalPath": plan.output_local_path, "S3UploadMode": plan.upload_mode}}]
+    if plan.metrics_output:
+        outputs.append({"OutputName": METRICS_OUTPUT_NAME, "S3Output": {
+            "S3Uri": f"{report}/{METRICS_OUTPUT_NAME}", "LocalPath": METRICS_OUTPUT_PATH,
+            "S3UploadMode": plan.upload_mode}})
+        environment["CLOUDWATCH_METRICS_DIRECTORY"] = METRICS_OUTPUT_PATH
+    output_config: dict[str, Any] = {"Outputs": outputs}
+    if plan.kms_key_id:
+        output_config["KmsKeyId"] = plan.kms_key_id
+    request: dict[str, Any] = {
+        "ProcessingJobName": plan.job_name,
+        "ProcessingInputs": inputs,
+        "ProcessingOutputConfig": output_config,
+        "ProcessingResources": {"ClusterConfig": _copy(plan.cluster_config)},
+        "StoppingCondition": _copy(plan.stopping_condition or {"MaxRuntimeInSeconds": DEFAULT_MAX_RUNTIME}),
+        "AppSpecification": {key: _copy(value) for key, value in plan.app_specification.items()
+                             if key in ("ImageUri", "ContainerEntrypoint", "ContainerArguments")},
+        "Environment": environment,
+        "RoleArn": plan.role_arn,
+    }
+    if plan.network_config:
+        request["NetworkConfig"] = _copy(plan.network_config)
+    return request
+
+
+# monitoring type -> plan -> CreateProcessingJob request; one line per monitor
+REQUEST_BUILDERS: dict[str, Callable[[ExecutionPlan], dict[str, Any]]] = {
+    "DataQuality": data_quality_request,
+}
+
+
+def job_request(plan: ExecutionPlan) -> dict[str, Any]:
+    """The ``CreateProcessingJob`` request of *plan*, built by its monitoring type's builder.
+
+    Raises
+    ------
+    UnsupportedMonitoringType
+        If no builder is registered for ``plan.monitoring_type``.
+    """
+    builder = REQUEST_BUILDERS.get(plan.monitoring_type)
+    if builder is None:
+        raise UnsupportedMonitoringType(
+            f"{plan.monitoring_type} monitoring executions are not supported yet; only "
+            f"{', '.join(REQUEST_BUILDERS)} executions run.")
+    return builder(plan)

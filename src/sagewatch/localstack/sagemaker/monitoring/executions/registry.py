@@ -1,0 +1,19 @@
+"""Monitoring type -> the module that plans its executions (``plan_execution(run) -> ExecutionPlan``).
+
+Adding a monitor to the emulator: one module next to :mod:`.data_quality` and one line here (and its request
+builder in :data:`sagewatch.job.execution_contract.REQUEST_BUILDERS`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sagewatch.job.execution_contract import ExecutionPlan
+from sagewatch.localstack.sagemaker.monitoring.executions import data_quality
+from sagewatch.localstack.sagemaker.monitoring.executions.base import ExecutionRun
+
+__all__ = ["EXECUTION_PLANNERS"]
+
+EXECUTION_PLANNERS: dict[str, Callable[[ExecutionRun], ExecutionPlan]] = {
+    "DataQuality": data_quality.plan_execution,
+}
