@@ -5,7 +5,7 @@ import json
 import pytest
 
 from sagewatch.capture import flatten_capture_lines, parse_capture_record, parse_ground_truth_record
-from sagewatch.capture.records import parse_inference_time
+from sagewatch.schemas.capture import parse_inference_time
 from sagewatch.errors import JobError, SchemaError
 from sagewatch.job.spec import parse_time
 
