@@ -120,3 +120,30 @@ def hostile_text(document: Any, rng: random.Random) -> bytes:
     if roll < 0.5:
         return rng.choice([b"", b"null", b"[]", b"5", b'"x"', b"{}", b"\xef\xbb\xbf{}", b"{" * 50])
     return data
+
+
+EDGE_NUMBERS = [0, -0.0, 1, -1, 0.5, 1e-300, 5e-324, 1e308, -1e308, 1.7976931348623157e308, 2 ** 53 + 1, 2 ** 63,
+                10 ** 30, 0.1, 0.9999999999999999, 1.0000000000000002, 3]
+
+
+def mutate_number(document: Any, rng: random.Random) -> Any:
+    """Set one number of a JSON document to an edge value (a copy); the document stays well-typed."""
+    document = copy.deepcopy(document)
+    paths = [p for p in json_paths(document) if p and _is_number(_get(document, p))]
+    if not paths:
+        return document
+    path = rng.choice(paths)
+    parent, key = _parent(document, path)
+    value = parent[key]
+    parent[key] = rng.choice(EDGE_NUMBERS + [value * -1, value * 2, value + 1e-9])
+    return document
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _get(document: Any, path: tuple) -> Any:
+    for key in path:
+        document = document[key]
+    return document

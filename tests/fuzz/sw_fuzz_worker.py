@@ -12,6 +12,7 @@ import faulthandler
 import json
 import os
 import random
+import re
 import shutil
 import sys
 import tempfile
@@ -39,6 +40,7 @@ def families() -> dict[str, tuple[Callable, Callable]]:
         "dataset": (datasets.generate_dataset, datasets.run_dataset),
         "job": (job.generate_job, job.run_job),
         "cli": (job.generate_cli, job.run_cli),
+        "monitor": (job.generate_monitor, job.run_cli),
         "serving": (serving.generate_request, serving.run_request),
         "selftest": (lambda rng, ctx: "ok", _selftest),
     }
@@ -140,7 +142,9 @@ def run_case(case: dict[str, Any], ctx: Context) -> dict[str, Any]:
         where = next((f"{Path(f.filename).name}:{f.lineno}" for f in reversed(frames)
                       if "/sagewatch/" in f.filename), frames[-1].name if frames else "?")
         outcome, detail = "bad", f"{type(e).__name__}: {str(e)[:200]} (at {where})"
-    return {"outcome": outcome, "detail": str(detail)[:400], "seconds": round(time.perf_counter() - started, 3)}
+    detail = str(detail).replace(str(ctx.root), "<scratch>")  # so that one cause reads the same in every case
+    detail = re.sub(r"<scratch>/case\d+", "<case>", detail)
+    return {"outcome": outcome, "detail": detail[:400], "seconds": round(time.perf_counter() - started, 3)}
 
 
 def serve(root: Path) -> None:

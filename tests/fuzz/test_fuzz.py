@@ -26,6 +26,7 @@ CASES = {
     "dataset": 1500,
     "job": 400,
     "cli": 300,
+    "monitor": 400,
     "serving": 600,
 }
 CASE_SECONDS = 20.0
@@ -36,7 +37,7 @@ def _all_cases() -> list[dict]:
     for family, count in CASES.items():
         cases += [{"id": f"{family}:{seed}", "family": family, "seed": seed} for seed in range(count)]
     # the slow families first, interleaved with the fast ones, so both workers finish together
-    weight = {"job": 0, "cli": 1, "dataset": 2, "serving": 3}
+    weight = {"job": 0, "cli": 1, "monitor": 1, "dataset": 2, "serving": 3}
     return sorted(cases, key=lambda case: (weight.get(case["family"], 9), case["id"]))
 
 
