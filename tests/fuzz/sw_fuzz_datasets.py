@@ -23,12 +23,15 @@ NAMES = ["a", "b", "x", "y", "z", "income", "col 1", "é", "age_years", "k"]
 
 
 def _column(rng: random.Random, n: int) -> tuple[str, list[Any]]:
-    kind = rng.choice(["int", "float", "string", "mixed"])
+    kind = rng.choice(["int", "float", "string", "mixed", "int", "float", "string", "mixed", "extreme"])
     missing = rng.choice([0.0, 0.0, 0.1, 0.5])
     values: list[Any] = []
     for _ in range(n):
         if rng.random() < missing:
             values.append(None)
+        elif kind == "extreme":
+            values.append(rng.choice([1.7e308, -1.7e308, 1.7976931348623157e308, 5e-324, -0.0, 2 ** 63 - 1,
+                                      -(2 ** 63), 2 ** 64 - 1, 2 ** 70, 1e-300, 0.0]))
         elif kind == "int" or (kind == "mixed" and rng.random() < 0.7):
             values.append(rng.choice([rng.randint(-1000, 1000), rng.randint(0, 3)]))
         elif kind == "float":
@@ -73,6 +76,8 @@ def _parquet_bytes(table: dict[str, Any], rng: random.Random) -> bytes:
         values = table["columns"][c]
         if table["kinds"][c] == "mixed":
             values = [None if v is None else str(v) for v in values]
+        if table["kinds"][c] == "extreme":
+            values = [None if v is None else float(v) for v in values]
         arrays.append(pa.array(values))
     sink = io.BytesIO()
     pq.write_table(pa.table(arrays, names=table["names"]), sink, row_group_size=rng.choice([1, 7, 100, 10_000]))
@@ -229,8 +234,9 @@ def _parquet_damage(rng: random.Random, damage: str, table: dict[str, Any]) -> b
 def _many_groups(table: dict[str, Any]) -> bytes:
     import pyarrow as pa
     import pyarrow.parquet as pq
-    arrays = [pa.array([None if v is None else str(v) for v in table["columns"][c]]
-                       if table["kinds"][c] == "mixed" else table["columns"][c]) for c in table["names"]]
+    arrays = [pa.array([None if v is None else str(v) if table["kinds"][c] == "mixed" else float(v)
+                        for v in table["columns"][c]])
+              if table["kinds"][c] in ("mixed", "extreme") else table["columns"][c] for c in table["names"]]
     sink = io.BytesIO()
     pq.write_table(pa.table(arrays, names=table["names"]), sink, row_group_size=1)
     return sink.getvalue()
@@ -266,6 +272,19 @@ def _capture_case(rng: random.Random, case: dict[str, Any]) -> dict[str, Any]:
 
 
 def run_dataset(case: dict[str, Any], ctx: Any) -> tuple[str, Any]:
+    from sagewatch.errors import SagewatchError
+    table = case["table"] or {}
+    clean = case["damage"] is None and not any(kind == "extreme" for kind in table.get("kinds", {}).values())
+    if table.get("json") and not any(v is not None for values in table["columns"].values() for v in values):
+        clean = False  # JSON objects without a key: no column at all, which is refused
+    try:
+        return _run_dataset(case, ctx)
+    except SagewatchError as e:
+        expect(not clean, f"a clean {case['format']} dataset was refused: {e}")
+        raise
+
+
+def _run_dataset(case: dict[str, Any], ctx: Any) -> tuple[str, Any]:
     from sagewatch.datasets import iter_dataset, parse_dataset_format
     from sagewatch.datasets.files import find_data_files
     from sagewatch.datasets.formats import ParquetFormat
@@ -291,6 +310,7 @@ def run_dataset(case: dict[str, Any], ctx: Any) -> tuple[str, Any]:
             raise
         skips = reader.skips.total()
     rows = profile.item_count
+    _check_statistics_file(profile)
     expect(not any("\x00" in name for name in profile.columns), f"column names with NUL: {list(profile.columns)!r:.200}")
     if case["format"] == "capture":
         expect(rows <= case["good"], f"{rows} rows from {case['good']} good capture records")
@@ -309,6 +329,15 @@ def run_dataset(case: dict[str, Any], ctx: Any) -> tuple[str, Any]:
     if case["table"] is not None:
         _check_numbers(case["table"], profile)
     return ("skip" if skips else "ok"), skips
+
+
+def _check_statistics_file(profile: Any) -> None:
+    """The profile's statistics.json is written and read back by sagewatch (or refused with a clear error)."""
+    from sagewatch.schemas.serialize import dumps_jackson
+    from sagewatch.schemas.statistics import profile_from_statistics, statistics_document
+    text = dumps_jackson(statistics_document(profile))
+    again = profile_from_statistics(json.loads(text))
+    expect(again.item_count == profile.item_count, "statistics.json does not keep item_count")
 
 
 def _check_numbers(table: dict[str, Any], profile: Any) -> None:

@@ -16,7 +16,7 @@ import random
 from typing import Any
 
 from sw_fuzz_inputs import (BAD_TIMES, GOOD_TIMES, deep_json_text, deep_object_text, deep_value, expect,
-                            hostile_text, mutate_json)
+                            hostile_text, mutate_json, mutate_number)
 
 # --- capture and ground-truth records -------------------------------------------------------------------------
 
@@ -289,10 +289,18 @@ def _generate_document(rng: random.Random, valid: Any, impossible: list) -> dict
 
 
 def generate_statistics(rng: random.Random, ctx: Any) -> dict[str, Any]:
+    if rng.random() < 0.2:  # a sketch that has compacted: several levels of KLL data
+        case = _generate_document(rng, ctx.identical_statistics, _IMPOSSIBLE_STATISTICS)
+        case["base"] = "identical"
+        return case
     return _generate_document(rng, ctx.valid_statistics, _IMPOSSIBLE_STATISTICS)
 
 
 def generate_constraints(rng: random.Random, ctx: Any) -> dict[str, Any]:
+    if rng.random() < 0.2:
+        case = _generate_document(rng, mutate_number(ctx.valid_constraints, rng), _IMPOSSIBLE_CONSTRAINTS)
+        case["valid"] = False
+        return case
     return _generate_document(rng, ctx.valid_constraints, _IMPOSSIBLE_CONSTRAINTS)
 
 
@@ -308,7 +316,8 @@ def run_statistics(case: dict[str, Any], ctx: Any) -> tuple[str, Any]:
     expect(again.item_count == profile.item_count and list(again.columns) == list(profile.columns),
            "accepted statistics do not survive write + read")
     if case["valid"]:
-        expect(json.loads(path.read_text()) == ctx.valid_statistics, "valid statistics changed on a round trip")
+        original = ctx.identical_statistics if case.get("base") == "identical" else ctx.valid_statistics
+        expect(json.loads(path.read_text()) == original, "valid statistics changed on a round trip")
     return "ok", None
 
 
