@@ -31,6 +31,16 @@ PREPROCESSORS = {
     "syntax": "def preprocess_handler(inference_record)\n    return 1\n",
     "no_handler": "x = 1\n",
     "import_exits": "import sys\nsys.exit(4)\n",
+    "deep": "def preprocess_handler(inference_record):\n    v = 1\n    for _ in range(5000):\n        v = [v]\n"
+            "    return {'a': v}\n",
+    "wide": "def preprocess_handler(inference_record):\n    return {str(i): i for i in range(50000)}\n",
+    "odd_keys": "def preprocess_handler(inference_record):\n    return {1: 2, None: 'x', (1, 2): 3}\n",
+    "a_list": "def preprocess_handler(inference_record):\n    return [1, 2, 3]\n",
+    "nan": "def preprocess_handler(inference_record):\n    return {'a': float('nan'), 'b': float('inf')}\n",
+    "drops": "def preprocess_handler(inference_record):\n    return None\n",
+    "mixed_types": "import random\ndef preprocess_handler(inference_record):\n"
+                   "    return {'a': random.choice([1, 'x', 2.5, None, [1], {'k': 1}, True])}\n",
+    "keyboard": "def preprocess_handler(inference_record):\n    raise KeyboardInterrupt\n",
 }
 POSTPROCESSORS = {
     "ok": "def postprocess_handler():\n    return None\n",
@@ -114,7 +124,7 @@ def generate_job(rng: random.Random, ctx: Any) -> dict[str, Any]:
     if rng.random() < 0.2:
         env["publish_cloudwatch_metrics"] = rng.choice(["Enabled", "Disabled", "enabled", "yes", ""])
         env["sagemaker_endpoint_name"] = "fuzz-endpoint"
-    if rng.random() < 0.12:
+    if rng.random() < 0.2:
         choice = rng.choice(list(PREPROCESSORS) + ["missing"])
         env["record_preprocessor_script"] = "/opt/ml/processing/code/pre.py"
         if choice != "missing":

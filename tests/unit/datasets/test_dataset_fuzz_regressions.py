@@ -1,0 +1,28 @@
+"""Regression tests for root causes the fuzz suite (tests/fuzz) found in the dataset readers."""
+
+import json
+
+from sagewatch.datasets import iter_dataset
+from sagewatch.profile.dataset import profile_tables
+
+
+def _capture_line(data: str) -> bytes:
+    return json.dumps({"captureData": {"endpointInput": {"observedContentType": "text/csv", "mode": "INPUT",
+                                                         "data": data, "encoding": "CSV"}},
+                       "eventMetadata": {"eventId": "e", "inferenceTime": "2024-05-01T10:00:00Z"},
+                       "eventVersion": "0"}).encode()
+
+
+def test_preprocessed_capture_line_that_is_not_utf8_is_skipped_not_the_end_of_the_read(tmp_path):
+    bad = _capture_line("1,caf").replace(b"caf", b"caf\xc3(")
+    (tmp_path / "c.jsonl").write_bytes(b"\n".join([_capture_line("1,2"), bad, _capture_line("3,4")]) + b"\n")
+
+    def handler(inference_record):
+        first, second = inference_record.endpoint_input.data.split(",")
+        return {"a": first, "b": second}
+
+    reader = iter_dataset(tmp_path, {"sagemakerCaptureJson": {"captureIndexNames": ["endpointInput"]}},
+                          preprocessor=handler)
+    profile = profile_tables(reader)
+    assert profile.item_count == 2
+    assert reader.skips.to_dict() == {"bad_json": 1}
