@@ -40,7 +40,6 @@ PREPROCESSORS = {
     "drops": "def preprocess_handler(inference_record):\n    return None\n",
     "mixed_types": "import random\ndef preprocess_handler(inference_record):\n"
                    "    return {'a': random.choice([1, 'x', 2.5, None, [1], {'k': 1}, True])}\n",
-    "keyboard": "def preprocess_handler(inference_record):\n    raise KeyboardInterrupt\n",
 }
 POSTPROCESSORS = {
     "ok": "def postprocess_handler():\n    return None\n",

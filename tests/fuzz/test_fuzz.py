@@ -74,4 +74,5 @@ def test_fuzz_family_ends_cleanly(fuzz_results, family):
         lines = [f"{sum(map(len, bad.values()))} bad {family} cases in {len(by_family[family])}:"]
         for detail, ids in sorted(bad.items(), key=lambda item: -len(item[1])):
             lines.append(f"  {len(ids)} x {detail}\n      {' '.join(ids)}")
+        lines.append("run one alone: python tests/fuzz/sw_fuzz_worker.py --case ID (ID as listed)")
         pytest.fail("\n".join(lines), pytrace=False)

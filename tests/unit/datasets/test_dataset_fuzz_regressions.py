@@ -26,3 +26,30 @@ def test_preprocessed_capture_line_that_is_not_utf8_is_skipped_not_the_end_of_th
     profile = profile_tables(reader)
     assert profile.item_count == 2
     assert reader.skips.to_dict() == {"bad_json": 1}
+
+
+def _run_handler(tmp_path, handler):
+    (tmp_path / "c.jsonl").write_bytes(b"\n".join([_capture_line("1,2"), _capture_line("3,4")]) + b"\n")
+    reader = iter_dataset(tmp_path, {"sagemakerCaptureJson": {"captureIndexNames": ["endpointInput"]}},
+                          preprocessor=handler)
+    return profile_tables(reader), reader.skips.to_dict()
+
+
+def test_preprocessor_value_nested_too_deeply_is_a_too_deep_skip(tmp_path):
+    def handler(inference_record):
+        if inference_record.endpoint_input.data == "3,4":
+            value = 1
+            for _ in range(5000):
+                value = [value]
+            return {"a": value}
+        return {"a": [1, 2]}
+
+    profile, skips = _run_handler(tmp_path, handler)
+    assert profile.item_count == 1
+    assert skips == {"too_deep": 1}
+
+
+def test_preprocessor_keys_that_are_not_text_keep_their_values(tmp_path):
+    profile, _ = _run_handler(tmp_path, lambda record: {1: 5, "b": {1, 2}})
+    assert profile.columns["1"].n_missing == 0 and profile.columns["1"].mean == 5
+    assert profile.columns["b"].n_missing == 0
