@@ -38,8 +38,8 @@ PREPROCESSORS = {
     "a_list": "def preprocess_handler(inference_record):\n    return [1, 2, 3]\n",
     "nan": "def preprocess_handler(inference_record):\n    return {'a': float('nan'), 'b': float('inf')}\n",
     "drops": "def preprocess_handler(inference_record):\n    return None\n",
-    "mixed_types": "import random\ndef preprocess_handler(inference_record):\n"
-                   "    return {'a': random.choice([1, 'x', 2.5, None, [1], {'k': 1}, True])}\n",
+    "mixed_types": "seen = [0]\ndef preprocess_handler(inference_record):\n    seen[0] += 1\n"
+                   "    return {'a': [1, 'x', 2.5, None, [1], {'k': 1}, True][seen[0] % 7]}\n",
 }
 POSTPROCESSORS = {
     "ok": "def postprocess_handler():\n    return None\n",
