@@ -51,8 +51,10 @@ PACKAGES: dict[str, list[str]] = {
     "schemas": ["tests/unit/schemas", "tests/unit/constraints", "tests/contract", "tests/unit/test_doctests.py"],
     "drift": ["tests/unit/drift", "tests/unit/constraints", "tests/unit/test_doctests.py"],
     "job": ["tests/unit/job", "tests/integration", "tests/unit/test_doctests.py"],
-    "profile": ["tests/unit/profile", "tests/property", "tests/unit/constraints", "tests/unit/test_doctests.py"],
-    "sketches": ["tests/unit/profile", "tests/property", "tests/unit/drift", "tests/unit/test_doctests.py"],
+    "profile": ["tests/unit/profile", "tests/unit/sketches", "tests/property", "tests/unit/constraints",
+                "tests/contract", "tests/unit/test_doctests.py"],
+    "sketches": ["tests/unit/sketches", "tests/unit/profile", "tests/property", "tests/unit/drift",
+                 "tests/unit/test_doctests.py"],
 }
 
 # Tests left out of every run, with the reason: a test that fails on unmutated code stops mutmut.
@@ -131,13 +133,15 @@ def diff(tool: Path, folder: Path, name: str) -> str:
     return "\n".join(line for line in out.splitlines() if re.match(r"^[-+](?![-+])", line))
 
 
-def run_package(package: str, tool: Path, *, max_children: int, timeout: int, show: bool) -> dict:
+def run_package(package: str, tool: Path, *, max_children: int, timeout: int, show: bool,
+                only: list[str] | None = None) -> dict:
     folder = prepare(package)
     print(f"[{package}] mutmut run (max {max_children} children, time limit {timeout} s) ...", flush=True)
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
     env.pop("PYTHONPATH", None)  # mutmut puts its mutants/src first; the original src must not be importable
     # its own process group, so that at the time limit mutmut's forked workers stop with it
-    proc = subprocess.Popen([str(tool.parent / "mutmut"), "run", "--max-children", str(max_children)], cwd=folder,
+    proc = subprocess.Popen([str(tool.parent / "mutmut"), "run", "--max-children", str(max_children), *(only or [])],
+                            cwd=folder,
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             start_new_session=True)
     try:
@@ -190,13 +194,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-children", type=int, default=1, help="parallel mutant workers (default 1)")
     parser.add_argument("--timeout", type=int, default=1800, help="seconds per package (default 1800)")
     parser.add_argument("--survivors", action="store_true", help="print each surviving mutant's diff")
+    parser.add_argument("--only", nargs="+", metavar="PATTERN",
+                        help="mutant name patterns passed to mutmut, e.g. 'sagewatch.profile.moments*' (one module)")
     args = parser.parse_args(argv)
     unknown = [p for p in args.packages if p not in PACKAGES]
     if unknown:
         parser.error(f"unknown package(s) {unknown}; choose from {list(PACKAGES)}")
     tool = ensure_tool_venv()
-    results = [run_package(p, tool, max_children=args.max_children, timeout=args.timeout, show=args.survivors)
-               for p in args.packages]
+    results = [run_package(p, tool, max_children=args.max_children, timeout=args.timeout, show=args.survivors,
+                           only=args.only) for p in args.packages]
     print("\n| package | killed | survived | equivalent | timeout | other | not run | score |\n"
           "|---|---|---|---|---|---|---|---|")
     for r in results:

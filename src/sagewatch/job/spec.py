@@ -111,6 +111,13 @@ class JobSpec:
     analysis_type: str | None = None
     metrics_dir: Path | None = None
     extra_environment: dict[str, str] = field(default_factory=dict)
+    # model quality (contract §4.2, §6.1): the attributes are column names, indexes or JSON paths, as given
+    problem_type: str | None = None
+    inference_attribute: str | None = None
+    probability_attribute: str | None = None
+    probability_threshold_attribute: float | None = None
+    ground_truth_attribute: str | None = None
+    positive_label: str | None = None
 
     @property
     def is_monitoring(self) -> bool:
@@ -181,6 +188,13 @@ def parse_job_spec(environ: Mapping[str, str] | None = None) -> JobSpec:
     if start and end and start >= end:
         raise JobError(f"start_time {settings['start_time']} is not before end_time {settings['end_time']}")
     metrics_dir = settings.get("CLOUDWATCH_METRICS_DIRECTORY")
+    threshold_text = settings.get("probability_threshold_attribute", "").strip()
+    try:
+        threshold = float(threshold_text) if threshold_text else None
+    except ValueError:
+        threshold = None
+    if threshold_text and (threshold is None or not 0.0 <= threshold <= 1.0):
+        raise JobError(f"probability_threshold_attribute must be a number from 0 to 1, got {threshold_text!r}")
     return JobSpec(
         dataset_source=path("dataset_source", required=True),
         output_path=path("output_path", required=True),
@@ -198,4 +212,10 @@ def parse_job_spec(environ: Mapping[str, str] | None = None) -> JobSpec:
         analysis_type=settings.get("analysis_type") or None,
         metrics_dir=paths.relocate(metrics_dir) if metrics_dir else paths.default_metrics_dir,
         extra_environment={k: v for k, v in settings.items() if k not in RESERVED_KEYS},
+        problem_type=settings.get("problem_type", "").strip() or None,
+        inference_attribute=settings.get("inference_attribute", "").strip() or None,
+        probability_attribute=settings.get("probability_attribute", "").strip() or None,
+        probability_threshold_attribute=threshold,
+        ground_truth_attribute=settings.get("ground_truth_attribute", "").strip() or None,
+        positive_label=settings.get("positive_label", "").strip() or None,
     )

@@ -79,7 +79,9 @@ class ColumnProfile:
         moments = Moments(0, 0.0, 0.0, 0.0)
         lo, hi = math.inf, -math.inf
         if numbers.size:
-            ordered = np.sort(numbers)  # sorted once: the sketch compacts sorted runs; min and max for free
+            # sorted once: the sketch compacts sorted runs; min and max for free. numpy's default sort may order
+            # -0.0 and 0.0 differently on different CPUs (SIMD kernels): zeros are made positive first
+            ordered = np.sort(numbers + 0.0)
             sketch = KllDistribution.from_sorted(ordered)
             moments = sorted_moments(ordered)
             lo, hi = float(ordered[0]), float(ordered[-1])

@@ -179,7 +179,8 @@ class KllDistribution:
     @classmethod
     def from_levels(cls, levels: Sequence[Sequence[float]], k: int = KLL_K) -> KllDistribution:
         """Rebuild from ``sketch.data`` of a SageMaker ``statistics.json`` (levels are sorted here)."""
-        arrays = tuple(_frozen(np.sort(np.asarray(level, dtype=np.float64))) for level in levels)
+        # + 0.0: a -0.0 in a file becomes 0.0, so the sort's order of zeros cannot depend on the CPU
+        arrays = tuple(_frozen(np.sort(np.asarray(level, dtype=np.float64) + 0.0)) for level in levels)
         n = sum(level.size << i for i, level in enumerate(arrays))
         return cls(arrays, n, int(k))
 
