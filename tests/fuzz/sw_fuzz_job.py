@@ -33,7 +33,7 @@ PREPROCESSORS = {
     "import_exits": "import sys\nsys.exit(4)\n",
     "deep": "def preprocess_handler(inference_record):\n    v = 1\n    for _ in range(5000):\n        v = [v]\n"
             "    return {'a': v}\n",
-    "wide": "def preprocess_handler(inference_record):\n    return {str(i): i for i in range(50000)}\n",
+    "wide": "def preprocess_handler(inference_record):\n    return {str(i): i for i in range(20000)}\n",
     "odd_keys": "def preprocess_handler(inference_record):\n    return {1: 2, None: 'x', (1, 2): 3}\n",
     "a_list": "def preprocess_handler(inference_record):\n    return [1, 2, 3]\n",
     "nan": "def preprocess_handler(inference_record):\n    return {'a': float('nan'), 'b': float('inf')}\n",

@@ -31,6 +31,7 @@ from sagewatch.capture import skips as R
 from sagewatch.capture.json_guard import JsonTooDeep, loads_bounded
 from sagewatch.schemas.capture import SHADOW_EXPERIMENT, parse_inference_time
 from sagewatch.capture.skips import SkipCounts
+from sagewatch.defaults import MAX_RECORD_FIELDS
 from sagewatch.errors import JobError
 
 __all__ = [
@@ -339,6 +340,9 @@ def apply_preprocessor(
         produced = preprocessor(record)
         if not produced:
             counts[R.PREPROCESSOR_DROPPED] = counts.get(R.PREPROCESSOR_DROPPED, 0) + 1
+        if any(len(row) > MAX_RECORD_FIELDS for row in produced):  # the bound the capture reader has too
+            counts[R.TOO_WIDE] = counts.get(R.TOO_WIDE, 0) + 1
+            continue
         flat = [_flat_row(row) for row in produced]
         if any(row is None for row in flat):
             counts[R.TOO_DEEP] = counts.get(R.TOO_DEEP, 0) + 1

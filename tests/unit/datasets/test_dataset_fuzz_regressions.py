@@ -53,3 +53,16 @@ def test_preprocessor_keys_that_are_not_text_keep_their_values(tmp_path):
     profile, _ = _run_handler(tmp_path, lambda record: {1: 5, "b": {1, 2}})
     assert profile.columns["1"].n_missing == 0 and profile.columns["1"].mean == 5
     assert profile.columns["b"].n_missing == 0
+
+
+def test_preprocessor_row_wider_than_the_record_bound_is_a_too_wide_skip(tmp_path):
+    from sagewatch.defaults import MAX_RECORD_FIELDS
+
+    def handler(inference_record):
+        if inference_record.endpoint_input.data == "3,4":
+            return {str(i): i for i in range(MAX_RECORD_FIELDS + 1)}
+        return {"a": 1}
+
+    profile, skips = _run_handler(tmp_path, handler)
+    assert profile.item_count == 1 and list(profile.columns) == ["a"]
+    assert skips == {"too_wide": 1}
