@@ -56,7 +56,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.json as pj
 
-from sagewatch.capture import skips as R
+import sagewatch.capture.skips as R
 from sagewatch.capture._arrow import as_array, parse_time_array
 from sagewatch.schemas.capture import (
     CaptureRecord,

@@ -22,7 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 
-from sagewatch.capture import skips as R
+import sagewatch.capture.skips as R
 from sagewatch.datasets.files import open_stream
 from sagewatch.datasets.formats import CsvFormat
 from sagewatch.datasets.textfiles import NOT_UTF8, TextSniff, invalid_utf8_positions, read_error, sniff_text_file

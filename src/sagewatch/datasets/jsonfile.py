@@ -23,7 +23,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from sagewatch.capture import skips as R
+import sagewatch.capture.skips as R
 from sagewatch.capture.json_guard import json_shape
 from sagewatch.capture.tabular import is_positional, parse_json_values, path_name
 from sagewatch.datasets.files import iter_line_blocks, open_stream

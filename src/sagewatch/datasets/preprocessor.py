@@ -27,7 +27,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from sagewatch.capture import skips as R
+import sagewatch.capture.skips as R
 from sagewatch.capture.json_guard import JsonTooDeep, loads_bounded
 from sagewatch.schemas.capture import SHADOW_EXPERIMENT, parse_inference_time
 from sagewatch.capture.skips import SkipCounts

@@ -32,7 +32,7 @@ import pyarrow as pa
 from sagewatch.capture.flatten import CaptureLayout
 from sagewatch.schemas.capture import format_inference_time, to_utc
 from sagewatch.capture.skips import SkipCounts
-from sagewatch.datasets import sources as S
+import sagewatch.datasets.sources as S
 from sagewatch.datasets.files import CAPTURE_SUFFIXES, find_data_files
 from sagewatch.datasets.formats import (
     CaptureJsonFormat,

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from sagewatch.capture import skips as R
+import sagewatch.capture.skips as R
 from sagewatch.capture.flatten import CaptureLayout, flatten_capture_lines
 from sagewatch.capture.skips import SkipCounts
 from sagewatch.datasets.csvfile import open_text_stream, read_csv_file

@@ -16,7 +16,7 @@ from pydantic import PlainValidator, model_validator
 
 from sagewatch.errors import InvalidParameterError
 from sagewatch.schemas.statistics_model import InferredType
-from sagewatch.schemas.validation import Document, Name, Share, VersionNumber, expected
+from sagewatch.schemas.validation import unique_feature_names, Document, Name, Share, VersionNumber, expected
 
 __all__ = ["ConstraintsFile", "FeatureConstraintEntry", "MonitoringConfigBlock", "DistributionConstraintsBlock",
            "Overrides", "ViolationsFile", "ViolationEntry", "Flag", "Threshold"]
@@ -132,12 +132,7 @@ class ConstraintsFile(Document):
 
     @model_validator(mode="after")
     def _unique_names(self) -> ConstraintsFile:
-        seen: set[str] = set()
-        for i, feature in enumerate(self.features):
-            if feature.name in seen:
-                raise expected("a feature name used once (a second feature of that name)",
-                               at=("features", i, "name"), found=feature.name)
-            seen.add(feature.name)
+        unique_feature_names(self.features)
         return self
 
 

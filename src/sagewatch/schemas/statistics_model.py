@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 from pydantic import PlainValidator, model_validator
 
 from sagewatch.defaults import KLL_C, KLL_K
-from sagewatch.schemas.validation import (Count, Described, Document, FiniteNumber, JsonDouble, Name, NonNegativeDouble,
+from sagewatch.schemas.validation import (unique_feature_names, Count, Described, Document, FiniteNumber, JsonDouble, Name, NonNegativeDouble,
                                           NonNegativeNumber, VersionNumber, expected)
 
 __all__ = ["StatisticsFile", "FeatureStatistics", "NumericalStatistics", "StringStatistics", "InferredType",
@@ -196,10 +196,5 @@ class StatisticsFile(Document):
 
     @model_validator(mode="after")
     def _unique_names(self) -> StatisticsFile:
-        seen: set[str] = set()
-        for i, feature in enumerate(self.features):
-            if feature.name in seen:
-                raise expected("a feature name used once (a second feature of that name)",
-                               at=("features", i, "name"), found=feature.name)
-            seen.add(feature.name)
+        unique_feature_names(self.features)
         return self

@@ -221,3 +221,13 @@ Share = Annotated[float, PlainValidator(_share)]
 """A ratio such as ``completeness``: a number from 0 to 1."""
 Name = Annotated[str, PlainValidator(_name)]
 VersionNumber = FiniteNumber
+
+
+def unique_feature_names(features: Any) -> None:
+    """Raise the declared error at ``features[i].name`` for the first feature whose name was used before."""
+    seen: set[str] = set()
+    for i, feature in enumerate(features):
+        if feature.name in seen:
+            raise expected("a feature name used once (a second feature of that name)",
+                           at=("features", i, "name"), found=feature.name)
+        seen.add(feature.name)

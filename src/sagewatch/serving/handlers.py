@@ -47,7 +47,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sagewatch.serving import content
+import sagewatch.serving.content as content
 from sagewatch.serving.errors import BadRequestError, ModelLoadError, ModelServerError
 from sagewatch.serving.loaders import is_xgboost_booster, load_model_dir
 from sagewatch.serving.model_input import InputRejectedError, check_booster_input, rejected_input
