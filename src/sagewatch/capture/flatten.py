@@ -41,6 +41,8 @@ Width
 
 from __future__ import annotations
 
+import codecs
+
 import base64
 import binascii
 import re
@@ -207,7 +209,9 @@ def _read_records(data: bytes, schema: pa.Schema) -> tuple[pa.Table, int, SkipCo
         return schema.empty_table(), 0, SkipCounts.zero()
     expected = data.count(b"\n", 0, end) + 1
     bulk_failed = True
-    if lines_start_with_object(memoryview(data)[:end]):  # else pyarrow.json may crash (json_guard)
+    # pyarrow.json does not check that strings are UTF-8: a block that is not goes line by line
+    if _is_utf8(memoryview(data)[:end]) and lines_start_with_object(memoryview(data)[:end]):
+        # (else pyarrow.json may crash: json_guard)
         try:
             table = _pj_read(pa.py_buffer(memoryview(data)[:end]), schema)
             if table.num_rows == expected:
@@ -232,6 +236,14 @@ def _read_records(data: bytes, schema: pa.Schema) -> tuple[pa.Table, int, SkipCo
         too_deep=int((parsed.status == STATUS_TOO_DEEP).sum()),
     )
     return parsed.table, len(texts) + bad_utf8, skips
+
+
+def _is_utf8(data: memoryview) -> bool:
+    try:
+        codecs.utf_8_decode(data, "strict", True)
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _pj_read(buf: pa.Buffer, schema: pa.Schema) -> pa.Table:
@@ -264,6 +276,7 @@ class _Batch:
         self.data: dict[str, pa.Array] = {}
         self.encoding: dict[str, pa.Array] = {}
         self.ctype: dict[str, pa.Array] = {}
+        self.part_given: dict[str, np.ndarray] = {}  # the part's object is there (its data may not be)
         cap_fields = {f.name: c for f, c in zip(capture.type, capture.flatten())}
         for part in parts:
             if part == GROUND_TRUTH_PART:
@@ -272,6 +285,7 @@ class _Batch:
                 self.data[part], self.encoding[part] = sub["data"], sub["encoding"]
                 self.ctype[part] = pa.nulls(self.n, pa.string())
             else:
+                self.part_given[part] = _np(cap_fields[part].is_valid())
                 sub = dict(zip([f.name for f in _PAYLOAD], cap_fields[part].flatten()))
                 self.data[part], self.encoding[part] = sub["data"], sub["encoding"]
                 self.ctype[part] = sub["observedContentType"]
@@ -368,6 +382,8 @@ def flatten_capture_lines(
     present = {p: _np(b.data[p].is_valid()) for p in parts}
     capture_parts = [p for p in parts if p != GROUND_TRUTH_PART]
     b.mark(~b.capture_valid | ~np.logical_or.reduce([present[p] for p in capture_parts]), R.MISSING_CAPTURE_DATA)
+    for p in capture_parts:  # a payload object without its data is malformed, as parse_capture_record says
+        b.mark(b.part_given[p] & ~present[p], R.BAD_RECORD)
     b.mark(_np(pc.fill_null(pc.equal(b.source, SHADOW_EXPERIMENT), False)), R.SHADOW_TRAFFIC)
     times = parse_time_array(b.raw_time)
     # an inferenceTime that is there but is not a time (2024-02-30, T25:00) is always skipped

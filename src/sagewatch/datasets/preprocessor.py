@@ -31,6 +31,7 @@ import sagewatch.capture.skips as R
 from sagewatch.capture.json_guard import JsonTooDeep, loads_bounded
 from sagewatch.schemas.capture import SHADOW_EXPERIMENT, parse_inference_time
 from sagewatch.capture.skips import SkipCounts
+from sagewatch.defaults import MAX_RECORD_FIELDS
 from sagewatch.errors import JobError
 
 __all__ = [
@@ -284,7 +285,21 @@ def capture_inference_records(
 
 
 def _scalar(value: Any) -> Any:
-    return json.dumps(value) if isinstance(value, (dict, list, tuple)) else value
+    if not isinstance(value, (dict, list, tuple)):
+        return value
+    try:
+        return json.dumps(value)
+    except (TypeError, ValueError):  # not JSON (a set, an object inside): kept as its text
+        return str(value)
+
+
+def _flat_row(row: Mapping[Any, Any]) -> dict[str, Any] | None:
+    """A pre-processor row with text keys and nested values as JSON text; None when a value is nested
+    too deeply to write (the record is skipped as ``too_deep``)."""
+    try:
+        return {str(key): _scalar(value) for key, value in row.items()}
+    except RecursionError:
+        return None
 
 
 def rows_to_table(rows: list[dict[str, Any]]) -> pa.Table:
@@ -325,5 +340,12 @@ def apply_preprocessor(
         produced = preprocessor(record)
         if not produced:
             counts[R.PREPROCESSOR_DROPPED] = counts.get(R.PREPROCESSOR_DROPPED, 0) + 1
-        rows.extend(produced)
+        if any(len(row) > MAX_RECORD_FIELDS for row in produced):  # the bound the capture reader has too
+            counts[R.TOO_WIDE] = counts.get(R.TOO_WIDE, 0) + 1
+            continue
+        flat = [_flat_row(row) for row in produced]
+        if any(row is None for row in flat):
+            counts[R.TOO_DEEP] = counts.get(R.TOO_DEEP, 0) + 1
+            continue
+        rows.extend(flat)
     return rows, SkipCounts(counts)

@@ -80,9 +80,17 @@ def read_capture_file(path: Path, fmt: CaptureJsonFormat, state: ReadState) -> I
             yield result.table
 
 
-def _text_lines(path: Path) -> Iterator[str]:
+def _text_lines(path: Path) -> Iterator[str | bytes]:
+    """The lines of a JSON Lines file; a line that is not UTF-8 comes as its bytes, which the JSON reader
+    refuses (``bad_json``, as the bulk flattener counts it) instead of ending the read."""
     with open_stream(path) as stream:
-        yield from io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
+        for line in io.TextIOWrapper(stream, encoding="utf-8-sig", errors="surrogateescape", newline=""):
+            try:
+                line.encode("utf-8")
+            except UnicodeEncodeError:  # undecodable bytes came back as lone surrogates
+                yield line.encode("utf-8", "surrogateescape")
+                continue
+            yield line
 
 
 def _emit(rows: list[dict], state: ReadState, skips: SkipCounts) -> Iterator[pa.Table]:

@@ -194,10 +194,15 @@ class SketchDistribution:
         """Weighted mean and (population) standard deviation of the retained sample."""
         from sagewatch.profile.moments import exact_sum  # correctly rounded: no CPU-dependent BLAS digits
         w = self.weights / self.weights.sum()
-        mean = exact_sum(w * self.items)
+        # items near the largest double are scaled by a power of two (exact) so that squares stay finite
+        largest = float(np.max(np.abs(self.items))) if self.items.size else 0.0
+        shift = max(0, math.frexp(largest)[1] - 500) if math.isfinite(largest) else 0
+        items = self.items * math.ldexp(1.0, -shift) if shift else self.items
+        mean = exact_sum(w * items)
         with np.errstate(over="ignore"):
-            spread = w * (self.items - mean) ** 2
-        return mean, math.sqrt(exact_sum(spread)) if np.isfinite(spread).all() else math.inf
+            spread = w * (items - mean) ** 2
+        std = math.sqrt(exact_sum(spread)) if np.isfinite(spread).all() else math.inf
+        return math.ldexp(mean, shift), math.ldexp(std, shift) if math.isfinite(std) else std
 
 
 def as_distribution(summary: Any, *, name: str = "baseline") -> SketchDistribution:

@@ -30,7 +30,7 @@ RESERVED_KEYS = frozenset({
     "report_enabled", "automl_problem_name", "detect_outliers", "detect_drift", "image_data",
     "CLOUDWATCH_METRICS_DIRECTORY", "ground_truth_source",
 })
-_TIME_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$")
+_TIME_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$", re.ASCII)
 
 
 def parse_time(value: str, name: str) -> datetime:

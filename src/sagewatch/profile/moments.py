@@ -41,7 +41,8 @@ def _ldexp(x: float, exp: int) -> float:
 def exact_sum(values: np.ndarray, *, largest: float | None = None, tiniest: float | None = None) -> float:
     """The correctly rounded sum of finite float64 values, computed with NumPy.
 
-    Needs ``len(values) * max|values| < 2**1020`` (:func:`sorted_moments` scales to ensure it).
+    Values near the largest double are summed scaled by a power of two; a sum beyond the range of a
+    double is ``±inf``.
     ``largest`` (``max|values|``) and ``tiniest`` (the smallest non-zero ``|value|``) save sweeps over
     the data when the caller knows them (e.g. from sorted values); they must be exact when given.
 
@@ -49,6 +50,8 @@ def exact_sum(values: np.ndarray, *, largest: float | None = None, tiniest: floa
     2.0
     >>> exact_sum(np.array([0.1] * 10)) == math.fsum([0.1] * 10)
     True
+    >>> exact_sum(np.array([1.7e308, -1.7e308, 1e308])), exact_sum(np.array([1.7e308, 1.7e308]))
+    (1e+308, inf)
     """
     rest = np.asarray(values, dtype=np.float64)
     if not rest.size:
@@ -57,10 +60,13 @@ def exact_sum(values: np.ndarray, *, largest: float | None = None, tiniest: floa
         largest = max(float(rest.max()), -float(rest.min()))
     if largest == 0.0:
         return 0.0
-    # every value is a multiple of 2**(floor_exp - 53): a pass whose sigma is below 2**floor_exp leaves nothing
-    floor_exp = math.frexp(tiniest)[1] if tiniest else -1074 + 53
     bits = (rest.size + 2).bit_length()
     top = math.frexp(largest)[1]  # max|rest| <= 2**top
+    if top + bits > _SUM_EXP:  # sigma would overflow: sum the values scaled by a power of two, then scale back
+        shift = top + bits - _SUM_EXP
+        return _ldexp(exact_sum(rest * math.ldexp(1.0, -shift)), shift)
+    # every value is a multiple of 2**(floor_exp - 53): a pass whose sigma is below 2**floor_exp leaves nothing
+    floor_exp = math.frexp(tiniest)[1] if tiniest else -1074 + 53
     buffer = np.empty_like(rest)
     parts = []
     while True:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -59,6 +60,9 @@ DEFAULT_CSV_CONTENT_TYPES = ("text/csv",)
 DEFAULT_JSON_CONTENT_TYPES = ("application/json",)
 
 _TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+# A date and a time of day (ASCII digits only: fromisoformat would take other scripts' digits),
+# optional fraction and offset; whether the numbers make a real time is left to datetime.
+_TIME_PATTERN = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}(:?\d{2})?)?", re.ASCII)
 
 
 def media_type(content_type: str | None) -> str:
@@ -149,12 +153,16 @@ def parse_inference_time(text: str) -> datetime:
     >>> parse_inference_time("2022-04-18T00:21:48Z")
     datetime.datetime(2022, 4, 18, 0, 21, 48, tzinfo=datetime.timezone.utc)
     """
-    if not isinstance(text, str) or len(text) < 10 or text[4:5] != "-":
+    if not isinstance(text, str) or not _TIME_PATTERN.fullmatch(text):
         raise ValueError(f"not an ISO-8601 time: {text!r}")
     try:
         return datetime.strptime(text, _TIME_FORMAT).replace(tzinfo=timezone.utc)
     except ValueError:
+        pass
+    try:
         return to_utc(datetime.fromisoformat(text))
+    except OverflowError as exc:  # 9999-12-31T23:59:59-01:00 is after the last UTC time Python holds
+        raise ValueError(f"not a time in the range of UTC times: {text!r}") from exc
 
 
 @dataclass(frozen=True)
@@ -414,6 +422,8 @@ def _load_record(
         obj = json.loads(text)
     except (ValueError, UnicodeDecodeError) as exc:
         raise SchemaError(f"invalid JSON: {exc}", source=source, line=line) from exc
+    except RecursionError as exc:
+        raise SchemaError("invalid JSON: nested too deeply", source=source, line=line) from exc
     if not isinstance(obj, Mapping):
         raise SchemaError(f"a {kind} record must be a JSON object", source=source, line=line)
     value = obj.get(field)
