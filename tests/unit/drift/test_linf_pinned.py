@@ -151,3 +151,12 @@ def test_summaries_of_two_kinds_are_named_both():
 def test_every_measure_not_run_is_listed():
     with pytest.raises(InvalidParameterError, match=r"^thresholds names measures that are not run: js, psi$"):
         compare_columns(BASE, CURR, measures=["linf"], thresholds={"psi": 0.1, "JS": 0.2})
+
+
+def test_a_distance_equal_to_the_ks_critical_value_is_not_drift():
+    alpha = 0.2706705664732253  # about 2 * exp(-2): c(alpha) = 1, so for 8 vs 8 rows the critical value is 0.5
+    assert ks_critical_value(n=8, m=8, alpha=alpha) == 0.5
+    at = linf_distance(_sketch(range(8)), _sketch(range(4, 12)), alpha=alpha)  # gap 4/8
+    assert at.details["exact_distance"] == "1/2" and not at.drifted
+    above = linf_distance(_sketch(range(8)), _sketch(range(5, 13)), alpha=alpha)  # gap 5/8
+    assert above.drifted
