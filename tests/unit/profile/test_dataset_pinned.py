@@ -127,3 +127,14 @@ def test_the_sample_matrix_has_a_nan_column_for_an_unknown_name():
                                   [[3.0, math.nan, 1.0], [math.nan, math.nan, 2.0]])
     assert p.sample_matrix([]).shape == (0, 0)
     assert p.sample_matrix(iter(["x"])).shape == (2, 1)
+
+
+def test_a_side_kept_whole_draws_nothing_and_the_other_side_draws_first():
+    # the left sample is kept whole (100 rows for a 1333-row share), so the draw seeded by the rows seen
+    # (15000) picks the right side's 1900 of 2000 rows
+    columns = {"x": ColumnProfile("x")}
+    left = DatasetProfile(columns, 10_000, {"x": np.arange(100.0)}, 10_000)
+    right = DatasetProfile(columns, 5_000, {"x": 1000 + np.arange(2000.0)}, 5_000)
+    s = left.merge(right).sample["x"]
+    picked = np.sort(np.random.default_rng(15_000).choice(2000, 1900, replace=False))
+    np.testing.assert_array_equal(s, np.concatenate([np.arange(100.0), 1000 + picked]))

@@ -139,3 +139,10 @@ def test_value_counts_keep_the_most_frequent_when_capped(monkeypatch):
 def test_column_type_precedence():
     assert [column_type(*t) for t in [(0, 0, 1), (1, 1, 1), (0, 1, 0), (5, 1, 0), (1, 0, 0), (0, 0, 0)]] == \
         ["String", "String", "Fractional", "Fractional", "Integral", "Unknown"]
+
+
+def test_hex_text_of_a_slice_in_the_middle_stops_at_its_last_value():
+    array = pa.array([b"\x00", None, b"\xab\xcd", b"", None, b"\x10"], pa.binary())
+    assert hex_text(array.slice(1, 3)).to_pylist() == [None, "0xabcd", "0x"]
+    assert hex_text(array.slice(2, 1)).to_pylist() == ["0xabcd"]
+    assert hex_text(array.slice(0, 0)).to_pylist() == []
