@@ -146,6 +146,9 @@ def test_summaries_of_two_kinds_are_named_both():
     with pytest.raises(InvalidParameterError,
                        match=r"^baseline is a categorical summary but current is a numeric one$"):
         compare_columns({"a": 1}, BASE)
+    with pytest.raises(InvalidParameterError,
+                       match=r"^baseline is a numeric summary but current is a categorical one$"):
+        compare_columns(BASE, {"a": 1})
 
 
 def test_every_measure_not_run_is_listed():
