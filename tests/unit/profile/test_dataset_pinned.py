@@ -66,6 +66,10 @@ def test_duplicate_column_names_are_refused_naming_them():
     with pytest.raises(SchemaError, match=r"duplicate column names \['a', 'b'\]") as info:
         profile_table(table)
     assert info.value.field == "a"
+    once = pa.Table.from_arrays([pa.array([1])] * 4, names=["c", "b", "a", "b"])
+    with pytest.raises(SchemaError, match=r"duplicate column names \['b'\]") as info:
+        profile_table(once)
+    assert info.value.field == "b"
 
 
 def test_merging_small_profiles_keeps_every_row_left_then_right():
