@@ -146,3 +146,9 @@ def test_hex_text_of_a_slice_in_the_middle_stops_at_its_last_value():
     assert hex_text(array.slice(1, 3)).to_pylist() == [None, "0xabcd", "0x"]
     assert hex_text(array.slice(2, 1)).to_pylist() == ["0xabcd"]
     assert hex_text(array.slice(0, 0)).to_pylist() == []
+
+
+def test_a_null_entry_in_a_dictionary_is_a_missing_value():
+    array = pa.DictionaryArray.from_arrays(pa.array([0, 1, 2, 1], pa.int8()), pa.array(["a", None, "3"]))
+    assert array.to_pylist() == ["a", None, "3", None]
+    assert _fields(classify(array)) == (2, 1, 0, 1, [3.0], {"a": 1, "3": 1}, False)
