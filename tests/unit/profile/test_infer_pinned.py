@@ -152,3 +152,8 @@ def test_a_null_entry_in_a_dictionary_is_a_missing_value():
     array = pa.DictionaryArray.from_arrays(pa.array([0, 1, 2, 1], pa.int8()), pa.array(["a", None, "3"]))
     assert array.to_pylist() == ["a", None, "3", None]
     assert _fields(classify(array)) == (2, 1, 0, 1, [3.0], {"a": 1, "3": 1}, False)
+
+
+def test_dictionaries_of_floats_are_decoded_so_nan_is_missing():
+    array = pa.DictionaryArray.from_arrays(pa.array([0, 1, 0, 2], pa.int8()), pa.array([1.5, math.nan, 2.0]))
+    assert _fields(classify(array)) == (1, 0, 3, 0, [1.5, 1.5, 2.0], None, False)
