@@ -157,3 +157,7 @@ def test_a_null_entry_in_a_dictionary_is_a_missing_value():
 def test_dictionaries_of_floats_are_decoded_so_nan_is_missing():
     array = pa.DictionaryArray.from_arrays(pa.array([0, 1, 0, 2], pa.int8()), pa.array([1.5, math.nan, 2.0]))
     assert _fields(classify(array)) == (1, 0, 3, 0, [1.5, 1.5, 2.0], None, False)
+
+
+def test_a_nested_column_with_no_values_is_all_missing():
+    assert _fields(classify(pa.array([None, None], pa.list_(pa.int64())))) == (2, 0, 0, 0, [], None, False)
