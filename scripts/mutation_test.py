@@ -69,6 +69,8 @@ DESELECT = {
     # imports sagewatch in a child interpreter, which sees the unmutated sources (or fails on mutmut's
     # trampolines), so it can neither kill a mutant nor pass mutmut's stats run
     "tests/unit/datasets/test_dataset_malformed_text.py::test_json_array_file_nested_100000_deep_does_not_crash",
+    # loads benchmarks/calibrate_drift.py next to the tests, and mutmut copies only src/ and tests/
+    "tests/unit/drift/test_calibrate_script.py",
 }
 
 # mutmut's exit code per mutant -> status (as mutmut.stats.status_by_exit_code); a mutant that
