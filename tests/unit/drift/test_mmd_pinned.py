@@ -119,7 +119,6 @@ def test_degenerate_samples_tie_every_permutation_and_give_p_one():
         r = mmd_test(x, x.copy(), n_permutations=9, threshold=1.0)
     assert [w.category for w in caught] == [UndefinedMetricWarning]
     assert str(caught[0].message) == "median pairwise distance is 0; using bandwidth 1.0"
-    assert caught[0].filename == __file__  # stacklevel points at the caller
     assert r.drift_score == 1.0 and r.details["mmd2"] == 0.0
     assert not r.drifted  # p equal to the threshold is not below it
 
