@@ -349,3 +349,28 @@ def test_smooth_proportions_rejects_non_positive_eps(eps):
     with pytest.raises(InvalidParameterError) as exc:
         smooth_proportions([0.5, 0.5], eps=eps)
     assert str(exc.value) == f"eps must be > 0, got {eps!r}"
+
+
+def test_smooth_proportions_returns_float64_for_integer_input():
+    out = smooth_proportions([1, 3], eps=0.5)
+    assert out.dtype == np.float64 and out.tolist() == [1.0, 3.0]
+
+
+def test_from_values_reads_integers_as_doubles_before_counting():
+    # 2**53 + 1 is not a double: it rounds onto 2**53, so both values count for one item
+    d = SketchDistribution.from_values(np.array([2**53, 2**53 + 1], dtype=np.int64))
+    assert d.items.tolist() == [2.0**53] and d.weights.tolist() == [2.0] and d.n == 2
+
+
+def test_from_merged_kll_sketches_reads_the_weights():
+    a = sketch(np.arange(5000, dtype=np.float64))
+    a.merge(sketch(np.arange(5000, 10000, dtype=np.float64)))
+    d = SketchDistribution.from_sketch(a)
+    assert d.n == 10_000 and d.weights.sum() == 10_000
+    assert d.cumulative_weights([9999.0]).tolist() == [10_000]
+
+
+def test_mean_std_of_subnormal_items_is_not_scaled():
+    tiny = 2.0 ** -1073  # twice the smallest subnormal: halving it would round its half away
+    d = SketchDistribution(items=[0.0, tiny], weights=[1.0, 1.0], n=2)
+    assert d.mean_std()[0] == 2.0 ** -1074  # the spread underflows to 0 either way
