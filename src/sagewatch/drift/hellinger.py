@@ -21,6 +21,7 @@ from numpy.typing import ArrayLike
 from sagewatch.drift._proportions import proportion_distance
 from sagewatch.drift.registry import DriftMeasure, DriftResult, register_measure
 from sagewatch.drift.sketch_cdf import DEFAULT_N_BINS
+from sagewatch.profile.moments import exact_sum
 
 __all__ = ["CATEGORICAL_THRESHOLD", "DEFAULT_THRESHOLD", "NUMERIC_THRESHOLD", "hellinger_distance", "hellinger_kernel"]
 
@@ -45,7 +46,8 @@ def hellinger_kernel(*, p: ArrayLike, q: ArrayLike) -> float:
     0.184592
     """
     diff = np.sqrt(np.asarray(p, dtype=np.float64)) - np.sqrt(np.asarray(q, dtype=np.float64))
-    return float(min(1.0, math.sqrt(float(np.dot(diff, diff)) / 2.0)))
+    # a correctly rounded sum, not np.dot: BLAS kernels differ in the last digit between CPUs
+    return float(min(1.0, math.sqrt(exact_sum(diff * diff) / 2.0)))
 
 
 def hellinger_distance(baseline: Any, current: Any, *, threshold: float | None = None,
