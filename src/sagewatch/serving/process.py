@@ -107,7 +107,7 @@ def _ping(host: str, port: int, timeout: float) -> int | None:
         response = connection.getresponse()
         response.read()
         return response.status
-    except OSError:
+    except (OSError, http.client.HTTPException):  # a server dying mid-answer is "not ready", not a crash
         return None
     finally:
         connection.close()

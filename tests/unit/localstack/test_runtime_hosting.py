@@ -266,3 +266,15 @@ def test_registry_stops_servers_of_a_killed_emulator(tmp_path):
     finally:
         sleeper.kill()
         sleeper.wait()
+
+
+def test_a_crash_while_starting_a_variant_fails_the_endpoint(hosting, tmp_path, monkeypatch):
+    def explode(*args, **kwargs):
+        raise RuntimeError("boom while starting")
+
+    monkeypatch.setattr(hosting, "_launch", explode)
+    endpoint = hosting.create(ACCOUNT, REGION, "crash", "arn:crash", "c", _config("c", ("A", "m", 1.0)),
+                              {"m": _model("m", _tarball(tmp_path / "m.tar.gz", 0))})
+    _wait(endpoint)
+    assert endpoint.status == "Failed"
+    assert "production variant A did not start: RuntimeError: boom while starting" in endpoint.failure_reason

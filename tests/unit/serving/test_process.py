@@ -38,3 +38,32 @@ def test_wait_until_ready_reports_an_exited_process_with_its_stderr():
     with pytest.raises(ServerStartError) as caught:
         wait_until_ready(find_free_port(), timeout=5, process=process)
     assert str(caught.value) == "The model server exited with status 3 before it was ready.\nboom"
+
+
+def test_wait_until_ready_treats_an_answer_cut_short_as_not_ready():
+    """A server that dies while answering /ping (IncompleteRead) is "not ready yet", never an escaping error."""
+    import socket
+    import threading
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    port = listener.getsockname()[1]
+
+    def answer_half():
+        while True:
+            try:
+                connection, _ = listener.accept()
+            except OSError:
+                return
+            connection.recv(1024)
+            connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 28\r\n\r\n")
+            connection.close()
+
+    thread = threading.Thread(target=answer_half, daemon=True)
+    thread.start()
+    try:
+        with pytest.raises(ServerStartError, match="not ready within"):
+            wait_until_ready(port, timeout=0.5)
+    finally:
+        listener.close()

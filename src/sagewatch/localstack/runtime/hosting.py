@@ -279,7 +279,13 @@ class Hosting:
         deployment_id = uuid.uuid4().hex[:8]
 
         def start(variant: VariantDeployment) -> None:
-            reason = self._start_variant(endpoint, variant, deployment_id)
+            try:
+                reason = self._start_variant(endpoint, variant, deployment_id)
+            except Exception as error:  # noqa: BLE001 - a variant that cannot start must fail the endpoint
+                LOG.exception("sagewatch: starting production variant %s of endpoint %s failed", variant.name,
+                              endpoint.name)
+                reason = (f"The primary container for production variant {variant.name} did not start: "
+                          f"{type(error).__name__}: {error}")
             if reason is not None:
                 reasons[variant.name] = reason
 
