@@ -30,6 +30,7 @@ RESERVED_KEYS = frozenset({
     "report_enabled", "automl_problem_name", "detect_outliers", "detect_drift", "image_data",
     "CLOUDWATCH_METRICS_DIRECTORY", "ground_truth_source",
 })
+CLARIFY_ANALYSES = frozenset({"MODEL_BIAS", "MODEL_EXPLAINABILITY"})
 _TIME_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$", re.ASCII)
 
 
@@ -144,6 +145,8 @@ def _load_config_environment(paths: OptMlPaths) -> dict[str, str]:
 
 
 def _default_format(settings: Mapping[str, str]) -> dict[str, Any]:
+    if settings.get("analysis_type", "").strip().upper() in CLARIFY_ANALYSES:
+        return {}  # Clarify analyses read analysis_config.json's dataset_type (contract §7.2)
     # the analyzer's default for endpoint monitoring when no dataset_format is given
     if settings.get("sagemaker_endpoint_name") or settings.get("sagemaker_monitoring_schedule_name"):
         return {"sagemakerCaptureJson": {"captureIndexNames": ["endpointInput", "endpointOutput"]}}
