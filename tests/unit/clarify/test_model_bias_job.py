@@ -184,3 +184,10 @@ def test_golden_dataset_through_the_job(tmp_path):
     assert ours["pre_training_bias_metrics"]["label_value_or_threshold"] == "yes"
     assert [e["value_or_threshold"] for e in ours["post_training_bias_metrics"]["facets"]["age_group"]] == \
         [e["value_or_threshold"] for e in golden["post_training_bias_metrics"]["facets"]["age_group"]]
+
+
+def test_clarify_paths_are_the_defaults(tmp_path):
+    env = _job(tmp_path)
+    del env["dataset_source"], env["output_path"]
+    assert entry.main(env) == 0
+    assert _analysis(tmp_path)["pre_training_bias_metrics"]["label"] == "y"
