@@ -41,6 +41,12 @@ def test_categorical_values_of_another_type_are_converted():
     assert collapse(ints, [1, 2], what="f").text == "1,2"
 
 
+def test_a_fractional_value_does_not_find_an_integer():
+    ints = np.array([0, 1, 1, 2] * 30)
+    assert not collapse(ints, [1.5], what="f").mask.any()
+    assert collapse(ints, [1.5, 2], what="f").mask.sum() == 30
+
+
 def test_continuous_interval_is_threshold_to_maximum():
     ages = np.arange(18, 98)
     collapsed = collapse(ages, [40], what="f")

@@ -140,7 +140,8 @@ def _matches(values: np.ndarray, wanted: Sequence[Any]) -> np.ndarray:
         keys = [v for v in wanted if not isinstance(v, str)]
     if not keys:
         return np.zeros(len(values), dtype=bool)
-    return np.isin(values, np.asarray(keys, dtype=values.dtype if kind != "O" else object))
+    # numbers are compared as numbers (never cast to the column's type: 1.5 must not find the integer 1)
+    return np.isin(values, np.asarray(keys, dtype=object if kind == "O" else None))
 
 
 def collapse_categorical(values: np.ndarray, wanted: Sequence[Any], *, what: str) -> Collapsed:
