@@ -49,7 +49,8 @@ def wait_for_job(sagemaker, name, timeout=120.0):
 def wait_for_execution(sagemaker, schedule, timeout=180.0):
     deadline = time.monotonic() + timeout
     while True:
-        summaries = sagemaker.list_monitoring_executions(MonitoringScheduleName=schedule)["MonitoringExecutionSummaries"]
+        summaries = sagemaker.list_monitoring_executions(
+            MonitoringScheduleName=schedule)["MonitoringExecutionSummaries"]
         if summaries and summaries[0]["MonitoringExecutionStatus"] in DONE:
             return summaries[0]
         assert time.monotonic() < deadline, f"no finished execution of {schedule} after {timeout:g} s: {summaries}"
@@ -219,7 +220,8 @@ def test_execution_merges_ground_truth_then_analyses(aws_client, module_bucket, 
         assert merge["Environment"]["ground_truth_source"] == "/opt/ml/processing/groundtruth"
         assert merge["ExitMessage"].startswith("Completed: Merged 50 records (")
         assert "10 captures without a label, 5 labels without a capture" in merge["ExitMessage"]
-        assert merge["ProcessingOutputConfig"]["Outputs"][0]["S3Output"]["S3Uri"] == f"s3://{module_bucket}/reports/merge"
+        merge_output = merge["ProcessingOutputConfig"]["Outputs"][0]["S3Output"]
+        assert merge_output["S3Uri"] == f"s3://{module_bucket}/reports/merge"
         listed = {j["ProcessingJobName"] for j in sagemaker.list_processing_jobs(
             NameContains=analysis["ProcessingJobName"].split("-", 3)[3], MaxResults=10)["ProcessingJobSummaries"]}
         assert listed == {merge["ProcessingJobName"], analysis["ProcessingJobName"]}
@@ -227,7 +229,8 @@ def test_execution_merges_ground_truth_then_analyses(aws_client, module_bucket, 
         environment = analysis["Environment"]
         assert environment["analysis_type"] == "MODEL_QUALITY" and environment["problem_type"] == "BinaryClassification"
         assert environment["inference_attribute"] == "0"
-        assert json.loads(environment["dataset_format"]) == {"sagemakerMergeJson": {"captureIndexNames": ["endpointOutput"]}}
+        assert json.loads(environment["dataset_format"]) == {
+            "sagemakerMergeJson": {"captureIndexNames": ["endpointOutput"]}}
         merged_inputs = [i["S3Input"]["S3Uri"] for i in analysis["ProcessingInputs"]
                          if i["InputName"].startswith("endpoint_input_")]
         assert merged_inputs and all(uri.startswith(f"s3://{module_bucket}/reports/merge/{endpoint}/AllTraffic/")
