@@ -1,0 +1,1 @@
+"""SageMaker Clarify, emulated: bias metrics and feature attribution (contract §7)."""
