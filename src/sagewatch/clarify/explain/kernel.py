@@ -9,9 +9,10 @@ which would make a global ranking of more than ten features meaningless.
 
 from __future__ import annotations
 
+import io
 import warnings
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, redirect_stdout
 
 import numpy as np
 
@@ -47,7 +48,7 @@ def _logit_checked(model: Callable[[np.ndarray], np.ndarray]) -> Callable[[np.nd
         outside = (predictions <= 0.0) | (predictions >= 1.0)
         if outside.any():
             raise ModelResponseError(f"use_logit needs probabilities strictly between 0 and 1, but the model "
-                                     f"answered {predictions[outside][0]!r}; set use_logit to false")
+                                     f"answered {float(predictions[outside][0])!r}; set use_logit to false")
         return predictions
     return answer
 
@@ -105,8 +106,9 @@ def kernel_shap_values(model: Callable[[np.ndarray], np.ndarray], records: np.nd
     names = [str(i) for i in range(len(groups))]
     data = DenseData(background.data, names, groups, background.weights.copy())
     answer = _logit_checked(model) if use_logit else model
+    predictions = answer(records)  # the model's answers are checked on the records first
     link = "logit" if use_logit else "identity"
-    with seeded_global_numpy(seed), warnings.catch_warnings():
+    with seeded_global_numpy(seed), warnings.catch_warnings(), redirect_stdout(io.StringIO()):
         warnings.simplefilter("ignore", UserWarning)  # shap's advice about background sizes
         explainer = shap.KernelExplainer(answer, data, link=link)
         values = np.asarray(explainer.shap_values(records, nsamples=num_samples or "auto", l1_reg=False,
@@ -115,7 +117,6 @@ def kernel_shap_values(model: Callable[[np.ndarray], np.ndarray], records: np.nd
         values = values[:, :, None]
     values = values.transpose(0, 2, 1)  # (n, labels, groups)
     expected = np.atleast_1d(np.asarray(explainer.expected_value, dtype=np.float64))
-    predictions = model(records)
     if use_logit:
         predictions = np.log(predictions / (1.0 - predictions))
     explained = values[:, :, :-1] if has_rest else values
