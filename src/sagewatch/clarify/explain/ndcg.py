@@ -33,7 +33,7 @@ def attribution_ndcg_score(baseline: Mapping[str, float], current: Mapping[str, 
 
     Examples
     --------
-    >>> attribution_ndcg_score({"a": 3.0, "b": 2.0, "c": 1.0}, {"a": 0.3, "b": 0.2, "c": 0.1})
+    >>> round(attribution_ndcg_score({"a": 3.0, "b": 2.0, "c": 1.0}, {"a": 0.3, "b": 0.2, "c": 0.1}), 12)
     1.0
     >>> round(attribution_ndcg_score({"a": 3.0, "b": 2.0, "c": 1.0}, {"a": 0.1, "b": 0.2, "c": 0.3}), 6)
     0.789998

@@ -21,6 +21,8 @@ from sagewatch.errors import InvalidParameterError
 
 __all__ = ["tree_shap_values"]
 
+_OUTPUTS = {"probability": "probabilities", "raw_value": "raw values", "log_odds": "log-odds"}
+
 
 def _explainer(model: Any, background: Background, output: str) -> Any:
     import shap
@@ -58,7 +60,7 @@ def tree_shap_values(model: Any, records: np.ndarray, background: Background, *,
         trees_add = probe.model.tree_output  # "log_odds", "probability" or "raw_value"
         if use_logit and trees_add != "log_odds":
             raise InvalidParameterError(f"use_logit explains log-odds, but this {type(model).__name__}'s trees add "
-                                        f"up {trees_add.replace('_', ' ')}s; set use_logit to false or use "
+                                        f"up {_OUTPUTS.get(trees_add, trees_add)}; set use_logit to false or use "
                                         "kernel_shap")
         explainer = probe if use_logit or trees_add != "log_odds" else _explainer(model, background, "probability")
         values = np.asarray(explainer.shap_values(records), dtype=np.float64)
