@@ -29,6 +29,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -36,7 +37,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from sagewatch import __version__
-from sagewatch.clarify.explain.attributions import EXPLAINERS, KERNEL_SHAP
+from sagewatch.clarify.explain.attributions import KERNEL_SHAP
 from sagewatch.clarify.explain.drift import (DEFAULT_DRIFT_THRESHOLD, AttributionDrift, check_attribution_drift,
                                              explainability_metric_lines)
 from sagewatch.clarify.explain.explain import Explanation, explain_records
@@ -135,8 +136,7 @@ def read_explainability_config(document: Any) -> ExplainabilityConfig:
 
 
 def _load_config(spec: JobSpec) -> ExplainabilityConfig:
-    setting = spec.extra_environment.get("analysis_config", "").strip()
-    path = spec.paths.relocate(setting or CONFIG_PATH)
+    path = _config_path(spec)
     if not path.is_file():
         raise JobError(f"analysis_config.json not found at {path} (set analysis_config to its path)")
     try:
@@ -148,28 +148,8 @@ def _load_config(spec: JobSpec) -> ExplainabilityConfig:
     return read_explainability_config(document)
 
 
-def _setting(spec: JobSpec, key: str) -> str:
-    return spec.extra_environment.get(key, "").strip()
-
-
-def _explainer(spec: JobSpec) -> str:
-    explainer = _setting(spec, "sagewatch_explainer") or KERNEL_SHAP
-    if explainer not in EXPLAINERS:
-        raise JobError(f"sagewatch_explainer must be one of {', '.join(EXPLAINERS)}, got {explainer!r}")
-    return explainer
-
-
-def _threshold(spec: JobSpec) -> float:
-    text = _setting(spec, "sagewatch_attribution_threshold")
-    if not text:
-        return DEFAULT_DRIFT_THRESHOLD
-    try:
-        value = float(text)
-    except ValueError:
-        value = float("nan")
-    if not 0.0 <= value <= 1.0:
-        raise JobError(f"sagewatch_attribution_threshold must be a number from 0 to 1, got {text!r}")
-    return value
+def _config_path(spec: JobSpec) -> Path:
+    return spec.analysis_config or spec.paths.relocate(CONFIG_PATH)
 
 
 def _feature_columns(table: pa.Table, config: ExplainabilityConfig, capture: bool) -> list[str]:
@@ -224,8 +204,7 @@ class ModelExplainability(Analysis):
             raise JobError(f"cannot load the baseline: {e}") from e
 
     def _model(self, spec: JobSpec) -> Any:
-        setting = _setting(spec, "sagewatch_model")
-        path = spec.paths.relocate(setting or MODEL_PATH)
+        path = spec.model_path or spec.paths.relocate(MODEL_PATH)
         if not path.exists():
             raise JobError(f"no model at {path}: feature attribution needs the model (set sagewatch_model to a "
                            "model file or folder)")
@@ -236,8 +215,7 @@ class ModelExplainability(Analysis):
 
     def analyse(self, spec: JobSpec, *, progress: Callable[[int], None] | None = None) -> Analysed:
         config = _load_config(spec)
-        explainer = _explainer(spec)
-        _threshold(spec)  # a bad threshold fails before the work
+        explainer = spec.explainer or KERNEL_SHAP
         fmt = parse_dataset_format(spec.dataset_format)
         model = self._model(spec)
         preprocessor = load_preprocessor(spec.record_preprocessor_script) if spec.record_preprocessor_script \
@@ -260,7 +238,7 @@ class ModelExplainability(Analysis):
         if len(records) == 0:
             raise JobError(f"no records to explain in {spec.dataset_source.name}"
                            + (f" ({sum(skips.values())} records skipped: {skips})" if skips else ""))
-        base_dir = spec.paths.relocate(_setting(spec, "analysis_config") or CONFIG_PATH).parent
+        base_dir = _config_path(spec).parent
         try:
             explanation = explain_records(records, config.features, config.shap, model=model, explainer=explainer,
                                           label_headers=config.label_headers, base_dir=base_dir)
@@ -277,8 +255,9 @@ class ModelExplainability(Analysis):
     def check(self, analysed: Analysed, baseline: ExplanationsFile, spec: JobSpec) -> Checked:
         summary: ExplainabilitySummary = analysed.summary
         current = check_explanations(summary.explanation.analysis_document())
+        threshold = DEFAULT_DRIFT_THRESHOLD if spec.attribution_threshold is None else spec.attribution_threshold
         try:
-            drift = check_attribution_drift(baseline, current, threshold=_threshold(spec),
+            drift = check_attribution_drift(baseline, current, threshold=threshold,
                                             measure=summary.config.shap.agg_method)
         except SagewatchError as e:
             raise JobError(str(e)) from e
