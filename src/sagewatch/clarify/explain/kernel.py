@@ -95,7 +95,7 @@ def kernel_shap_values(model: Callable[[np.ndarray], np.ndarray], records: np.nd
     ([[[2.0, 1.0]]], [0.0])
     """
     import shap
-    from shap.utils._legacy import DenseData
+    from shap.utils._legacy import DenseData  # shap's data holder with feature groups (0.42 and later)
 
     records = np.asarray(records, dtype=np.float64)
     if records.ndim != 2 or len(records) == 0:

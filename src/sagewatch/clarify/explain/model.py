@@ -9,7 +9,6 @@ problem when an answer has the wrong shape, is not numeric, or changes its numbe
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -94,10 +93,6 @@ class CheckedModel:
                                for start in range(0, len(records), self._batch_size)])
 
 
-def _xgboost_objective(booster: Any) -> str:
-    return str(json.loads(booster.save_config())["learner"]["objective"]["name"])
-
-
 def is_tree_model(model: Any) -> bool:
     """Whether the exact tree explainer can explain ``model`` (an XGBoost booster or model, a scikit-learn
     tree or tree ensemble).
@@ -176,8 +171,3 @@ def load_local_model(path: Path) -> Any:
     except ModelLoadError as error:
         raise InvalidParameterError(f"cannot load the model: {error}") from error
 
-
-def xgboost_is_classifier(model: Any) -> bool:
-    """Whether an XGBoost booster or model was trained with a classification objective."""
-    booster = model.get_booster() if hasattr(model, "get_booster") else model
-    return _xgboost_objective(booster).startswith(("binary:", "multi:"))
