@@ -47,3 +47,7 @@ class JobError(SagewatchError):
 
 class UndefinedMetricWarning(UserWarning):
     """A statistic is undefined for the data given; the declared fallback value was used."""
+
+
+class ModelResponseError(SagewatchError):
+    """A model answered with something that is not a prediction for the records sent (wrong shape, not numbers)."""

@@ -1,1 +1,2 @@
-"""Clarify-compatible analyses: bias (``clarify.bias``) and their ``analysis_config.json`` (``clarify.config``)."""
+"""SageMaker Clarify, emulated: bias metrics (``clarify.bias``, ``clarify.config``) and feature attribution
+(``clarify.explain``), contract §7."""

@@ -91,9 +91,11 @@ def _publish(outputs: dict[str, str], spec: JobSpec) -> list[Path]:
         raise JobError(f"cannot write the results to output_path {spec.output_path}: {e.strerror or e}") from e
     try:
         for name, text in outputs.items():
+            (staging / name).parent.mkdir(parents=True, exist_ok=True)  # e.g. explanations_shap/out.csv
             (staging / name).write_text(text, encoding="utf-8")
         written = []
         for name in outputs:
+            (spec.output_path / name).parent.mkdir(parents=True, exist_ok=True)
             os.replace(staging / name, spec.output_path / name)
             written.append(spec.output_path / name)
         return written

@@ -8,6 +8,7 @@ relocates every fixed ``/opt/ml`` path so the job runs outside a container.
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from sagewatch.errors import JobError
 __all__ = ["JobSpec", "OptMlPaths", "parse_job_spec", "parse_time", "RESERVED_KEYS"]
 
 CONTAINER_ROOT = "/opt/ml"
+EXPLAINERS = ("kernel_shap", "tree_shap")  # sagewatch_explainer (clarify/explain/attributions.py)
 RESERVED_KEYS = frozenset({
     "dataset_format", "dataset_source", "output_path", "publish_cloudwatch_metrics", "sagemaker_endpoint_name",
     "sagemaker_monitoring_schedule_name", "sagemaker_endpoint_datacapture_prefix", "start_time", "end_time",
@@ -29,6 +31,7 @@ RESERVED_KEYS = frozenset({
     "categorical_drift_method", "positive_label", "exclude_features_attribute", "monitoring_input_type",
     "report_enabled", "automl_problem_name", "detect_outliers", "detect_drift", "image_data",
     "CLOUDWATCH_METRICS_DIRECTORY", "ground_truth_source",
+    "analysis_config", "sagewatch_model", "sagewatch_explainer", "sagewatch_attribution_threshold",
 })
 CLARIFY_ANALYSES = frozenset({"MODEL_BIAS", "MODEL_EXPLAINABILITY"})
 CLARIFY_PATHS = {"dataset_source": "/opt/ml/processing/input/data", "output_path": "/opt/ml/processing/output"}
@@ -120,6 +123,11 @@ class JobSpec:
     probability_threshold_attribute: float | None = None
     ground_truth_attribute: str | None = None
     positive_label: str | None = None
+    # feature attribution (contract §7): Clarify's analysis_config.json and sagewatch's own settings
+    analysis_config: Path | None = None
+    model_path: Path | None = None
+    explainer: str | None = None
+    attribution_threshold: float | None = None
 
     @property
     def is_monitoring(self) -> bool:
@@ -201,6 +209,16 @@ def parse_job_spec(environ: Mapping[str, str] | None = None) -> JobSpec:
         threshold = None
     if threshold_text and (threshold is None or not 0.0 <= threshold <= 1.0):
         raise JobError(f"probability_threshold_attribute must be a number from 0 to 1, got {threshold_text!r}")
+    attribution_text = settings.get("sagewatch_attribution_threshold", "").strip()
+    try:
+        attribution_threshold = float(attribution_text) if attribution_text else None
+    except ValueError:
+        attribution_threshold = math.nan
+    if attribution_threshold is not None and not 0.0 <= attribution_threshold <= 1.0:
+        raise JobError(f"sagewatch_attribution_threshold must be a number from 0 to 1, got {attribution_text!r}")
+    explainer = settings.get("sagewatch_explainer", "").strip() or None
+    if explainer is not None and explainer not in EXPLAINERS:
+        raise JobError(f"sagewatch_explainer must be one of {', '.join(EXPLAINERS)}, got {explainer!r}")
     return JobSpec(
         dataset_source=path("dataset_source", required=True),
         output_path=path("output_path", required=True),
@@ -224,4 +242,8 @@ def parse_job_spec(environ: Mapping[str, str] | None = None) -> JobSpec:
         probability_threshold_attribute=threshold,
         ground_truth_attribute=settings.get("ground_truth_attribute", "").strip() or None,
         positive_label=settings.get("positive_label", "").strip() or None,
+        analysis_config=path("analysis_config"),
+        model_path=path("sagewatch_model"),
+        explainer=explainer,
+        attribution_threshold=attribution_threshold,
     )

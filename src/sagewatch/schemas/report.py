@@ -13,6 +13,8 @@ Layout (version ``1.0``)::
     violations, baseline_drift: {feature: {distance, ...}}      (monitoring runs)
     features: [{name, kind, measures: [...]}], multivariate     (monitoring runs with baseline statistics)
     sample: {columns, rows_seen, data}
+    feature_attribution: {explainer, agg_method, records_explained,                  (explainability runs)
+                          threshold, labels: {label: {ndcg, violated, shift}}}      (monitoring runs)
 """
 
 from __future__ import annotations
@@ -83,12 +85,13 @@ class ReportFile(Document):
     features: list[dict[str, Any]] | None = None
     multivariate: dict[str, Any] | None = None
     sample: SampleBlock | None = None
+    feature_attribution: dict[str, Any] | None = None
 
 
 def report_document(*, generator: str, item_count: int, skips: dict[str, int], violations: int | None = None,
                     baseline_drift: dict[str, Any] | None = None, features: list[dict[str, Any]] | None = None,
-                    multivariate: dict[str, Any] | None = None, sample: dict[str, Any] | None = None
-                    ) -> dict[str, Any]:
+                    multivariate: dict[str, Any] | None = None, sample: dict[str, Any] | None = None,
+                    feature_attribution: dict[str, Any] | None = None) -> dict[str, Any]:
     """The report's top-level layout, blocks in their fixed order; absent blocks are left out.
 
     >>> list(report_document(generator="sagewatch 0", item_count=3, skips={"bad_json": 1}, violations=0))
@@ -101,7 +104,8 @@ def report_document(*, generator: str, item_count: int, skips: dict[str, int], v
                     "skipped_total": int(sum(skips.values()))},
     }
     for key, value in (("violations", violations), ("baseline_drift", baseline_drift), ("features", features),
-                       ("multivariate", multivariate), ("sample", sample)):
+                       ("multivariate", multivariate), ("sample", sample),
+                       ("feature_attribution", feature_attribution)):
         if value is not None:
             document[key] = value
     return document

@@ -43,8 +43,7 @@ CLARIFY_CONFIG_PATH = "/opt/ml/processing/input/config/" + ANALYSIS_CONFIG_FILE
 
 def config_path(spec: JobSpec) -> Path:
     """The job's ``analysis_config.json``."""
-    given = spec.extra_environment.get(CONFIG_SETTING, "").strip()
-    return spec.paths.relocate(given or CLARIFY_CONFIG_PATH)
+    return spec.analysis_config or spec.paths.relocate(CLARIFY_CONFIG_PATH)
 
 
 def _capture_format(spec: JobSpec) -> DatasetFormat | None:
