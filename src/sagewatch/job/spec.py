@@ -29,6 +29,8 @@ RESERVED_KEYS = frozenset({
     "categorical_drift_method", "positive_label", "exclude_features_attribute", "monitoring_input_type",
     "report_enabled", "automl_problem_name", "detect_outliers", "detect_drift", "image_data",
     "CLOUDWATCH_METRICS_DIRECTORY", "ground_truth_source",
+    # sagewatch's model-quality report (docs/model-quality.md), beyond SageMaker's settings
+    "slice_attribute", "slice_buckets", "low_confidence_threshold",
 })
 _TIME_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$", re.ASCII)
 
@@ -118,6 +120,10 @@ class JobSpec:
     probability_threshold_attribute: float | None = None
     ground_truth_attribute: str | None = None
     positive_label: str | None = None
+    # sagewatch's model-quality report: slices and low-confidence counts (docs/model-quality.md)
+    slice_attribute: str | None = None
+    slice_buckets: int = 5
+    low_confidence_threshold: float | None = None
 
     @property
     def is_monitoring(self) -> bool:
@@ -195,6 +201,16 @@ def parse_job_spec(environ: Mapping[str, str] | None = None) -> JobSpec:
         threshold = None
     if threshold_text and (threshold is None or not 0.0 <= threshold <= 1.0):
         raise JobError(f"probability_threshold_attribute must be a number from 0 to 1, got {threshold_text!r}")
+    buckets_text = settings.get("slice_buckets", "").strip()
+    if buckets_text and not (buckets_text.isdigit() and 2 <= int(buckets_text) <= 100):
+        raise JobError(f"slice_buckets must be a whole number from 2 to 100, got {buckets_text!r}")
+    confidence_text = settings.get("low_confidence_threshold", "").strip()
+    try:
+        confidence = float(confidence_text) if confidence_text else None
+    except ValueError:
+        confidence = None
+    if confidence_text and (confidence is None or not 0.0 <= confidence <= 1.0):
+        raise JobError(f"low_confidence_threshold must be a number from 0 to 1, got {confidence_text!r}")
     return JobSpec(
         dataset_source=path("dataset_source", required=True),
         output_path=path("output_path", required=True),
@@ -218,4 +234,7 @@ def parse_job_spec(environ: Mapping[str, str] | None = None) -> JobSpec:
         probability_threshold_attribute=threshold,
         ground_truth_attribute=settings.get("ground_truth_attribute", "").strip() or None,
         positive_label=settings.get("positive_label", "").strip() or None,
+        slice_attribute=settings.get("slice_attribute", "").strip() or None,
+        slice_buckets=int(buckets_text) if buckets_text else 5,
+        low_confidence_threshold=confidence,
     )
