@@ -26,9 +26,10 @@ from sagewatch.job.analyses import Analysed, Analysis, Checked, register_analysi
 from sagewatch.job.spec import JobSpec
 from sagewatch.quality.constraints import QualityCheck, check_quality, suggest_quality_constraints
 from sagewatch.quality.estimation import ESTIMATED_METRICS
+from sagewatch.quality.fit import check_problem_fit
 from sagewatch.quality.extras import (ExtraOptions, labelled_extras, multiclass_confidence, prepare_unlabelled,
                                       unlabelled_extras)
-from sagewatch.quality.labels import BINARY, MULTICLASS, PROBLEM_TYPES, QualityColumns, prepare_columns
+from sagewatch.quality.labels import BINARY, MULTICLASS, PROBLEM_TYPES, REGRESSION, QualityColumns, prepare_columns
 from sagewatch.quality.metrics import METRICS_KEYS, SCALAR_METRICS, statistics_layout
 from sagewatch.schemas.constraints import CONSTRAINTS_FILE, VIOLATIONS_FILE
 from sagewatch.schemas.files import read_json_file
@@ -199,6 +200,9 @@ class ModelQuality(Analysis):
             raise JobError(f"problem_type {problem_type} does not fit the data: none of the {table.num_rows} rows "
                            f"is usable ({', '.join(f'{k}: {v}' for k, v in columns.skips.items())})")
         try:
+            if problem_type != REGRESSION:
+                check_problem_fit(problem_type, columns.y_true, columns.y_pred,
+                                  positive_label=spec.positive_label or "1")
             statistics = statistics_layout(columns, problem_type, evaluation_time=_evaluation_time(spec),
                                            positive_label=spec.positive_label or "1")
             extras = labelled_extras(problem_type, columns, realised=statistics[METRICS_KEYS[problem_type]],
