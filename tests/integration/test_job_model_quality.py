@@ -253,3 +253,20 @@ def test_bad_input_is_a_specific_error(tmp_path):
     _fails(tmp_path, "merge", "the sagemakerMergeJson records carry no groundTruthData",
            dataset_format='{"sagemakerMergeJson":{"captureIndexNames":["endpointOutput"]}}',
            dataset_source=str(captures.parent), inference_attribute="0")
+
+
+def test_multiclass_low_confidence_from_one_probability_per_class(tmp_path):
+    rows = [("a", "a", [0.8, 0.1, 0.1]), ("b", "a", [0.4, 0.35, 0.25]), ("c", "c", [0.2, 0.2, 0.6]),
+            ("b", "b", [0.1, 0.5, 0.4]), ("d", "b", [0.3, 0.6, 0.1])]
+    data = tmp_path / "d" / "d.jsonl"
+    data.parent.mkdir()
+    data.write_text("\n".join(json.dumps({"label": t, "predicted": p, "probabilities": pr}) for t, p, pr in rows))
+    done = run_job_process(tmp_path / "opt", _env(
+        tmp_path, problem_type="MulticlassClassification", dataset_format='{"json": {"lines": true}}',
+        dataset_source=str(data.parent), inference_attribute="predicted", probability_attribute="$.probabilities",
+        ground_truth_attribute="label", low_confidence_threshold="0.55"))
+    assert done.returncode == 0, done.stderr
+    report = json.loads((tmp_path / "out" / "sagewatch_report.json").read_text())
+    # row maxima 0.8, 0.4, 0.6, 0.5, 0.6: two under 0.55
+    assert report["low_confidence"] == {"threshold": 0.55, "count": 2, "fraction": 0.4, "rows_without_confidence": 0}
+    assert report["labels_never_predicted"] == {"d": 1}

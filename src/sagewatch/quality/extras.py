@@ -73,6 +73,12 @@ def prepare_unlabelled(probability: pa.Array, *, prediction: pa.Array | None = N
     keep = ~missing & ~bad & (p >= 0.0) & (p <= 1.0)
     if prediction is not None:
         text = label_text(prediction)
+        classes = sorted(str(c) for c in pc.unique(pc.drop_null(text)).to_pylist())
+        if len(classes) > 2 or (len(classes) == 2 and positive_label not in classes):
+            shown = ", ".join(repr(c) for c in classes[:10]) + (" ..." if len(classes) > 10 else "")
+            raise InvalidParameterError(
+                f"the predictions hold the classes {shown}: a binary classifier's predictions must be two classes, "
+                f"one of them positive_label {positive_label!r}")
         present = np.asarray(pc.is_valid(text).to_numpy(zero_copy_only=False), dtype=bool)
         absent = keep & ~present
         if absent.any():

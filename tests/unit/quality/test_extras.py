@@ -88,3 +88,12 @@ def test_captures_without_a_usable_probability_are_an_error():
 def test_prediction_column_decides_the_predicted_class():
     columns = prepare_unlabelled(pa.array([0.9, 0.2, 0.4]), prediction=pa.array(["1", "1", None]))
     assert columns.predicted.tolist() == [True, True] and columns.skips == {"missing_prediction": 1}
+
+
+def test_predictions_of_captures_without_labels_must_be_the_binary_classes():
+    with pytest.raises(InvalidParameterError, match="predictions hold the classes 'no', 'yes'.*positive_label '1'"):
+        prepare_unlabelled(pa.array([0.9, 0.2]), prediction=pa.array(["yes", "no"]))
+    with pytest.raises(InvalidParameterError, match="predictions hold the classes '0', '1', '2'"):
+        prepare_unlabelled(pa.array([0.9, 0.2, 0.5]), prediction=pa.array([1, 0, 2]))
+    assert prepare_unlabelled(pa.array([0.9, 0.2]), prediction=pa.array(["yes", "no"]),
+                              positive_label="yes").predicted.tolist() == [True, False]
