@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 
 from sagewatch.datasets import iter_dataset, load_preprocessor, parse_dataset_format
@@ -256,7 +257,7 @@ class ModelQuality(Analysis):
         return table.column(name).combine_chunks()
 
     @staticmethod
-    def _multiclass_confidence(table: pa.Table, spec: JobSpec, problem_type: str, merged: bool):
+    def _multiclass_confidence(table: pa.Table, spec: JobSpec, problem_type: str, merged: bool) -> np.ndarray | None:
         if problem_type != MULTICLASS or not spec.probability_attribute:
             return None
         names = list(table.column_names)
