@@ -5,6 +5,7 @@ import json
 import numpy as np
 import pytest
 
+from sagewatch.quality.estimation import apply_calibration
 from sw_jobhelpers import CSV_FORMAT, run_job_process
 
 MERGE_FORMAT = '{"sagemakerMergeJson":{"captureIndexNames":["endpointOutput"]}}'
@@ -203,9 +204,12 @@ def test_captures_without_labels_give_the_label_free_estimate(tmp_path):
     assert report["labels_available"] is False and report["rows_evaluated"] == 300
     estimate = report["estimation"]
     assert estimate["labels_available"] is False and estimate["rows"] == 300
-    tp = sum(p for p in probabilities if p >= 0.5)
-    assert estimate["expected_confusion_matrix"]["true_positive"] == pytest.approx(tp)
     assert estimate["baseline_calibration"]["expected_calibration_error"] >= 0
+    assert estimate["calibrated_with_baseline"] is True and estimate["baseline_calibration"]["map_points"] >= 2
+    baseline_report = json.loads((tmp_path / "out" / "sagewatch_report.json").read_text())
+    calibrated = apply_calibration(probabilities, baseline_report["estimation"]["calibration"]["map"])
+    tp = sum(c for c, p in zip(calibrated, probabilities) if p >= 0.5)
+    assert estimate["expected_confusion_matrix"]["true_positive"] == pytest.approx(tp)
     assert report["slices"]["kind"] == "quantile" and "estimated" in report["slices"]["entries"][0]
     assert "f2" in report["constraints_not_evaluated"]  # not estimated by CBPE
     metrics = tmp_path / "opt2" / "output" / "metrics" / "cloudwatch" / "cloudwatch_metrics.jsonl"

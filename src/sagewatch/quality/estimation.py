@@ -25,11 +25,13 @@ from typing import Any
 
 import numpy as np
 
+from sklearn.isotonic import IsotonicRegression
+
 from sagewatch.errors import InvalidParameterError
 from sagewatch.quality.resample import data_seed
 
-__all__ = ["ESTIMATED_METRICS", "AUC_ROUNDS", "CALIBRATION_BINS", "PerformanceEstimate",
-           "estimate_binary_performance", "calibration_error"]
+__all__ = ["ESTIMATED_METRICS", "AUC_ROUNDS", "CALIBRATION_BINS", "CALIBRATION_KNOTS", "PerformanceEstimate",
+           "estimate_binary_performance", "calibration_error", "fit_calibration", "apply_calibration"]
 
 #: the metrics CBPE estimates, named as in ``binary_classification_metrics``
 ESTIMATED_METRICS = ("accuracy", "precision", "recall", "f1", "auc")
@@ -37,6 +39,8 @@ ESTIMATED_METRICS = ("accuracy", "precision", "recall", "f1", "auc")
 AUC_ROUNDS = 30
 #: equal-width probability bins of :func:`calibration_error`
 CALIBRATION_BINS = 10
+#: at most this many knots of the calibration map :func:`fit_calibration` keeps
+CALIBRATION_KNOTS = 200
 
 
 def _sum(values: np.ndarray) -> float:
@@ -180,3 +184,33 @@ def calibration_error(truth: np.ndarray, probability: np.ndarray, *, bins: int =
                       "positive_rate": rate})
     return {"expected_calibration_error": math.fsum(gaps) / len(p),
             "brier_score": _sum((p - y) ** 2) / len(p), "bins": table}
+
+
+def fit_calibration(truth: np.ndarray, probability: np.ndarray, *, knots: int = CALIBRATION_KNOTS
+                    ) -> dict[str, list[float]]:
+    """The calibration map of a model on labelled (baseline) data, as NannyML calibrates on reference data:
+    scikit-learn's isotonic regression of the label on the probability, kept as at most ``knots`` points
+    ``{"x": [...], "y": [...]}`` (x ascending) of a piecewise-linear map, read by :func:`apply_calibration`.
+
+    >>> m = fit_calibration(np.array([False, False, True, True]), np.array([0.1, 0.4, 0.6, 0.9]))
+    >>> m, apply_calibration(np.array([0.2, 0.95]), m).tolist()
+    ({'x': [0.1, 0.4, 0.6, 0.9], 'y': [0.0, 0.0, 1.0, 1.0]}, [0.0, 1.0])
+    """
+    y = np.asarray(truth, dtype=np.float64)
+    p = np.asarray(probability, dtype=np.float64)
+    if y.shape != p.shape or len(p) == 0:
+        raise InvalidParameterError("truth and probability must be non-empty arrays of one length")
+    model = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(p, y)
+    x = np.asarray(model.X_thresholds_, dtype=np.float64)
+    if len(x) > knots:  # thinned at quantiles of the data: the map stays monotone
+        x = np.unique(np.quantile(p, np.linspace(0.0, 1.0, knots)))
+    return {"x": x.tolist(), "y": np.clip(model.predict(x), 0.0, 1.0).tolist()}
+
+
+def apply_calibration(probability: np.ndarray, mapping: dict[str, list[float]]) -> np.ndarray:
+    """Probabilities through a calibration map of :func:`fit_calibration` (clipped at its ends)."""
+    x = np.asarray(mapping["x"], dtype=np.float64)
+    y = np.asarray(mapping["y"], dtype=np.float64)
+    if x.ndim != 1 or x.shape != y.shape or len(x) == 0 or np.any(np.diff(x) < 0) or np.any((y < 0) | (y > 1)):
+        raise InvalidParameterError("a calibration map is two lists of one length, x ascending, y from 0 to 1")
+    return np.interp(np.asarray(probability, dtype=np.float64), x, y)

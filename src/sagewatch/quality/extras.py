@@ -27,7 +27,8 @@ import pyarrow.compute as pc
 
 from sagewatch.errors import InvalidParameterError
 from sagewatch.quality.classification import class_order, majority_class
-from sagewatch.quality.estimation import calibration_error, estimate_binary_performance
+from sagewatch.quality.estimation import (apply_calibration, calibration_error, estimate_binary_performance,
+                                          fit_calibration)
 from sagewatch.quality.labels import BINARY, MULTICLASS, QualityColumns, as_numbers, label_text
 from sagewatch.quality.slices import DEFAULT_BUCKETS, binary_confidence, low_confidence, slice_keys, slice_report
 
@@ -172,8 +173,10 @@ def labelled_extras(problem_type: str, columns: QualityColumns, *, realised: Map
             entry["error_in_standard_deviations"] = (
                 (entry["value"] - value) / std if isinstance(value, float) and std and math.isfinite(std)
                 and math.isfinite(value) else None)
-        out["estimation"] = {"method": "CBPE", "labels_available": True, **estimate,
-                             "calibration": calibration_error(columns.y_true == positive, score)}
+        truth = columns.y_true == positive
+        calibration = calibration_error(truth, score)
+        calibration["map"] = fit_calibration(truth, score)  # applied to later windows without labels
+        out["estimation"] = {"method": "CBPE", "labels_available": True, **estimate, "calibration": calibration}
     if slice_values is not None:
         keys = slice_keys(pa.array(slice_values).take(pa.array(rows)), buckets=options.slice_buckets)
         classes = class_order(np.unique(np.concatenate([columns.y_true, columns.y_pred])).tolist()) \
@@ -191,7 +194,13 @@ def unlabelled_extras(columns: UnlabelledColumns, *, slice_values: pa.Array | No
                       options: ExtraOptions = ExtraOptions(), baseline_calibration: dict[str, Any] | None = None
                       ) -> dict[str, Any]:
     """The extra blocks of captures without labels (binary classification with probabilities): the estimate,
-    overall and per slice, and the low-confidence counts."""
+    overall and per slice, and the low-confidence counts.
+
+    ``baseline_calibration`` is the baseline's ``calibration`` block; when it holds a ``map``
+    (:func:`~sagewatch.quality.estimation.fit_calibration`) the estimate is made from the probabilities put
+    through it (``calibrated_with_baseline``), as NannyML calibrates on reference data; the low-confidence
+    counts and the predicted classes stay the model's own.
+    """
     _check_options(options)
     if len(columns.probability) == 0:
         raise InvalidParameterError("no capture has a usable probability to estimate performance from")
@@ -200,14 +209,21 @@ def unlabelled_extras(columns: UnlabelledColumns, *, slice_values: pa.Array | No
     block = _low_confidence_block(confidence, options.low_confidence_threshold)
     if block is not None:
         out["low_confidence"] = block
-    estimation = {"method": "CBPE", "labels_available": False, **_estimate(columns.probability, columns.predicted)}
+    probability = columns.probability
+    mapping = (baseline_calibration or {}).get("map")
+    if mapping is not None:
+        probability = apply_calibration(probability, mapping)
+    estimation = {"method": "CBPE", "labels_available": False, "calibrated_with_baseline": mapping is not None,
+                  **_estimate(probability, columns.predicted)}
     if baseline_calibration is not None:
-        estimation["baseline_calibration"] = baseline_calibration
+        estimation["baseline_calibration"] = {k: v for k, v in baseline_calibration.items() if k != "map"}
+        if mapping is not None:
+            estimation["baseline_calibration"]["map_points"] = len(mapping["x"])
     out["estimation"] = estimation
     if slice_values is not None:
         keys = slice_keys(pa.array(slice_values).take(pa.array(columns.rows)), buckets=options.slice_buckets)
         out["slices"] = {"kind": keys.kind, "pooled_values": keys.pooled, "entries": slice_report(
             keys, BINARY, y_true=None, y_pred=columns.predicted, confidence=confidence,
             threshold=options.low_confidence_threshold,
-            estimate=lambda r: _estimate(columns.probability, columns.predicted, r)["metrics"])}
+            estimate=lambda r: _estimate(probability, columns.predicted, r)["metrics"])}
     return _finite(out)

@@ -148,7 +148,9 @@ def _estimation(block: Mapping[str, Any]) -> list[str]:
            f'<p class="small">{_esc(block.get("rows"))} rows; estimated from the predicted probabilities, assuming '
            "they are calibrated; the standard deviation is the sampling error under that assumption."
            + (" Labels are available: the realised metric is shown beside the estimate." if labelled else
-              " No labels have arrived for these rows.") + "</p>"]
+              " No labels have arrived for these rows.")
+           + (" The probabilities were first put through the calibration map fitted on the baseline."
+              if block.get("calibrated_with_baseline") else "") + "</p>"]
     rows = []
     for name, entry in (block.get("metrics") or {}).items():
         row = [_esc(name), _fmt(entry.get("value")), _fmt(entry.get("standard_deviation"))]

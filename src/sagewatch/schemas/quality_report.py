@@ -7,9 +7,10 @@
     violations, constraints_not_evaluated, estimated_violations        (monitoring runs)
     low_confidence: {threshold, count, fraction, rows_without_confidence}
     labels_never_predicted: {class: rows}
-    estimation: {method, labels_available, rows, expected_confusion_matrix,
+    estimation: {method, labels_available[, calibrated_with_baseline], rows, expected_confusion_matrix,
                  metrics: {name: {value, standard_deviation[, realised, error_in_standard_deviations]}},
-                 calibration: {expected_calibration_error, brier_score, bins} | baseline_calibration}
+                 calibration: {expected_calibration_error, brier_score, bins, map: {x, y}}   (with labels)
+                 | baseline_calibration: {expected_calibration_error, brier_score[, map_points] | error}}
     slices: {kind, pooled_values, entries: [{slice, rows, metrics, low_confidence, estimated}]}
 
 Undefined numbers are ``null``. :func:`check_quality_report` reads a file back (for the HTML report) without
@@ -39,6 +40,7 @@ class EstimateEntry(Document):
 class EstimationBlock(Document):
     method: str
     labels_available: bool
+    calibrated_with_baseline: bool = False
     rows: Count
     expected_confusion_matrix: dict[str, float]
     metrics: dict[str, EstimateEntry]

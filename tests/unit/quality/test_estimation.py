@@ -7,7 +7,8 @@ import pytest
 from sklearn.metrics import accuracy_score, f1_score, precision_score, recall_score, roc_auc_score
 
 from sagewatch.errors import InvalidParameterError
-from sagewatch.quality.estimation import ESTIMATED_METRICS, calibration_error, estimate_binary_performance
+from sagewatch.quality.estimation import (ESTIMATED_METRICS, apply_calibration, calibration_error,
+                                          estimate_binary_performance, fit_calibration)
 
 
 def _realised(y, predicted, p):
@@ -96,3 +97,29 @@ def test_calibration_bins_count_every_row():
     assert c["bins"][2]["mean_probability"] is None
     assert c["expected_calibration_error"] == pytest.approx((0.95 + 0.15 + 2 * 0.025) / 4)
     assert c["brier_score"] == pytest.approx((0.95 ** 2 + 0.15 ** 2 + 0 + 0.05 ** 2) / 4)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_the_baseline_calibration_map_repairs_a_miscalibrated_model(seed):
+    # NannyML calibrates on reference data: a map fitted on a labelled baseline makes the estimate of a later
+    # window of the same (miscalibrated) model hold again
+    def model(p):
+        return p ** 3
+
+    y_base, p_base, _ = _simulate(0, 20_000, model=model)
+    mapping = fit_calibration(y_base, p_base)
+    assert len(mapping["x"]) <= 200 and mapping["x"] == sorted(mapping["x"])
+    y, p, predicted = _simulate(seed, 20_000, model=model)
+    realised = _realised(y, predicted, p)
+    raw = estimate_binary_performance(p, predicted)
+    calibrated = estimate_binary_performance(apply_calibration(p, mapping), predicted)
+    for name in ESTIMATED_METRICS:
+        assert abs(calibrated.metrics[name] - realised[name]) <= 4 * calibrated.standard_deviation[name], name
+        assert abs(raw.metrics[name] - realised[name]) > 4 * raw.standard_deviation[name], name
+
+
+@pytest.mark.parametrize("mapping", [{"x": [0.5, 0.1], "y": [0.0, 1.0]}, {"x": [0.1], "y": [1.5]},
+                                     {"x": [], "y": []}])
+def test_a_malformed_calibration_map_is_an_error(mapping):
+    with pytest.raises(InvalidParameterError, match="a calibration map is two lists"):
+        apply_calibration(np.array([0.3]), mapping)

@@ -97,3 +97,17 @@ def test_predictions_of_captures_without_labels_must_be_the_binary_classes():
         prepare_unlabelled(pa.array([0.9, 0.2, 0.5]), prediction=pa.array([1, 0, 2]))
     assert prepare_unlabelled(pa.array([0.9, 0.2]), prediction=pa.array(["yes", "no"]),
                               positive_label="yes").predicted.tolist() == [True, False]
+
+
+def test_captures_without_labels_use_the_baseline_calibration_map():
+    p, _ = _binary(300, seed=3)
+    columns = prepare_unlabelled(pa.array(p))
+    raw = unlabelled_extras(columns)["estimation"]
+    halved = {"x": [0.0, 1.0], "y": [0.0, 0.5]}  # a model that is twice too confident
+    calibrated = unlabelled_extras(columns, baseline_calibration={"expected_calibration_error": 0.2,
+                                                                   "brier_score": 0.3, "map": halved})["estimation"]
+    assert raw["calibrated_with_baseline"] is False and calibrated["calibrated_with_baseline"] is True
+    assert calibrated["expected_confusion_matrix"]["true_positive"] == pytest.approx(
+        raw["expected_confusion_matrix"]["true_positive"] / 2)
+    assert calibrated["baseline_calibration"] == {"expected_calibration_error": 0.2, "brier_score": 0.3,
+                                                  "map_points": 2}

@@ -26,7 +26,7 @@ from sagewatch.errors import JobError, SagewatchError
 from sagewatch.job.analyses import Analysed, Analysis, Checked, register_analysis
 from sagewatch.job.spec import JobSpec
 from sagewatch.quality.constraints import QualityCheck, check_quality, suggest_quality_constraints
-from sagewatch.quality.estimation import ESTIMATED_METRICS
+from sagewatch.quality.estimation import ESTIMATED_METRICS, apply_calibration
 from sagewatch.quality.fit import check_problem_fit
 from sagewatch.quality.extras import (ExtraOptions, labelled_extras, multiclass_confidence, prepare_unlabelled,
                                       unlabelled_extras)
@@ -148,8 +148,12 @@ def _baseline_calibration(spec: JobSpec) -> dict[str, Any] | None:
     try:
         document = read_json_file(sidecar, "baseline sagewatch report")
         calibration = document["estimation"]["calibration"]
-        return {"expected_calibration_error": float(calibration["expected_calibration_error"]),
-                "brier_score": float(calibration["brier_score"])}
+        out: dict[str, Any] = {"expected_calibration_error": float(calibration["expected_calibration_error"]),
+                               "brier_score": float(calibration["brier_score"])}
+        if calibration.get("map") is not None:
+            apply_calibration(np.array([0.5]), calibration["map"])  # checks the map
+            out["map"] = calibration["map"]
+        return out
     except (SagewatchError, KeyError, TypeError, ValueError) as e:
         return {"error": f"the baseline's {REPORT_FILE} holds no usable calibration: {type(e).__name__}: {e}"}
 
