@@ -32,6 +32,8 @@ RESERVED_KEYS = frozenset({
     "report_enabled", "automl_problem_name", "detect_outliers", "detect_drift", "image_data",
     "CLOUDWATCH_METRICS_DIRECTORY", "ground_truth_source",
     "analysis_config", "sagewatch_model", "sagewatch_explainer", "sagewatch_attribution_threshold",
+    # sagewatch's model-quality report (docs/model-quality.md), beyond SageMaker's settings
+    "slice_attribute", "slice_buckets", "low_confidence_threshold",
 })
 CLARIFY_ANALYSES = frozenset({"MODEL_BIAS", "MODEL_EXPLAINABILITY"})
 CLARIFY_PATHS = {"dataset_source": "/opt/ml/processing/input/data", "output_path": "/opt/ml/processing/output"}
@@ -128,6 +130,10 @@ class JobSpec:
     model_path: Path | None = None
     explainer: str | None = None
     attribution_threshold: float | None = None
+    # sagewatch's model-quality report: slices and low-confidence counts (docs/model-quality.md)
+    slice_attribute: str | None = None
+    slice_buckets: int = 5
+    low_confidence_threshold: float | None = None
 
     @property
     def is_monitoring(self) -> bool:
@@ -219,6 +225,16 @@ def parse_job_spec(environ: Mapping[str, str] | None = None) -> JobSpec:
     explainer = settings.get("sagewatch_explainer", "").strip() or None
     if explainer is not None and explainer not in EXPLAINERS:
         raise JobError(f"sagewatch_explainer must be one of {', '.join(EXPLAINERS)}, got {explainer!r}")
+    buckets_text = settings.get("slice_buckets", "").strip()
+    if buckets_text and not (buckets_text.isdigit() and 2 <= int(buckets_text) <= 100):
+        raise JobError(f"slice_buckets must be a whole number from 2 to 100, got {buckets_text!r}")
+    confidence_text = settings.get("low_confidence_threshold", "").strip()
+    try:
+        confidence = float(confidence_text) if confidence_text else None
+    except ValueError:
+        confidence = None
+    if confidence_text and (confidence is None or not 0.0 <= confidence <= 1.0):
+        raise JobError(f"low_confidence_threshold must be a number from 0 to 1, got {confidence_text!r}")
     return JobSpec(
         dataset_source=path("dataset_source", required=True),
         output_path=path("output_path", required=True),
@@ -246,4 +262,7 @@ def parse_job_spec(environ: Mapping[str, str] | None = None) -> JobSpec:
         model_path=path("sagewatch_model"),
         explainer=explainer,
         attribution_threshold=attribution_threshold,
+        slice_attribute=settings.get("slice_attribute", "").strip() or None,
+        slice_buckets=int(buckets_text) if buckets_text else 5,
+        low_confidence_threshold=confidence,
     )

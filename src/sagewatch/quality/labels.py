@@ -37,12 +37,14 @@ PROBLEM_TYPES = (REGRESSION, BINARY, MULTICLASS)
 
 @dataclass(frozen=True)
 class QualityColumns:
-    """The arrays one metric set is computed from (same length), and the rows dropped on the way."""
+    """The arrays one metric set is computed from (same length), and the rows dropped on the way; ``rows`` are
+    the indexes of the kept rows in the input columns (``None``: all of them)."""
 
     y_true: np.ndarray
     y_pred: np.ndarray
     y_score: np.ndarray | None = None
     skips: dict[str, int] = field(default_factory=dict)
+    rows: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.y_true)
@@ -144,7 +146,7 @@ def prepare_columns(problem_type: str, ground_truth: pa.Array, *, prediction: pa
         _count(skips, "missing_prediction", rest & missing_p)
         _count(skips, "non_numeric_prediction", rest & bad_p & ~missing_p)
         keep = rest & ~(missing_p | bad_p)
-        return QualityColumns(y_true[keep], y_pred[keep], None, skips)
+        return QualityColumns(y_true[keep], y_pred[keep], None, skips, np.flatnonzero(keep))
 
     truth_text = label_text(ground_truth)
     truth = truth_text.to_numpy(zero_copy_only=False)
@@ -169,4 +171,4 @@ def prepare_columns(problem_type: str, ground_truth: pa.Array, *, prediction: pa
         y_pred = np.where(score >= threshold, positive_label, negative_label).astype(object)
     y_true = truth[keep].astype(str)
     return QualityColumns(y_true, np.asarray(y_pred[keep]).astype(str), None if score is None else score[keep],
-                          skips)
+                          skips, np.flatnonzero(keep))

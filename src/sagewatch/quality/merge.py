@@ -10,7 +10,9 @@ count                   records
 bad_capture_lines       capture lines that are not a JSON object with a string ``eventMetadata``
 captures_without_id     captures with neither ``inferenceId`` nor ``eventId``
 duplicate_capture_ids   captures whose key an earlier capture already had (the first one is kept)
-bad_label_lines         ground-truth lines that are not a record of contract §2.1 with a text label
+bad_label_lines         ground-truth lines that are not a record of contract §2.1 with a label (text, or
+                        a JSON number, read as its text: ``1`` is the label ``"1"``, ``1.5`` is ``"1.5"``;
+                        ``true``, objects and lists are bad)
 duplicate_label_ids     labels whose key a later label also has (the last one read is kept: files are
                         read in path order, so a label uploaded in a later hour corrects an earlier one)
 unmatched_captures      captures with no label (yet)
@@ -36,6 +38,7 @@ from sagewatch.capture._arrow import join_lines
 from sagewatch.capture.tabular import read_json_texts
 from sagewatch.datasets.files import open_stream
 from sagewatch.errors import DatasetError
+from sagewatch.quality.labels import label_text
 
 __all__ = ["MergeCounts", "MergeResult", "merge_ground_truth", "merged_lines", "write_merged"]
 
@@ -43,6 +46,9 @@ _CAPTURE_SCHEMA = pa.schema([("eventMetadata", pa.struct([("eventId", pa.string(
                                                           ("inferenceId", pa.string())]))])
 _LABEL_SCHEMA = pa.schema([("groundTruthData", pa.struct([("data", pa.string()), ("encoding", pa.string())])),
                            ("eventMetadata", pa.struct([("eventId", pa.string())]))])
+_NUMERIC_LABEL_SCHEMA = pa.schema([("groundTruthData", pa.struct([("data", pa.float64()),
+                                                                    ("encoding", pa.string())])),
+                                   ("eventMetadata", pa.struct([("eventId", pa.string())]))])
 _CONTROL = r"[\x00-\x08\x0b\x0c\x0e-\x1f]"
 
 
@@ -124,6 +130,31 @@ def _json_strings(values: pa.Array) -> pa.Array:
     return literals
 
 
+def _read_labels(lines: pa.Array) -> tuple[pa.Table, np.ndarray]:
+    """The ground-truth records (rows in line order) and the parse status of every line; a label written as a
+    JSON number is read as its text (contract §2.1 writes it as a string; sagewatch's decision: a number is
+    unambiguous, so it is accepted rather than lost)."""
+    parsed = read_json_texts(lines, schema=_LABEL_SCHEMA)
+    failed = np.flatnonzero(parsed.status != 0)
+    if len(failed) == 0:
+        return parsed.table, parsed.status
+    retry = read_json_texts(lines.take(pa.array(failed, pa.int64())), schema=_NUMERIC_LABEL_SCHEMA)
+    ok = retry.status == 0
+    if not ok.any():
+        return parsed.table, parsed.status
+    truth = retry.table.column("groundTruthData").combine_chunks()
+    text = label_text(pc.struct_field(truth, "data"))
+    truth = pa.StructArray.from_arrays([text, pc.struct_field(truth, "encoding")], names=["data", "encoding"],
+                                       mask=truth.is_null())
+    numeric = pa.table({"groundTruthData": truth, "eventMetadata": retry.table.column("eventMetadata")},
+                       schema=_LABEL_SCHEMA)
+    status = parsed.status.copy()
+    status[failed[ok]] = 0
+    positions = np.concatenate([np.flatnonzero(parsed.status == 0), failed[ok]])
+    table = pa.concat_tables([parsed.table.select(_LABEL_SCHEMA.names).cast(_LABEL_SCHEMA), numeric])
+    return table.take(pa.array(np.argsort(positions, kind="stable"))), status
+
+
 def merge_ground_truth(capture_files: Iterable[str | Path], ground_truth_files: Iterable[str | Path]) -> MergeResult:
     """Join the capture records of ``capture_files`` to the labels of ``ground_truth_files``.
 
@@ -149,17 +180,17 @@ def merge_ground_truth(capture_files: Iterable[str | Path], ground_truth_files: 
     capture_table = pa.table({"event_id": key.take(capture_rows), "capture": texts.take(capture_rows),
                               "capture_row": pa.array(np.arange(len(capture_rows), dtype=np.int64))})
 
-    labels = read_json_texts(label_lines, schema=_LABEL_SCHEMA)
-    if labels.table.num_rows:
-        truth = labels.table.column("groundTruthData").combine_chunks()
-        label_ids = pc.struct_field(labels.table.column("eventMetadata").combine_chunks(), "eventId")
+    label_records, label_status = _read_labels(label_lines)
+    if label_records.num_rows:
+        truth = label_records.column("groundTruthData").combine_chunks()
+        label_ids = pc.struct_field(label_records.column("eventMetadata").combine_chunks(), "eventId")
         data = pc.struct_field(truth, "data")
         encoding = pc.fill_null(pc.struct_field(truth, "encoding"), "CSV")
     else:
         label_ids = data = encoding = pa.array([], pa.string())
     good_label = np.asarray(pc.and_(pc.fill_null(pc.not_equal(label_ids, ""), False),
                                     data.is_valid()).to_numpy(zero_copy_only=False), dtype=bool)
-    bad_labels = int((labels.status != 0).sum()) + int((~good_label).sum())
+    bad_labels = int((label_status != 0).sum()) + int((~good_label).sum())
     label_ids, data, encoding = (a.filter(pa.array(good_label)) for a in (label_ids, data, encoding))
     label_rows, duplicate_labels = _dedupe(label_ids, last=True)
     label_table = pa.table({"event_id": label_ids.take(label_rows), "ground_truth": data.take(label_rows),

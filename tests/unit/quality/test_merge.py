@@ -80,3 +80,15 @@ def test_nothing_to_merge(tmp_path):
     result = merge_ground_truth([captures], [labels])
     assert result.table.num_rows == 0 and merged_lines(result).to_pylist() == []
     assert result.counts.unmatched_captures == 1 and result.counts.unmatched_labels == 1
+
+
+def test_labels_written_as_json_numbers_are_accepted_as_text(tmp_path):
+    captures = _write(tmp_path / "c.jsonl", [_capture(f"e{i}", "0.5") for i in range(5)])
+    labels = _write(tmp_path / "g.jsonl", [
+        _label("e0", 1), _label("e1", "0"), _label("e2", 2.5), _label("e3", True),  # a boolean is not a label
+        _label("e1", 1.0),  # a number after a text label for the same id: the last one read wins
+    ])
+    result = merge_ground_truth([captures], [labels])
+    assert dict(zip(result.table.column("event_id").to_pylist(), result.table.column("ground_truth").to_pylist())) \
+        == {"e0": "1", "e1": "1", "e2": "2.5"}
+    assert result.counts.bad_label_lines == 1 and result.counts.duplicate_label_ids == 1
