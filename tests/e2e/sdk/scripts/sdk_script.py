@@ -1,0 +1,46 @@
+"""Shared by the SDK workflow scripts, which run in an SDK venv's interpreter (standard library only here).
+
+A script takes one argument, a JSON object of parameters, and prints one JSON object as the last line of its
+standard output (the SDK prints job logs before it). Only ``AWS_ENDPOINT_URL``, the region and credentials in
+its environment point it at the emulator; the SDK code itself is what a user would write for AWS.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+TERMINAL = ("Completed", "CompletedWithViolations", "Failed", "Stopped")
+
+
+def parameters() -> dict[str, Any]:
+    if len(sys.argv) != 2:
+        raise SystemExit(f"usage: {sys.argv[0]} '<json parameters>'")
+    return json.loads(sys.argv[1])
+
+
+def emit(result: dict[str, Any]) -> None:
+    sys.stdout.flush()
+    print(json.dumps(result, default=str, sort_keys=True), flush=True)
+
+
+def wait_for(condition: Callable[[], Any], timeout: float, what: str, interval: float = 1.0) -> Any:
+    """Call *condition* until it returns something truthy; that value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise SystemExit(f"timed out after {timeout:g} s waiting for {what}")
+        time.sleep(interval)
+
+
+def violation_summary(violations: Any) -> list[list[str]] | None:
+    """``[[feature_name, constraint_check_type], ...]`` of a ConstraintViolations object (None stays None)."""
+    if violations is None:
+        return None
+    return sorted([v["feature_name"], v["constraint_check_type"]] for v in violations.body_dict["violations"])
