@@ -93,3 +93,25 @@ def _tail(text: str, lines: int = 40) -> str:
 @pytest.fixture
 def deployer(aws_client, bucket, unique_name) -> Iterator[Any]:
     yield from deploying(aws_client, bucket, unique_name)
+
+
+@pytest.fixture
+def schedules(aws_client) -> Iterator[list[str]]:
+    """Names of schedules an SDK script creates; whatever the script left behind (it failed) is deleted."""
+    names: list[str] = []
+    yield names
+    sagemaker = aws_client("sagemaker")
+    for name in names:
+        try:
+            described = sagemaker.describe_monitoring_schedule(MonitoringScheduleName=name)
+        except sagemaker.exceptions.ResourceNotFound:
+            continue
+        sagemaker.delete_monitoring_schedule(MonitoringScheduleName=name)
+        definition = described["MonitoringScheduleConfig"].get("MonitoringJobDefinitionName")
+        delete = {"DataQuality": sagemaker.delete_data_quality_job_definition,
+                  "ModelQuality": sagemaker.delete_model_quality_job_definition}.get(described.get("MonitoringType"))
+        if definition and delete:
+            try:
+                delete(JobDefinitionName=definition)
+            except sagemaker.exceptions.ResourceNotFound:
+                pass

@@ -35,7 +35,7 @@ def drifted_rows(count: int) -> list[str]:
 
 
 @pytest.mark.parametrize("line", ["v2", "v3"])
-def test_default_model_monitor_workflow(line, run_sdk, deployer, aws_client, bucket, unique_name):
+def test_default_model_monitor_workflow(line, run_sdk, deployer, aws_client, bucket, unique_name, schedules):
     s3, runtime = aws_client("s3"), aws_client("sagemaker-runtime")
     endpoint = deployer.deploy(capture=capture_config(bucket, "capture"))
     baseline_dataset = deployer.upload("training/train.csv", training_csv())
@@ -43,6 +43,7 @@ def test_default_model_monitor_workflow(line, run_sdk, deployer, aws_client, buc
         runtime.invoke_endpoint(EndpointName=endpoint, Body=body.encode(), ContentType="text/csv")
     wait_for_capture(s3, bucket, f"capture/{endpoint}/", INVOCATIONS)
     schedule = unique_name(f"sdk-{line}-dq")
+    schedules.append(schedule)
 
     result = run_sdk(line, "data_quality", {
         "role": ROLE, "endpoint": endpoint, "baseline_dataset": baseline_dataset, "schedule": schedule,
@@ -59,6 +60,7 @@ def test_default_model_monitor_workflow(line, run_sdk, deployer, aws_client, buc
     assert result["created"]["type"] == "DataQuality"
     assert result["created"]["expression"] == {"ScheduleExpression": "NOW", "DataAnalysisStartTime": "-PT1H",
                                                "DataAnalysisEndTime": "-PT0H"}
+    assert result["execution_summary"] == {"status": "CompletedWithViolations", "failure": None}
     assert result["executions"] == 1
     assert result["execution_status"] == "Completed"
     assert result["execution_exit_message"].startswith("CompletedWithViolations: ")

@@ -39,8 +39,24 @@ def wait_for(condition: Callable[[], Any], timeout: float, what: str, interval: 
         time.sleep(interval)
 
 
+def wait_for_execution(session: Any, schedule: str, timeout: float = 120.0) -> dict[str, Any]:
+    """The schedule's latest MonitoringExecutionSummary once it is finished (also one that failed before its job)."""
+
+    def finished() -> dict[str, Any] | None:
+        summaries = session.sagemaker_client.list_monitoring_executions(
+            MonitoringScheduleName=schedule)["MonitoringExecutionSummaries"]
+        latest = max(summaries, key=lambda s: s["ScheduledTime"], default=None)
+        return latest if latest and latest["MonitoringExecutionStatus"] in TERMINAL else None
+
+    return wait_for(finished, timeout, f"an execution of {schedule} to finish")
+
+
 def violation_summary(violations: Any) -> list[list[str]] | None:
-    """``[[feature_name, constraint_check_type], ...]`` of a ConstraintViolations object (None stays None)."""
+    """``[[feature or metric name, constraint_check_type], ...]`` of a ConstraintViolations object (None stays None).
+
+    Data-quality violations name a ``feature_name``, model-quality ones a ``metric_name``.
+    """
     if violations is None:
         return None
-    return sorted([v["feature_name"], v["constraint_check_type"]] for v in violations.body_dict["violations"])
+    return sorted([v.get("feature_name", v.get("metric_name")), v["constraint_check_type"]]
+                  for v in violations.body_dict["violations"])

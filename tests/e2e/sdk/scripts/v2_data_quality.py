@@ -9,7 +9,7 @@ from __future__ import annotations
 from botocore.exceptions import ClientError
 from sagemaker import Session
 from sagemaker.model_monitor import CronExpressionGenerator, DatasetFormat, DefaultModelMonitor
-from sdk_script import TERMINAL, emit, parameters, violation_summary, wait_for
+from sdk_script import emit, parameters, violation_summary, wait_for_execution
 
 params = parameters()
 session = Session()
@@ -28,16 +28,10 @@ monitor.create_monitoring_schedule(monitor_schedule_name=params["schedule"], end
                                    data_analysis_start_time="-PT1H", data_analysis_end_time="-PT0H",
                                    enable_cloudwatch_metrics=True)
 created = monitor.describe_schedule()
-
-
-def finished_execution():
-    executions = monitor.list_executions()
-    if executions and executions[-1].describe()["ProcessingJobStatus"] in TERMINAL:
-        return executions
-    return None
-
-
-executions = wait_for(finished_execution, 120, "the monitoring execution")
+summary = wait_for_execution(session, params["schedule"])
+executions = monitor.list_executions()
+if not executions:  # the SDK lists only executions that have a processing job
+    raise SystemExit(f"the SDK lists no execution of the schedule; its latest execution summary: {summary}")
 execution_job = executions[-1].describe()
 latest_statistics = monitor.latest_monitoring_statistics()
 violations = monitor.latest_monitoring_constraint_violations()
@@ -60,6 +54,7 @@ emit({
     "constraint_features": sorted(f["name"] for f in constraints.body_dict["features"]),
     "created": {"status": created["MonitoringScheduleStatus"], "type": created.get("MonitoringType"),
                 "expression": created["MonitoringScheduleConfig"]["ScheduleConfig"]},
+    "execution_summary": {"status": summary["MonitoringExecutionStatus"], "failure": summary.get("FailureReason")},
     "executions": len(executions),
     "execution_status": execution_job["ProcessingJobStatus"],
     "execution_exit_message": execution_job.get("ExitMessage"),
