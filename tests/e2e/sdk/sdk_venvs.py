@@ -4,8 +4,10 @@ Each SDK line (``requirements-v2.txt``, ``requirements-v3.txt`` next to this fil
 ``.sdk-venvs/<name>-<hash>/`` at the repository root (gitignored). The hash covers the requirements file and
 the interpreter version, so a changed pin makes a new venv and an unchanged one is reused across runs. An
 exclusive file lock per name keeps parallel pytest processes from building the same venv twice; a venv counts
-as ready only when its stamp file exists, so a half-built one (interrupted install) is rebuilt. Packages come
-from the package index pip is configured with; nothing is ever installed into the interpreter running pytest.
+as ready only when its stamp file exists, so a half-built one (interrupted install) is rebuilt. The venv is made
+without pip of its own (``--without-pip``, seconds instead of ~20 s of ensurepip) and filled by the test
+interpreter's pip through ``pip --python <venv>``, from the package index pip is configured with; nothing is
+ever installed into the interpreter running pytest.
 """
 
 from __future__ import annotations
@@ -71,6 +73,7 @@ def ensure_venv(name: str, requirements: Path, *, cache: Path = CACHE, python: s
                 timeout: float = INSTALL_TIMEOUT) -> Path:
     """The interpreter of the venv ``<cache>/<name>-<hash>`` with *requirements* installed, made if needed.
 
+    *python* (default: the interpreter running the tests, which must have pip) makes the venv and runs pip.
     Other venvs of the same *name* (older requirements) are removed. Raises :class:`SdkVenvError` naming the
     failed step and the log file when ``python -m venv`` or ``pip install -r`` fails.
     """
@@ -86,9 +89,9 @@ def ensure_venv(name: str, requirements: Path, *, cache: Path = CACHE, python: s
         shutil.rmtree(folder, ignore_errors=True)
         log = cache / f"{name}-install.log"
         steps = [
-            ("python -m venv", [python, "-m", "venv", str(folder)]),
-            ("pip install", [str(venv_python(folder)), "-m", "pip", "install", "--disable-pip-version-check",
-                             "--no-input", "-r", str(requirements)]),
+            ("python -m venv", [python, "-m", "venv", "--without-pip", str(folder)]),
+            ("pip install", [python, "-m", "pip", "--python", str(venv_python(folder)), "install",
+                             "--disable-pip-version-check", "--no-input", "-r", str(requirements)]),
         ]
         with log.open("w") as out:
             for step, command in steps:
