@@ -3,7 +3,7 @@
 The test deploys a capture-enabled endpoint with boto3 and sends it traffic whose first feature is shifted by
 three standard deviations; the SDK script then suggests a baseline from the training CSV, creates a ``NOW``
 schedule over the last hour, waits for its execution, reads the statistics and violations back through the SDK,
-and deletes the schedule.
+attaches a second monitor object to the schedule by name, and deletes the schedule.
 """
 
 from __future__ import annotations
@@ -70,4 +70,5 @@ def test_default_model_monitor_workflow(line, run_sdk, deployer, aws_client, buc
     assert result["violations"] == [["label", "baseline_drift_check"], ["x0", "baseline_drift_check"]]
     assert result["last_execution"] == "CompletedWithViolations"
     assert result["job_definition_endpoint"] == endpoint
+    assert result["attached"] == {"job_definition": True, "role": ROLE, "executions": 1}
     assert result["after_delete"] == "ResourceNotFound"

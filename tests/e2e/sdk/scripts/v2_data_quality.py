@@ -38,6 +38,9 @@ violations = monitor.latest_monitoring_constraint_violations()
 described = monitor.describe_schedule()
 job_definition = session.sagemaker_client.describe_data_quality_job_definition(
     JobDefinitionName=monitor.job_definition_name)
+attached = DefaultModelMonitor.attach(monitor_schedule_name=params["schedule"], sagemaker_session=session)
+attached_facts = {"job_definition": attached.job_definition_name == monitor.job_definition_name,
+                  "role": attached.role, "executions": len(attached.list_executions())}
 
 monitor.delete_monitoring_schedule()
 try:
@@ -63,5 +66,6 @@ emit({
     "violations": violation_summary(violations),
     "last_execution": (described.get("LastMonitoringExecutionSummary") or {}).get("MonitoringExecutionStatus"),
     "job_definition_endpoint": job_definition["DataQualityJobInput"]["EndpointInput"]["EndpointName"],
+    "attached": attached_facts,
     "after_delete": after_delete,
 })
