@@ -90,3 +90,16 @@ def test_parallel_callers_build_one_venv(tmp_path, monkeypatch):
         thread.join()
     assert len(results) == 3 and len(set(results)) == 1
     assert len(builds) == 1
+
+
+@pytest.mark.parametrize("line", ["v2", "v3"])
+def test_docs_name_the_pinned_sdk_versions(line):
+    from sdk_venvs import REPOSITORY, requirements_path
+
+    docs = (REPOSITORY / "docs" / "sdk.md").read_text(encoding="utf-8")
+    pins = [l.split("==") for l in requirements_path(line).read_text().splitlines() if "==" in l]
+    assert pins
+    for package, version in pins:
+        if package != "pandas":  # the docs say "pandas < 3", the reason for that pin
+            assert f"{package} {version}" in docs, f"docs/sdk.md does not name {package} {version}"
+    assert f"requirements-{line}.txt" in docs
