@@ -373,7 +373,7 @@ def test_window_without_captured_data_fails(aws_client, endpoint_url, module_buc
     assert "ProcessingJobArn" not in execution
 
 
-def test_model_quality_executions_fail_clearly(aws_client, endpoint_url, module_bucket, endpoint, baseline,
+def test_model_quality_run_now_without_ground_truth_fails_clearly(aws_client, endpoint_url, module_bucket, endpoint, baseline,
                                                past_traffic, schedules, unique_name):
     sagemaker = aws_client("sagemaker")
     definition = unique_name("mq-definition")
@@ -396,8 +396,9 @@ def test_model_quality_executions_fail_clearly(aws_client, endpoint_url, module_
     execution = wait_for_execution(sagemaker, name)
     assert execution["MonitoringExecutionStatus"] == "Failed"
     assert execution["MonitoringType"] == "ModelQuality"
-    assert execution["FailureReason"].startswith("ModelQuality monitoring executions are not supported by this "
-                                                 "emulator yet")
+    assert execution["FailureReason"].startswith(
+        f"ClientError: No ground truth to merge: no usable ground-truth record under s3://{module_bucket}/ground-truth ")
+    assert execution["ProcessingJobArn"].rsplit("/", 1)[1].startswith("groundtruth-merge-202405011100-")
     with pytest.raises(ClientError) as error:  # a definition in use cannot be deleted
         sagemaker.delete_model_quality_job_definition(JobDefinitionName=definition)
     assert error.value.response["Error"]["Code"] == "ResourceInUse"

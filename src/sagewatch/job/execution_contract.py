@@ -1,15 +1,18 @@
-"""The execution contract: the processing job one monitoring execution runs (contract §4.1, §4.2, §9, §12).
+"""The execution contract: the processing jobs one monitoring execution runs (contract §2.3, §4.1, §4.2, §9, §12).
 
 :mod:`sagewatch.job.spec` reads a processing job's environment inside the container; this module writes it,
-from outside: given an :class:`ExecutionPlan` (what to analyse and where the files are), :func:`job_request`
-returns the ``CreateProcessingJob`` request of the execution, by monitoring type (:data:`REQUEST_BUILDERS`).
+from outside: given an :class:`ExecutionPlan` (what to analyse and where the files are), :func:`job_requests`
+returns the ``CreateProcessingJob`` requests of the execution in the order they run, by monitoring type
+(:data:`REQUEST_BUILDERS`): one job for data quality, a ground-truth merge job followed by the analysis job for
+model quality (contract §2.3). :func:`job_request` is the last one, whose ARN the execution reports.
 The emulator (:mod:`sagewatch.localstack.sagemaker.monitoring.executions`) and the processing-mode Lambda
 (:mod:`sagewatch.lambda_support.monitoring`) both build their jobs here, with one window calculation
 (:func:`analysis_window`), one job-name rule (:func:`execution_job_name`) and one table of container paths.
 
 Standard library only: the Lambda that starts processing jobs carries no numpy.
 
-Adding a monitor: write its ``<type>_request(plan)`` and register it in :data:`REQUEST_BUILDERS`.
+Adding a monitor: write its ``<type>_request(plan)`` (and any job that must run before it) and register the chain
+in :data:`REQUEST_BUILDERS`.
 """
 
 from __future__ import annotations
@@ -30,7 +33,11 @@ __all__ = [
     "POSTPROCESSOR_PATH", "PLATFORM_METRICS_PATH", "METRICS_OUTPUT_PATH", "CAPTURE_DATASET_FORMAT",
     "RESULT_OUTPUT_NAME", "METRICS_OUTPUT_NAME", "DEFAULT_MAX_RUNTIME", "MAX_JOB_NAME_LENGTH", "WindowError",
     "AnalysisWindow", "CaptureHour", "ExecutionPlan", "floor_hour", "parse_offset", "analysis_window",
-    "execution_job_name", "report_s3_uri", "job_request", "REQUEST_BUILDERS", "UnsupportedMonitoringType",
+    "execution_job_name", "report_s3_uri", "job_request", "job_requests", "REQUEST_BUILDERS",
+    "UnsupportedMonitoringType", "GroundTruthHour", "MERGE_DATASET_FORMAT", "MERGE_DATASET_PATH",
+    "GROUND_TRUTH_PATH", "MERGE_REPORT_PATH", "MERGE_REPORTS_FOLDER", "MERGE_JOB_PREFIX", "MODEL_QUALITY_JOB_PREFIX",
+    "MERGER_REPOSITORY", "merger_image_uri", "merged_s3_prefix", "merge_report_s3_uri", "ground_truth_merge_request",
+    "model_quality_request", "data_quality_request",
 ]
 
 # --- the container paths (contract §4.1) ----------------------------------------------------------------------
@@ -43,6 +50,11 @@ POSTPROCESSOR_PATH = "/opt/ml/processing/code/postprocessing"
 PLATFORM_METRICS_PATH = "/opt/ml/output/metrics/cloudwatch"  # what the platform publishes after the job
 # where a plain processing job (no platform step publishes metrics) writes them: an extra output (sagewatch's)
 METRICS_OUTPUT_PATH = "/opt/ml/processing/cloudwatch_metrics"
+# the ground-truth merge and the model-quality analysis (contract §2.3, §6.4: both read /opt/ml/processing/input_data)
+MERGE_DATASET_PATH = "/opt/ml/processing/input_data"
+GROUND_TRUTH_PATH = "/opt/ml/processing/groundtruth"
+# where the analysis job finds the merge job's counts (sagewatch's addition; SageMaker keeps none)
+MERGE_REPORT_PATH = "/opt/ml/processing/merge_report"
 
 CONTAINER_PATHS: Mapping[str, str] = {
     "endpoint_input": ENDPOINT_INPUT_PATH,
@@ -53,11 +65,20 @@ CONTAINER_PATHS: Mapping[str, str] = {
     "post_analytics_processor_script": POSTPROCESSOR_PATH,
     "platform_metrics": PLATFORM_METRICS_PATH,
     "metrics_output": METRICS_OUTPUT_PATH,
+    "merge_dataset": MERGE_DATASET_PATH,
+    "ground_truth": GROUND_TRUTH_PATH,
+    "merge_report": MERGE_REPORT_PATH,
 }
 
 # the contract's §4.2 value for endpoint monitoring
 CAPTURE_DATASET_FORMAT = '{"sagemakerCaptureJson":{"captureIndexNames":["endpointInput","endpointOutput"]}}'
+MERGE_DATASET_FORMAT = '{"sagemakerMergeJson":{"captureIndexNames":["endpointOutput"]}}'  # contract §4.2
 RESULT_OUTPUT_NAME = "result"
+# job names of a model-quality execution (contract §2.3, CDKN)
+MERGE_JOB_PREFIX = "groundtruth-merge"
+MODEL_QUALITY_JOB_PREFIX = "model-quality-monitoring"
+MERGER_REPOSITORY = "sagemaker-model-monitor-groundtruth-merger"
+MERGE_REPORTS_FOLDER = "sagewatch-merge-reports"
 METRICS_OUTPUT_NAME = "cloudwatch_metrics"
 DEFAULT_MAX_RUNTIME = 3600
 MAX_JOB_NAME_LENGTH = 63
@@ -212,14 +233,23 @@ class CaptureHour:
 
 
 @dataclass(frozen=True)
+class GroundTruthHour:
+    """One ground-truth hour folder: ``<GroundTruthS3Input.S3Uri>/yyyy/mm/dd/hh`` (contract §2.2)."""
+
+    hour: datetime
+    s3_uri: str
+
+
+@dataclass(frozen=True)
 class ExecutionPlan:
     """Everything a monitoring execution's processing job is built from.
 
     Attributes
     ----------
     monitoring_type : str
-        ``DataQuality`` (the builders registered in :data:`REQUEST_BUILDERS`).
+        ``DataQuality`` or ``ModelQuality`` (the builders registered in :data:`REQUEST_BUILDERS`).
     job_name, endpoint_name, schedule_name : str
+        ``job_name`` is the analysis job's (the last job of the execution).
     scheduled : datetime
         The execution's scheduled time; its hour names the report folder.
     window : AnalysisWindow
@@ -238,6 +268,15 @@ class ExecutionPlan:
         ``CLOUDWATCH_METRICS_DIRECTORY`` at it, for a plain processing job whose metrics nobody else publishes.
     publish_cloudwatch_metrics : bool, optional
         ``None`` keeps the definition's environment value, else ``Enabled``.
+    merge_job_name : str, optional
+        Model quality: the ground-truth merge job's name (``groundtruth-merge-…``).
+    ground_truth : tuple of GroundTruthHour
+        Model quality: the ground-truth hour folders the merge job reads, mounted at
+        ``/opt/ml/processing/groundtruth/yyyy/mm/dd/hh``.
+    ground_truth_s3_uri : str, optional
+        Model quality: ``GroundTruthS3Input.S3Uri`` (named in the merge job's failure messages).
+    problem_type, inference_attribute, probability_attribute, probability_threshold_attribute : optional
+        Model quality: ``ModelQualityAppSpecification.ProblemType`` and the ``EndpointInput`` attributes.
     """
 
     monitoring_type: str
@@ -267,10 +306,22 @@ class ExecutionPlan:
     postprocessor_uri: str | None = None
     publish_cloudwatch_metrics: bool | None = None
     metrics_output: bool = False
+    merge_job_name: str | None = None
+    ground_truth: tuple[GroundTruthHour, ...] = ()
+    ground_truth_s3_uri: str | None = None
+    problem_type: str | None = None
+    inference_attribute: str | None = None
+    probability_attribute: str | None = None
+    probability_threshold_attribute: float | str | None = None
 
     @property
     def report_s3_uri(self) -> str:
         return report_s3_uri(self.output_s3_uri, self.endpoint_name, self.schedule_name, self.scheduled)
+
+    @property
+    def merge_s3_uri(self) -> str:
+        """``<MonitoringOutput S3Uri>/merge``: the merge job's output (contract §2.3)."""
+        return join_s3_uri(self.output_s3_uri, "merge")
 
 
 def _s3_input(name: str, uri: str, local_path: str, mode: str = "File",
@@ -288,37 +339,37 @@ def _copy(value: Any) -> Any:
     return json.loads(json.dumps(value))
 
 
-def data_quality_request(plan: ExecutionPlan) -> dict[str, Any]:
-    """The ``CreateProcessingJob`` request of a data-quality execution (see the module docstring)."""
-    local_root = plan.input_local_path.rstrip("/")
-    inputs = [_s3_input(f"endpoint_input_{number}", capture.s3_uri,
-                        f"{local_root}/{plan.endpoint_name}/{capture.variant}/{capture.hour:%Y/%m/%d/%H}",
-                        plan.input_mode, plan.input_distribution)
-              for number, capture in enumerate(plan.captures, 1)]
-    environment = dict(plan.environment)
+def _publish_setting(plan: ExecutionPlan, environment: dict[str, str]) -> None:
     if plan.publish_cloudwatch_metrics is not None:
         environment["publish_cloudwatch_metrics"] = "Enabled" if plan.publish_cloudwatch_metrics else "Disabled"
     environment.setdefault("publish_cloudwatch_metrics", "Enabled")
-    environment.update({
-        "dataset_format": CAPTURE_DATASET_FORMAT,
-        "dataset_source": local_root,
-        "output_path": plan.output_local_path,
+
+
+def _window_environment(plan: ExecutionPlan) -> dict[str, str]:
+    return {
         "sagemaker_endpoint_name": plan.endpoint_name,
         "sagemaker_monitoring_schedule_name": plan.schedule_name,
         "start_time": format_metric_time(plan.window.start),
         "end_time": format_metric_time(plan.window.end),
         "metric_time": format_metric_time(plan.window.start),
-    })
-    if plan.capture_destination_uri:
-        environment["sagemaker_endpoint_datacapture_prefix"] = plan.capture_destination_uri
+    }
+
+
+def _script_inputs(plan: ExecutionPlan, environment: dict[str, str], *, statistics: bool) -> list[dict[str, Any]]:
     scripts = ((plan.baseline_constraints_uri, "constraints", CONSTRAINTS_PATH, "baseline_constraints"),
-               (plan.baseline_statistics_uri, "baseline", STATISTICS_PATH, "baseline_statistics"),
+               (plan.baseline_statistics_uri if statistics else None, "baseline", STATISTICS_PATH,
+                "baseline_statistics"),
                (plan.preprocessor_uri, "pre_processor_script", PREPROCESSOR_PATH, "record_preprocessor_script"),
                (plan.postprocessor_uri, "post_processor_script", POSTPROCESSOR_PATH, "post_analytics_processor_script"))
+    inputs = []
     for uri, input_name, local_path, variable in scripts:
         if uri:
             inputs.append(_s3_input(input_name, uri, local_path))
             environment[variable] = f"{local_path}/{_basename(uri)}"
+    return inputs
+
+
+def _report_outputs(plan: ExecutionPlan, environment: dict[str, str]) -> list[dict[str, Any]]:
     report = plan.report_s3_uri
     outputs: list[dict[str, Any]] = [{"OutputName": RESULT_OUTPUT_NAME, "S3Output": {
         "S3Uri": report, "LocalPath": plan.output_local_path, "S3UploadMode": plan.upload_mode}}]
@@ -327,16 +378,21 @@ def data_quality_request(plan: ExecutionPlan) -> dict[str, Any]:
             "S3Uri": f"{report}/{METRICS_OUTPUT_NAME}", "LocalPath": METRICS_OUTPUT_PATH,
             "S3UploadMode": plan.upload_mode}})
         environment["CLOUDWATCH_METRICS_DIRECTORY"] = METRICS_OUTPUT_PATH
+    return outputs
+
+
+def _request(plan: ExecutionPlan, job_name: str, inputs: list[dict[str, Any]], outputs: list[dict[str, Any]],
+             environment: dict[str, str], app_specification: Mapping[str, Any]) -> dict[str, Any]:
     output_config: dict[str, Any] = {"Outputs": outputs}
     if plan.kms_key_id:
         output_config["KmsKeyId"] = plan.kms_key_id
     request: dict[str, Any] = {
-        "ProcessingJobName": plan.job_name,
+        "ProcessingJobName": job_name,
         "ProcessingInputs": inputs,
         "ProcessingOutputConfig": output_config,
         "ProcessingResources": {"ClusterConfig": _copy(plan.cluster_config)},
         "StoppingCondition": _copy(plan.stopping_condition or {"MaxRuntimeInSeconds": DEFAULT_MAX_RUNTIME}),
-        "AppSpecification": {key: _copy(value) for key, value in plan.app_specification.items()
+        "AppSpecification": {key: _copy(value) for key, value in app_specification.items()
                              if key in ("ImageUri", "ContainerEntrypoint", "ContainerArguments")},
         "Environment": environment,
         "RoleArn": plan.role_arn,
@@ -346,23 +402,174 @@ def data_quality_request(plan: ExecutionPlan) -> dict[str, Any]:
     return request
 
 
-# monitoring type -> plan -> CreateProcessingJob request; one line per monitor
-REQUEST_BUILDERS: dict[str, Callable[[ExecutionPlan], dict[str, Any]]] = {
-    "DataQuality": data_quality_request,
+def data_quality_request(plan: ExecutionPlan) -> dict[str, Any]:
+    """The ``CreateProcessingJob`` request of a data-quality execution (see the module docstring)."""
+    local_root = plan.input_local_path.rstrip("/")
+    inputs = [_s3_input(f"endpoint_input_{number}", capture.s3_uri,
+                        f"{local_root}/{plan.endpoint_name}/{capture.variant}/{capture.hour:%Y/%m/%d/%H}",
+                        plan.input_mode, plan.input_distribution)
+              for number, capture in enumerate(plan.captures, 1)]
+    environment = dict(plan.environment)
+    _publish_setting(plan, environment)
+    environment.update({
+        "dataset_format": CAPTURE_DATASET_FORMAT,
+        "dataset_source": local_root,
+        "output_path": plan.output_local_path,
+        **_window_environment(plan),
+    })
+    if plan.capture_destination_uri:
+        environment["sagemaker_endpoint_datacapture_prefix"] = plan.capture_destination_uri
+    inputs += _script_inputs(plan, environment, statistics=True)
+    outputs = _report_outputs(plan, environment)
+    return _request(plan, plan.job_name, inputs, outputs, environment, plan.app_specification)
+
+
+# --- model quality: the ground-truth merge, then the analysis (contract §2.3, §6.4) -----------------------------
+
+
+def merger_image_uri(analyzer_image_uri: str) -> str:
+    """The ground-truth merger image next to an analyzer image: same registry, repository
+    ``sagemaker-model-monitor-groundtruth-merger`` (contract §2.3), no tag.
+
+    Examples
+    --------
+    >>> merger_image_uri("156813124566.dkr.ecr.us-east-1.amazonaws.com/sagemaker-model-monitor-analyzer:latest")
+    '156813124566.dkr.ecr.us-east-1.amazonaws.com/sagemaker-model-monitor-groundtruth-merger'
+    >>> merger_image_uri("sagewatch-analyzer")
+    'sagemaker-model-monitor-groundtruth-merger'
+    """
+    reference = analyzer_image_uri.strip().split("@", 1)[0]
+    registry = reference.rsplit("/", 1)[0] if "/" in reference else ""
+    return f"{registry}/{MERGER_REPOSITORY}" if registry else MERGER_REPOSITORY
+
+
+def merged_s3_prefix(plan: ExecutionPlan, capture: CaptureHour) -> str:
+    """Where the merge job writes the merged records of one captured hour:
+    ``<output>/merge/<endpoint>/<variant>/yyyy/mm/dd/hh/<merge job name>`` (the file ``<merge job name>.jsonl``;
+    the job name keeps the merges of different executions of the same hour apart).
+
+    Examples
+    --------
+    >>> utc = timezone.utc
+    >>> plan = ExecutionPlan("ModelQuality", "model-quality-monitoring-1", "ep", "s", datetime(2024, 5, 1, 11),
+    ...                      AnalysisWindow(datetime(2024, 5, 1, 10), datetime(2024, 5, 1, 11)), (), "s3://b/out",
+    ...                      {}, {}, "r", merge_job_name="groundtruth-merge-1")
+    >>> merged_s3_prefix(plan, CaptureHour("AllTraffic", datetime(2024, 5, 1, 10, tzinfo=utc), "s3://c"))
+    's3://b/out/merge/ep/AllTraffic/2024/05/01/10/groundtruth-merge-1'
+    """
+    return join_s3_uri(plan.merge_s3_uri, plan.endpoint_name, capture.variant, f"{capture.hour:%Y/%m/%d/%H}",
+                       plan.merge_job_name or "")
+
+
+def merge_report_s3_uri(plan: ExecutionPlan) -> str:
+    """``<output>/merge/sagewatch-merge-reports/<merge job name>.json``: the merge job's counts (sagewatch's)."""
+    return join_s3_uri(plan.merge_s3_uri, MERGE_REPORTS_FOLDER, f"{plan.merge_job_name}.json")
+
+
+def _require_merge(plan: ExecutionPlan) -> str:
+    if not plan.merge_job_name:
+        raise InvalidParameterError("a ModelQuality execution plan needs merge_job_name (the ground-truth merge job)")
+    return plan.merge_job_name
+
+
+def ground_truth_merge_request(plan: ExecutionPlan) -> dict[str, Any]:
+    """The ``CreateProcessingJob`` request of the ground-truth merge job of a model-quality execution.
+
+    As SageMaker's (contract §2.3): inputs ``groundtruth_input_<n>`` (one per ground-truth hour, at
+    ``/opt/ml/processing/groundtruth/yyyy/mm/dd/hh``) and ``endpoint_input_<n>`` (one per captured hour, at
+    ``/opt/ml/processing/input_data/<endpoint>/<variant>/yyyy/mm/dd/hh``), the environment ``dataset_source``,
+    ``ground_truth_source``, ``output_path``, and the output ``result`` = ``<MonitoringOutput S3Uri>/merge``
+    (``EndOfJob``), run by the merger image of the analyzer's registry (:func:`merger_image_uri`).
+    """
+    name = _require_merge(plan)
+    inputs = [_s3_input(f"groundtruth_input_{number}", truth.s3_uri, f"{GROUND_TRUTH_PATH}/{truth.hour:%Y/%m/%d/%H}")
+              for number, truth in enumerate(plan.ground_truth, 1)]
+    inputs += [_s3_input(f"endpoint_input_{number}", capture.s3_uri,
+                         f"{MERGE_DATASET_PATH}/{plan.endpoint_name}/{capture.variant}/{capture.hour:%Y/%m/%d/%H}",
+                         plan.input_mode, plan.input_distribution)
+               for number, capture in enumerate(plan.captures, 1)]
+    environment = {"dataset_source": MERGE_DATASET_PATH, "ground_truth_source": GROUND_TRUTH_PATH,
+                   "output_path": OUTPUT_PATH}
+    if plan.ground_truth_s3_uri:  # sagewatch's: lets the merger name the S3 location in its messages
+        environment["sagewatch_ground_truth_s3_uri"] = plan.ground_truth_s3_uri
+    outputs = [{"OutputName": RESULT_OUTPUT_NAME, "S3Output": {
+        "S3Uri": plan.merge_s3_uri, "LocalPath": OUTPUT_PATH, "S3UploadMode": "EndOfJob"}}]
+    app = {"ImageUri": merger_image_uri(str(plan.app_specification.get("ImageUri") or ""))}
+    return _request(plan, name, inputs, outputs, environment, app)
+
+
+def model_quality_request(plan: ExecutionPlan) -> dict[str, Any]:
+    """The ``CreateProcessingJob`` request of the analysis job of a model-quality execution (contract §4.2, §6.4).
+
+    It reads what :func:`ground_truth_merge_request` wrote: one input per captured hour, from
+    :func:`merged_s3_prefix` to ``/opt/ml/processing/input_data/<endpoint>/<variant>/yyyy/mm/dd/hh``, with
+    ``dataset_format`` ``sagemakerMergeJson``; the baseline constraints at ``/opt/ml/processing/baseline/constraints``;
+    the problem type and attributes of the job definition; and the merge job's counts
+    (``sagewatch_merge_report``, shown in ``sagewatch_report.json``).
+    """
+    _require_merge(plan)
+    if not plan.problem_type:
+        raise InvalidParameterError("a ModelQuality execution plan needs problem_type "
+                                    "(ModelQualityAppSpecification.ProblemType)")
+    inputs = [_s3_input(f"endpoint_input_{number}", merged_s3_prefix(plan, capture),
+                        f"{MERGE_DATASET_PATH}/{plan.endpoint_name}/{capture.variant}/{capture.hour:%Y/%m/%d/%H}",
+                        plan.input_mode, plan.input_distribution)
+              for number, capture in enumerate(plan.captures, 1)]
+    report = merge_report_s3_uri(plan)
+    inputs.append(_s3_input("merge_report", report, MERGE_REPORT_PATH))
+    environment = dict(plan.environment)
+    _publish_setting(plan, environment)
+    environment.update({
+        "analysis_type": "MODEL_QUALITY",
+        "problem_type": plan.problem_type,
+        "dataset_format": MERGE_DATASET_FORMAT,
+        "dataset_source": MERGE_DATASET_PATH,
+        "output_path": plan.output_local_path,
+        **_window_environment(plan),
+        "sagewatch_merge_report": f"{MERGE_REPORT_PATH}/{_basename(report)}",
+    })
+    attributes = (("inference_attribute", plan.inference_attribute),
+                  ("probability_attribute", plan.probability_attribute),
+                  ("probability_threshold_attribute", plan.probability_threshold_attribute))
+    for variable, value in attributes:
+        if value is not None and str(value) != "":
+            environment[variable] = str(value)
+    inputs += _script_inputs(plan, environment, statistics=False)
+    outputs = _report_outputs(plan, environment)
+    return _request(plan, plan.job_name, inputs, outputs, environment, plan.app_specification)
+
+
+# monitoring type -> the requests of its jobs, in the order they run (the last one is the execution's job);
+# one line per monitor
+REQUEST_BUILDERS: dict[str, tuple[Callable[[ExecutionPlan], dict[str, Any]], ...]] = {
+    "DataQuality": (data_quality_request,),
+    "ModelQuality": (ground_truth_merge_request, model_quality_request),
 }
 
 
-def job_request(plan: ExecutionPlan) -> dict[str, Any]:
-    """The ``CreateProcessingJob`` request of *plan*, built by its monitoring type's builder.
+def job_requests(plan: ExecutionPlan) -> list[dict[str, Any]]:
+    """The ``CreateProcessingJob`` requests of *plan*, in the order its jobs run, built by its monitoring type's
+    builders; each job starts when the one before it completed.
 
     Raises
     ------
     UnsupportedMonitoringType
         If no builder is registered for ``plan.monitoring_type``.
     """
-    builder = REQUEST_BUILDERS.get(plan.monitoring_type)
-    if builder is None:
+    builders = REQUEST_BUILDERS.get(plan.monitoring_type)
+    if builders is None:
         raise UnsupportedMonitoringType(
             f"{plan.monitoring_type} monitoring executions are not supported yet; only "
             f"{', '.join(REQUEST_BUILDERS)} executions run.")
-    return builder(plan)
+    return [builder(plan) for builder in builders]
+
+
+def job_request(plan: ExecutionPlan) -> dict[str, Any]:
+    """The request of *plan*'s analysis job: the last of :func:`job_requests` (the one the execution reports).
+
+    Raises
+    ------
+    UnsupportedMonitoringType
+        If no builder is registered for ``plan.monitoring_type``.
+    """
+    return job_requests(plan)[-1]

@@ -30,6 +30,8 @@ RESERVED_KEYS = frozenset({
     "report_enabled", "automl_problem_name", "detect_outliers", "detect_drift", "image_data",
     "CLOUDWATCH_METRICS_DIRECTORY", "ground_truth_source",
 })
+CLARIFY_ANALYSES = frozenset({"MODEL_BIAS", "MODEL_EXPLAINABILITY"})
+CLARIFY_PATHS = {"dataset_source": "/opt/ml/processing/input/data", "output_path": "/opt/ml/processing/output"}
 _TIME_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$", re.ASCII)
 
 
@@ -144,6 +146,8 @@ def _load_config_environment(paths: OptMlPaths) -> dict[str, str]:
 
 
 def _default_format(settings: Mapping[str, str]) -> dict[str, Any]:
+    if settings.get("analysis_type", "").strip().upper() in CLARIFY_ANALYSES:
+        return {}  # Clarify analyses read analysis_config.json's dataset_type (contract §7.2)
     # the analyzer's default for endpoint monitoring when no dataset_format is given
     if settings.get("sagemaker_endpoint_name") or settings.get("sagemaker_monitoring_schedule_name"):
         return {"sagemakerCaptureJson": {"captureIndexNames": ["endpointInput", "endpointOutput"]}}
@@ -156,9 +160,11 @@ def parse_job_spec(environ: Mapping[str, str] | None = None) -> JobSpec:
     paths = OptMlPaths.from_env(environ)
     settings = _load_config_environment(paths)
     settings.update({k: v for k, v in environ.items() if k in RESERVED_KEYS})
+    # a Clarify job's fixed input and output folders (contract §7.1)
+    clarify_defaults = CLARIFY_PATHS if settings.get("analysis_type", "").strip().upper() in CLARIFY_ANALYSES else {}
 
     def path(key: str, required: bool = False) -> Path | None:
-        value = settings.get(key, "").strip()
+        value = settings.get(key, "").strip() or clarify_defaults.get(key, "")
         if not value:
             if required:
                 raise JobError(f"{key} is not set; it must name a folder of the processing job")

@@ -46,11 +46,12 @@ def test_data_quality_is_the_default_in_any_case(value):
 
 
 def test_unknown_analysis_lists_the_supported_ones(registry):
-    register_analysis(_Named("MODEL_BIAS"))
+    register_analysis(_Named("MODEL_FAIRNESS"))
     with pytest.raises(JobError) as info:
         get_analysis("explain")
     assert str(info.value) == ("analysis_type 'explain' is not supported by this analyzer yet; supported: "
-                               "DATA_QUALITY, MODEL_BIAS, MODEL_QUALITY (also when analysis_type is unset)")
+                               "DATA_QUALITY, MODEL_BIAS, MODEL_FAIRNESS, MODEL_QUALITY (also when analysis_type "
+                               "is unset)")
     assert info.value.__cause__ is None and info.value.__suppress_context__
 
 
@@ -58,7 +59,7 @@ def test_registered_analysis_is_found_and_listed(registry):
     added = _Named("ZETA")
     assert register_analysis(added) is added
     assert get_analysis(" zeta ") is added
-    assert available_analyses() == ("DATA_QUALITY", "MODEL_QUALITY", "ZETA")
+    assert available_analyses() == ("DATA_QUALITY", "MODEL_BIAS", "MODEL_QUALITY", "ZETA")
     assert registry["ZETA"] is added
 
 
@@ -73,7 +74,7 @@ def test_analysis_names_are_non_empty_upper_case(registry, name):
     with pytest.raises(ValueError) as info:
         register_analysis(_Named(name))
     assert str(info.value) == f"analysis names are non-empty upper case, got {name!r}"
-    assert set(registry) == {"DATA_QUALITY", "MODEL_QUALITY"}
+    assert set(registry) == {"DATA_QUALITY", "MODEL_BIAS", "MODEL_QUALITY"}
 
 
 def test_an_analysis_is_registered_once(registry):
@@ -89,7 +90,8 @@ def test_builtins_are_loaded_once(monkeypatch):
     monkeypatch.setattr(analyses.importlib, "import_module", lambda name: loaded.append(name))
     available_analyses()
     available_analyses()
-    assert loaded == ["sagewatch.job.analyses.data_quality", "sagewatch.job.analyses.model_quality"]
+    assert loaded == ["sagewatch.job.analyses.data_quality", "sagewatch.job.analyses.model_quality",
+                      "sagewatch.job.analyses.model_bias"]
 
 
 def test_analysed_defaults_to_no_skips():

@@ -32,7 +32,7 @@ def test_analyzer_images_run_the_job_entry_point(image):
 
 @pytest.mark.parametrize("image", [
     "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3",
-    "156813124566.dkr.ecr.us-east-1.amazonaws.com/sagemaker-model-monitor-groundtruth-merger",
+    "205585389593.dkr.ecr.us-east-1.amazonaws.com/sagemaker-clarify-processing:1.0",
     "example.com/sagemaker-model-monitor-analyzer",  # not an ECR registry
     "sagewatch-analyzer-fork:1",
 ])

@@ -287,8 +287,8 @@ def test_other_monitoring_types_fail_as_not_supported_yet(clock):
     execution = monitoring.start_execution(schedule, datetime(2024, 5, 1, 11, tzinfo=UTC))
     ExecutionLauncher(FakeProcessing()).run(monitoring, schedule, execution)
     assert (execution.status, execution.failure_reason) == (
-        "Failed", "ModelExplainability monitoring executions are not supported by this emulator yet; only DataQuality "
-                  "executions run.")
+        "Failed", "ModelExplainability monitoring executions are not supported by this emulator yet; only DataQuality, "
+                  "ModelQuality executions run.")
     with pytest.raises(CommonServiceException) as error:
         jobdefs.handlers()["DeleteModelExplainabilityJobDefinition"](CONTEXT, {"JobDefinitionName": "explain"})
     assert error.value.code == "ResourceInUse"

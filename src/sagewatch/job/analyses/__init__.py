@@ -34,7 +34,7 @@ __all__ = ["Analysis", "Analysed", "Checked", "register_analysis", "get_analysis
            "DEFAULT_ANALYSIS"]
 
 DEFAULT_ANALYSIS = "DATA_QUALITY"  # the analyzer's behaviour when analysis_type is unset (contract §4.2)
-_BUILTIN_MODULES = ("data_quality", "model_quality")
+_BUILTIN_MODULES = ("data_quality", "model_quality", "model_bias")
 
 
 @dataclass(frozen=True)
@@ -117,7 +117,7 @@ def available_analyses() -> tuple[str, ...]:
     """The registered ``analysis_type`` values.
 
     >>> available_analyses()
-    ('DATA_QUALITY', 'MODEL_QUALITY')
+    ('DATA_QUALITY', 'MODEL_BIAS', 'MODEL_QUALITY')
     """
     _load_builtins()
     return tuple(sorted(_REGISTRY))
@@ -128,10 +128,10 @@ def get_analysis(analysis_type: str | None) -> Analysis:
 
     >>> get_analysis("data_quality").name
     'DATA_QUALITY'
-    >>> get_analysis("MODEL_BIAS")
+    >>> get_analysis("MODEL_FAIRNESS")
     Traceback (most recent call last):
     ...
-    sagewatch.errors.JobError: analysis_type 'MODEL_BIAS' is not supported by this analyzer yet; supported: DATA_QUALITY, MODEL_QUALITY (also when analysis_type is unset)
+    sagewatch.errors.JobError: analysis_type 'MODEL_FAIRNESS' is not supported by this analyzer yet; supported: DATA_QUALITY, MODEL_BIAS, MODEL_QUALITY (also when analysis_type is unset)
     """
     _load_builtins()
     key = (analysis_type or DEFAULT_ANALYSIS).strip().upper()

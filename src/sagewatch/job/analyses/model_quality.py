@@ -99,6 +99,20 @@ def _evaluation_time(spec: JobSpec) -> str:
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
+def _merge_counts(spec: JobSpec) -> dict[str, Any] | None:
+    """The ground-truth merge job's counts (``sagewatch_merge_report``, set by the emulator's executions)."""
+    setting = spec.extra_environment.get("sagewatch_merge_report", "").strip()
+    if not setting:
+        return None
+    path = spec.paths.relocate(setting)
+    try:
+        report = json.loads(path.read_text(encoding="utf-8"))
+        return dict(report["counts"])
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise JobError(f"sagewatch_merge_report {path.name} (the merge job's counts) cannot be read: "
+                       f"{type(e).__name__}: {e}") from e
+
+
 class ModelQuality(Analysis):
     name = "MODEL_QUALITY"
 
@@ -180,7 +194,7 @@ class ModelQuality(Analysis):
         constraints = suggest_quality_constraints(summary.problem_type, summary.metrics)
         return {STATISTICS_FILE: dumps_jackson(summary.statistics),
                 CONSTRAINTS_FILE: dumps_model_quality_constraints(constraints),
-                REPORT_FILE: self._report(summary, analysed.skips, None)}
+                REPORT_FILE: self._report(summary, analysed.skips, None, spec)}
 
     def check(self, analysed: Analysed, baseline: ModelQualityConstraints, spec: JobSpec) -> Checked:
         summary: ModelQualitySummary = analysed.summary
@@ -190,7 +204,7 @@ class ModelQuality(Analysis):
             raise JobError(str(e)) from e
         files = {STATISTICS_FILE: dumps_jackson(summary.statistics),
                  VIOLATIONS_FILE: dumps_model_quality_violations(list(result.violations)),
-                 REPORT_FILE: self._report(summary, analysed.skips, result)}
+                 REPORT_FILE: self._report(summary, analysed.skips, result, spec)}
         return Checked(files, len(result.violations), result, summary)
 
     def metrics(self, analysed: Analysed, checked: Checked, baseline: ModelQualityConstraints, spec: JobSpec, *,
@@ -210,11 +224,14 @@ class ModelQuality(Analysis):
         return lines
 
     @staticmethod
-    def _report(summary: ModelQualitySummary, skips: Mapping[str, int], result: Any) -> str:
+    def _report(summary: ModelQualitySummary, skips: Mapping[str, int], result: Any, spec: JobSpec) -> str:
         document: dict[str, Any] = {"monitor": "ModelQuality", "problem_type": summary.problem_type,
                                     "rows_read": summary.rows_read,
                                     "rows_evaluated": summary.statistics["dataset"]["item_count"],
                                     "skipped_rows": dict(skips)}
+        merge = _merge_counts(spec)
+        if merge is not None:
+            document["merge"] = merge
         if result is not None:
             document["violations"] = len(result.violations)
             document["constraints_not_evaluated"] = list(result.not_evaluated)

@@ -4,6 +4,8 @@
   sagemaker-model-monitor-analyzer[:tag|@digest]`` (contract §10), and sagewatch's own analyzer image, any
   reference whose repository is ``sagewatch-analyzer`` (any registry, any tag), run
   ``<this python> -m sagewatch.job``.
+- The ground-truth merger of model-quality executions, any image whose repository is
+  ``sagemaker-model-monitor-groundtruth-merger`` (contract §2.3), runs ``<this python> -m sagewatch.job.merge``.
 - ``SAGEWATCH_IMAGE_MAP`` may add images: a JSON object, or the path of a file holding one, mapping an image to
   a command. A key is a repository name (``my-processor``: any registry and tag), or a glob matched against
   the whole image URI (``*.amazonaws.com/my-processor:1.*``). A value is a command line (a string, split as
@@ -32,10 +34,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["ImageMap", "ImageError", "analyzer_command", "is_analyzer_image", "repository_name", "resolve_command"]
+__all__ = ["ImageMap", "ImageError", "analyzer_command", "merger_command", "is_analyzer_image", "is_merger_image",
+           "repository_name", "resolve_command"]
 
 ENV_IMAGE_MAP = "SAGEWATCH_IMAGE_MAP"
 ANALYZER_ALIAS = "sagewatch-analyzer"
+MERGER_REPOSITORY = "sagemaker-model-monitor-groundtruth-merger"
 CONTAINER_ROOT = "/opt/ml"
 _ANALYZER_URI = re.compile(
     r"^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/sagemaker-model-monitor-analyzer"
@@ -52,6 +56,24 @@ class ImageError(ValueError):
 def analyzer_command() -> list[str]:
     """``[<this python>, "-m", "sagewatch.job"]``."""
     return [sys.executable, "-m", "sagewatch.job"]
+
+
+def merger_command() -> list[str]:
+    """``[<this python>, "-m", "sagewatch.job.merge"]``."""
+    return [sys.executable, "-m", "sagewatch.job.merge"]
+
+
+def is_merger_image(image_uri: str) -> bool:
+    """True for the ground-truth merger image of any registry.
+
+    Examples
+    --------
+    >>> is_merger_image("156813124566.dkr.ecr.us-east-1.amazonaws.com/sagemaker-model-monitor-groundtruth-merger")
+    True
+    >>> is_merger_image("sagewatch-analyzer")
+    False
+    """
+    return repository_name(image_uri) == MERGER_REPOSITORY
 
 
 def repository_name(image_uri: str) -> str:
@@ -206,6 +228,8 @@ def resolve_command(app_specification: Mapping[str, object], image_map: ImageMap
     arguments = [relocate(str(word), opt_ml) for word in app_specification.get("ContainerArguments") or []]
     if is_analyzer_image(image_uri):
         command = analyzer_command()
+    elif is_merger_image(image_uri):
+        command = merger_command()
     else:
         mapped = image_map.lookup(image_uri)
         if mapped is None:

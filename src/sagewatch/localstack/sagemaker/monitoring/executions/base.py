@@ -36,6 +36,9 @@ class ExecutionRun:
         raise :class:`ExecutionFailure`).
     aws : AwsAccess
         The emulator's clients for the schedule's account and region.
+    token : str
+        The execution's random hex; ``job_name`` ends with its first 24 characters, and so do the names of the
+        other jobs a monitor's module plans (e.g. the ground-truth merge job).
     """
 
     definition: ExecutionDefinition
@@ -46,6 +49,7 @@ class ExecutionRun:
     job_name: str
     baseline: Callable[[], tuple[str | None, str | None]]
     aws: AwsAccess
+    token: str = ""
 
     def window(self, start_offset: str | None, end_offset: str | None) -> AnalysisWindow:
         """The window of this execution: the schedule's offsets, else *start_offset*/*end_offset* (the input's),

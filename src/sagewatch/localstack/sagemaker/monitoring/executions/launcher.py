@@ -1,16 +1,20 @@
 """How one monitoring execution runs: its definition, baseline and job name, then the plan of its monitor's
-module (:mod:`.registry`) as one processing job (contract §4.2, §4.4, §9).
+module (:mod:`.registry`) as a chain of processing jobs (contract §2.3, §4.2, §4.4, §9).
 
 - the baseline files are the definition's ``BaselineConfig`` (``BaseliningJobName`` alone points at that job's
   output: ``constraints.json`` and ``statistics.json`` under its S3 output);
 - the job is named ``model-monitoring-<yyyymmddHHMM of T>-<24 hex>`` (the data-quality pattern is unconfirmed;
   contract §12 decides this form; :func:`sagewatch.job.execution_contract.execution_job_name`);
-- the request is :func:`sagewatch.job.execution_contract.job_request` of the plan.
+- the requests are :func:`sagewatch.job.execution_contract.job_requests` of the plan, run one after the other:
+  one job for data quality; the ground-truth merge job, then the analysis job for model quality. A job starts
+  when the one before it completed.
 
-The execution's status follows its job: ``Completed`` with an ExitMessage starting ``CompletedWithViolations``
-gives ``CompletedWithViolations`` (contract §4.4, §12). Monitoring types without a module in the registry
-(model quality, model bias and model explainability today) fail at once with a FailureReason saying they are
-not supported yet.
+The execution is ``InProgress`` while the jobs before the last run; its ProcessingJobArn is the last job's and
+its status follows that job: ``Completed`` with an ExitMessage starting ``CompletedWithViolations`` gives
+``CompletedWithViolations`` (contract §4.4, §12). An earlier job that fails or stops ends the execution
+``Failed`` (``Stopped``) with that job's FailureReason and ARN. Monitoring types without a module in the
+registry (model bias and model explainability today) fail at once with a FailureReason saying they are not
+supported yet.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from typing import Any
 
 from localstack.aws.api import CommonServiceException
 
-from sagewatch.job.execution_contract import WindowError, execution_job_name, job_request
+from sagewatch.job.execution_contract import WindowError, execution_job_name, job_requests
 from sagewatch.localstack.sagemaker.monitoring.cron import ScheduleError
 from sagewatch.localstack.sagemaker.monitoring.executions.base import ExecutionFailure, ExecutionRun
 from sagewatch.localstack.sagemaker.monitoring.executions.registry import EXECUTION_PLANNERS
@@ -110,18 +114,49 @@ class ExecutionLauncher:
         if planner is None:
             raise ExecutionFailure(f"{definition.monitoring_type} monitoring executions are not supported by this "
                                    f"emulator yet; only {', '.join(EXECUTION_PLANNERS)} executions run.")
+        token = uuid.uuid4().hex
         run = ExecutionRun(
             definition=definition, schedule_name=schedule.name, schedule_config=config.get("ScheduleConfig") or {},
             expression=expression, scheduled=execution.scheduled_time,
-            job_name=execution_job_name(JOB_NAME_PREFIX, execution.scheduled_time, uuid.uuid4().hex),
+            job_name=execution_job_name(JOB_NAME_PREFIX, execution.scheduled_time, token),
             baseline=lambda: self._baseline(definition, schedule.account_id, schedule.region),
-            aws=self.processing.aws(schedule.account_id, schedule.region))
-        request = job_request(planner(run))
+            aws=self.processing.aws(schedule.account_id, schedule.region), token=token)
+        requests = job_requests(planner(run))
+        self._start_chain(monitoring, schedule, execution, requests, 0)
+
+    def _start_chain(self, monitoring: Any, schedule: Any, execution: Any, requests: list[dict[str, Any]],
+                     index: int) -> None:
+        """Create job *index* of the chain; its listener starts the next one when it completed."""
+        last = index == len(requests) - 1
+        started = threading.Event()
 
         def follow(job: Any) -> None:
-            monitoring.update_execution(execution, status=execution_status(job), processing_job_arn=job.arn,
-                                        processing_job_name=job.name, failure_reason=job.failure_reason)
+            if last:
+                monitoring.update_execution(execution, status=execution_status(job), processing_job_arn=job.arn,
+                                            processing_job_name=job.name, failure_reason=job.failure_reason)
+            elif job.status == "Completed":
+                if not started.is_set():
+                    started.set()
+                    self._continue_chain(monitoring, schedule, execution, requests, index + 1)
+            elif job.status in ("Failed", "Stopped"):
+                monitoring.update_execution(execution, status=job.status, processing_job_arn=job.arn,
+                                            processing_job_name=job.name, failure_reason=job.failure_reason or (
+                                                f"The {job.name} processing job of this execution {job.status.lower()}."
+                                                if job.status == "Failed" else None))
+            else:
+                monitoring.update_execution(execution, status="InProgress")
 
-        self.processing.create_job(schedule.account_id, schedule.region, request,
+        self.processing.create_job(schedule.account_id, schedule.region, requests[index],
                                    monitoring_schedule_arn=schedule.arn, listener=follow)
 
+    def _continue_chain(self, monitoring: Any, schedule: Any, execution: Any, requests: list[dict[str, Any]],
+                        index: int) -> None:
+        try:
+            self._start_chain(monitoring, schedule, execution, requests, index)
+        except CommonServiceException as error:
+            message = getattr(error, "message", None) or str(error)
+            monitoring.update_execution(execution, status="Failed", failure_reason=f"ClientError: {message}")
+        except Exception as error:  # noqa: BLE001 - an execution must end, whatever happens
+            LOG.exception("sagewatch: monitoring execution of %s failed", schedule.name)
+            monitoring.update_execution(execution, status="Failed", failure_reason=(
+                f"InternalServerError: sagewatch could not run the execution: {type(error).__name__}: {error}"))
