@@ -41,9 +41,6 @@ def predict_fn(rows, model):
 def output_fn(probabilities, accept):
     return "".join(f"{int(p >= 0.5)},{p:.6f}\\n" for p in probabilities), "text/csv"
 """
-MERGE_PENDING = pytest.mark.xfail(
-    strict=True, reason="model-quality monitoring executions (merge job + analysis job) are not in the emulator "
-                        "yet (branch mqemu); the execution fails, so no statistics or violations come back")
 
 
 def model_of(tarball: bytes):
@@ -126,7 +123,7 @@ def test_model_quality_baseline(line, run_sdk, deployer, bucket):
     check_baseline(result, accuracy)
 
 
-@pytest.mark.parametrize("line", [pytest.param("v2", marks=MERGE_PENDING), pytest.param("v3", marks=MERGE_PENDING)])
+@pytest.mark.parametrize("line", ["v2", "v3"])
 def test_model_quality_monitoring_schedule(line, run_sdk, deployer, aws_client, bucket, quality_endpoint,
                                            unique_name, schedules):
     endpoint, model = quality_endpoint
