@@ -80,3 +80,63 @@ def test_nothing_to_merge(tmp_path):
     result = merge_ground_truth([captures], [labels])
     assert result.table.num_rows == 0 and merged_lines(result).to_pylist() == []
     assert result.counts.unmatched_captures == 1 and result.counts.unmatched_labels == 1
+
+
+def _result(tmp_path, name, capture_text, label_text):
+    captures = tmp_path / name / "c.jsonl"
+    labels = tmp_path / name / "g.jsonl"
+    captures.parent.mkdir(parents=True)
+    captures.write_bytes(capture_text.encode())
+    labels.write_bytes(label_text.encode())
+    result = merge_ground_truth([captures], [labels])
+    return result.table.to_pydict(), result.counts.to_dict(), merged_lines(result).to_pylist()
+
+
+def test_whole_file_parse_and_line_by_line_parse_agree(tmp_path):
+    captures = [_capture(f"e{i}", f"0.{i}", inference_id=f"i{i}" if i % 2 else None) for i in range(6)]
+    captures.insert(2, _capture("e1", "0.5", inference_id="i1"))  # a duplicate
+    labels = [_label(f"i{i}" if i % 2 else f"e{i}", str(i % 2)) for i in range(5)] + [_label("i1", "0")]
+    clean = _result(tmp_path, "clean", "\n".join(captures) + "\n", "\n".join(labels))  # no final line break
+    crlf = _result(tmp_path, "crlf", "\r\n".join(captures) + "\r\n", "\r\n".join(labels) + "\r\n")
+    blank_lines = _result(tmp_path, "blank", "\n\n".join(captures) + "\n", "\n".join(labels) + "\n\n")
+    spaced = _result(tmp_path, "spaced", "\n  \n".join(captures), "\n".join(labels))
+    assert clean == crlf == blank_lines == spaced
+    table, counts, lines = clean
+    assert table["event_id"] == ["e0", "i1", "e2", "i3", "e4"]
+    assert table["ground_truth"] == ["0", "0", "0", "1", "0"]  # i1: the last label read wins
+    assert counts["duplicate_capture_ids"] == 1 and counts["duplicate_label_ids"] == 1
+    assert counts["captures"] == 7 and counts["unmatched_captures"] == 1 and counts["merged"] == 5
+    assert json.loads(lines[1])["captureData"]["endpointOutput"]["data"] == "0.1"
+
+
+def test_a_line_that_does_not_parse_is_counted_in_a_clean_looking_file(tmp_path):
+    good = [_capture("e1", "0.9"), _capture("e2", "0.1")]
+    wrong_type = '{"captureData": {}, "eventMetadata": {"eventId": 7}}'
+    broken = '{"captureData": {"x": [1, 2}, "eventMetadata": {"eventId": "e3"}}'
+    table, counts, _ = _result(tmp_path, "bad", "\n".join([good[0], wrong_type, broken, good[1]]) + "\n",
+                               "\n".join([_label("e1", "1"), _label("e2", "0")]) + "\n")
+    assert table["event_id"] == ["e1", "e2"]
+    assert counts["bad_capture_lines"] == 2 and counts["captures"] == 4 and counts["merged"] == 2
+
+
+def test_a_file_that_is_not_utf8_is_named_with_the_byte_offset(tmp_path):
+    import pytest
+    from sagewatch.errors import DatasetError
+    captures = tmp_path / "c.jsonl"
+    captures.write_bytes((_capture("e1", "0.9") + "\n").encode() + b'{"x": "\xe9"}\n')
+    labels = _write(tmp_path / "g.jsonl", [_label("e1", "1")])
+    offset = len(_capture("e1", "0.9")) + 8
+    with pytest.raises(DatasetError, match=f"c.jsonl is not UTF-8 text \\(byte offset {offset}\\)"):
+        merge_ground_truth([captures], [labels])
+
+
+def test_write_merged_writes_each_record_on_its_own_line(tmp_path):
+    captures = _write(tmp_path / "c.jsonl", [_capture("e1", "0.9"), _capture("e2", "0.1") + "  "])
+    labels = _write(tmp_path / "g.jsonl", [_label("e1", "1"), _label("e2", "0")])
+    result = merge_ground_truth([captures], [labels])
+    out = tmp_path / "m.jsonl"
+    assert write_merged(result, out) == 2
+    written = out.read_text().split("\n")
+    assert written[2] == "" and len(written) == 3
+    assert [json.loads(line)["groundTruthData"]["data"] for line in written[:2]] == ["1", "0"]
+    assert written == merged_lines(result).to_pylist() + [""]
