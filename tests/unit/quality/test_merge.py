@@ -140,3 +140,13 @@ def test_write_merged_writes_each_record_on_its_own_line(tmp_path):
     assert written[2] == "" and len(written) == 3
     assert [json.loads(line)["groundTruthData"]["data"] for line in written[:2]] == ["1", "0"]
     assert written == merged_lines(result).to_pylist() + [""]
+
+
+def test_labels_with_characters_json_must_escape_round_trip(tmp_path):
+    texts = ['back\\slash', 'tab\there', 'quote"d', 'bell\x07', 'plain', 'é']
+    captures = _write(tmp_path / "c.jsonl", [_capture(f"e{i}", "0.5") for i in range(len(texts))])
+    labels = _write(tmp_path / "g.jsonl", [_label(f"e{i}", t) for i, t in enumerate(texts)])
+    lines = merged_lines(merge_ground_truth([captures], [labels])).to_pylist()
+    assert [json.loads(line)["groundTruthData"]["data"] for line in lines] == texts
+    plain = merged_lines(merge_ground_truth([captures], [_write(tmp_path / "p.jsonl", [_label("e0", "1")])]))
+    assert plain.to_pylist()[0].endswith(',"groundTruthData":{"data":"1","encoding":"CSV"}}')
