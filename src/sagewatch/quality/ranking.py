@@ -12,6 +12,7 @@ every result against scikit-learn on random data.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 from sklearn.metrics import auc
@@ -50,6 +51,20 @@ class ScoreOrder:
     def __len__(self) -> int:
         return len(self.order)
 
+    @cached_property
+    def counts(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """:func:`counts_at_thresholds`, computed once for the ROC curve, its area and the PR curve."""
+        n = len(self)
+        threshold_idxs = np.empty(0, dtype=np.int64) if n == 0 else \
+            np.concatenate([np.flatnonzero(np.diff(self.score)), [n - 1]])
+        # integer counts are exact in float64 below 2**53: the same values as scikit-learn's float cumulative sum
+        tps = np.cumsum(self.truth, dtype=np.int64)[threshold_idxs].astype(np.float64)
+        fps = 1 + threshold_idxs.astype(np.float64) - tps
+        out = (fps, tps, self.score[threshold_idxs])
+        for array in out:  # shared by every caller
+            array.flags.writeable = False
+        return out
+
 
 def counts_at_thresholds(ranked: ScoreOrder) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(fps, tps, thresholds)``: false and true positives (floats) when every score ≥ threshold is positive,
@@ -59,13 +74,7 @@ def counts_at_thresholds(ranked: ScoreOrder) -> tuple[np.ndarray, np.ndarray, np
     >>> fps.tolist(), tps.tolist(), thresholds.tolist()
     ([1.0, 1.0], [1.0, 2.0], [0.8, 0.3])
     """
-    n = len(ranked)
-    threshold_idxs = np.empty(0, dtype=np.int64) if n == 0 else \
-        np.concatenate([np.flatnonzero(np.diff(ranked.score)), [n - 1]])
-    # integer counts are exact in float64 below 2**53: the same values as scikit-learn's float cumulative sum
-    tps = np.cumsum(ranked.truth, dtype=np.int64)[threshold_idxs].astype(np.float64)
-    fps = 1 + threshold_idxs.astype(np.float64) - tps
-    return fps, tps, ranked.score[threshold_idxs]
+    return ranked.counts
 
 
 def sorted_roc_curve(ranked: ScoreOrder) -> tuple[np.ndarray, np.ndarray]:
