@@ -20,8 +20,9 @@ What it does
      between reading the data and writing the files;
    - ``merge``: ``merge_ground_truth`` + ``write_merged``: both files read, joined on inferenceId, the merged
      JSON Lines file written;
-   - ``job``: a whole baselining job through ``run_job`` (read Parquet, analyse, suggest, write the files), for
-     reference.
+   - ``job``: a whole baselining job through ``run_job`` (read Parquet, analyse, suggest, write the files), and
+     ``job_merged``: the same on the merge step's ``merged.jsonl`` (``sagemakerMergeJson``: the capture reader
+     flattens every record), for reference.
 3. Times the same work done with pandas + scikit-learn the obvious way (unless ``--skip-peers``; once each, or
    ``--peer-repeat``): the same metrics, curves and five ``DataFrame.sample(frac=0.8)`` resamples from a
    DataFrame, and ``pandas.read_json(lines=True)`` of both files, the key taken from ``eventMetadata``,
@@ -196,6 +197,34 @@ def worker_job(args: dict) -> dict:
     return {"wall_s": wall, "peak_rss_mb": peak_rss_mb(), "message": outcome.message}
 
 
+def worker_job_merged(args: dict) -> dict:
+    import tempfile
+
+    from sagewatch.job.analyses import get_analysis
+    from sagewatch.job.run import run_job
+    from sagewatch.job.spec import JobSpec, OptMlPaths
+    from sagewatch.quality.merge import merge_ground_truth, write_merged
+
+    folder = Path(args["folder"])
+    merged = folder / "merged" / "2024" / "05" / "01" / "10" / "merged.jsonl"
+    if not merged.exists():  # the merge step's output, kept for this step (not timed)
+        merged.parent.mkdir(parents=True, exist_ok=True)
+        write_merged(merge_ground_truth(sorted((folder / "captures").rglob("*.jsonl")),
+                                        sorted((folder / "labels").rglob("*.jsonl"))), merged)
+    get_analysis("MODEL_QUALITY")
+    warm_up()
+    with tempfile.TemporaryDirectory() as out:
+        spec = JobSpec(dataset_source=folder / "merged", output_path=Path(out),
+                       dataset_format={"sagemakerMergeJson": {"captureIndexNames": ["endpointOutput"]}},
+                       paths=OptMlPaths(Path(out)), analysis_type="MODEL_QUALITY",
+                       problem_type="BinaryClassification", probability_attribute="0",
+                       probability_threshold_attribute=0.5)
+        started = time.perf_counter()
+        outcome = run_job(spec)
+        wall = time.perf_counter() - started
+    return {"wall_s": wall, "peak_rss_mb": peak_rss_mb(), "message": outcome.message}
+
+
 # --------------------------------------------------------------------------------------------
 # peers: pandas + scikit-learn, the obvious way
 
@@ -266,6 +295,7 @@ def worker_peer_merge(args: dict) -> dict:
 
 
 WORKERS = {"prepare": worker_prepare, "analysis": worker_analysis, "merge": worker_merge, "job": worker_job,
+           "job_merged": worker_job_merged,
            "peer_analysis": worker_peer_analysis, "peer_merge": worker_peer_merge}
 
 
@@ -336,7 +366,9 @@ def main(argv: list[str] | None = None) -> int:
     work = {"folder": str(folder)}
     steps = [("analysis", "sagewatch analysis (table in memory: metrics, curves, 5 resamples)", args.repeat),
              ("merge", "sagewatch merge (read both files, join, write merged.jsonl)", args.repeat),
-             ("job", "sagewatch baselining job (Parquet -> statistics, constraints)", args.repeat)]
+             ("job", "sagewatch baselining job (Parquet -> statistics, constraints)", args.repeat),
+             ("job_merged", "sagewatch baselining job on the merged JSON Lines (read, flatten, analyse, write)",
+              args.repeat)]
     if not args.skip_peers:
         steps += [("peer_analysis", "pandas + scikit-learn analysis (same metrics, curves, 5 resamples)",
                    args.peer_repeat),
