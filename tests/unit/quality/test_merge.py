@@ -150,3 +150,39 @@ def test_labels_with_characters_json_must_escape_round_trip(tmp_path):
     assert [json.loads(line)["groundTruthData"]["data"] for line in lines] == texts
     plain = merged_lines(merge_ground_truth([captures], [_write(tmp_path / "p.jsonl", [_label("e0", "1")])]))
     assert plain.to_pylist()[0].endswith(',"groundTruthData":{"data":"1","encoding":"CSV"}}')
+
+
+def _messy_lines(rng, n, label):
+    lines = []
+    for _ in range(n):
+        k = rng.random()
+        if label:
+            line = _label(rng.choice([f"e{rng.randint(0, 20)}", f"i{rng.randint(0, 20)}"]),
+                          rng.choice(["0", "1", "a\\b", 'q"', "t\tx", "é"]))
+        else:
+            line = _capture(f"e{rng.randint(0, 20)}", rng.choice(["0.5", "x\"y", "é"]),
+                            inference_id=f"i{rng.randint(0, 20)}" if rng.random() < 0.5 else None)
+        if k < 0.04:
+            line = "not json"
+        elif k < 0.08:
+            line = ""
+        elif k < 0.10:
+            line = '{"eventMetadata": {"eventId": 5}}' if not label else '{"groundTruthData": {"data": 1}}'
+        elif k < 0.12:
+            line = line + "  "
+        lines.append(line)
+    return lines
+
+
+def test_messy_files_read_whole_or_line_by_line_give_the_same_merge(tmp_path):
+    import random
+    for case in range(25):
+        rng = random.Random(case)
+        captures = _messy_lines(rng, rng.randint(0, 40), label=False)
+        labels = _messy_lines(rng, rng.randint(0, 40), label=True)
+        lf = _result(tmp_path, f"lf{case}", "\n".join(captures) + "\n", "\n".join(labels) + "\n")
+        crlf = _result(tmp_path, f"crlf{case}", "\r\n".join(captures) + "\r\n", "\r\n".join(labels) + "\r\n")
+        assert lf == crlf, case
+        table, counts, lines = lf
+        assert counts["captures"] == sum(1 for c in captures if c.strip())
+        assert counts["merged"] == len(lines) == len(table["event_id"])
