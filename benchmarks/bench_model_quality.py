@@ -404,8 +404,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"same auc and f1 as scikit-learn: {'yes' if same else 'NO'} (auc {ours['auc']:.6f}; auc standard "
               f"deviation {ours['auc_sd']:.2e} here, {theirs['auc_sd']:.2e} from pandas' samples)")
     if "merged" in results["merge"] and "merged" in results.get("peer_merge", {}):
-        print(f"same merged rows as pandas: {'yes' if results['merge']['merged'] == results['peer_merge']['merged'] else 'NO'}"
-              f" ({results['merge']['merged']:,})")
+        same_rows = results["merge"]["merged"] == results["peer_merge"]["merged"]
+        print(f"same merged rows as pandas: {'yes' if same_rows else 'NO'} ({results['merge']['merged']:,})")
     if args.json:
         args.json.write_text(json.dumps({"rows": args.rows, "results": results}, indent=2))
     return 0 if all(verdicts) else 1

@@ -12,6 +12,7 @@ from sklearn.exceptions import UndefinedMetricWarning
 from sklearn.metrics import (accuracy_score, confusion_matrix, precision_recall_curve, precision_score,
                              recall_score, roc_auc_score, roc_curve)
 
+from sagewatch.errors import InvalidParameterError
 from sagewatch.quality.classification import BINARY_SCALARS, _thin, f_beta
 from sagewatch.quality.labels import QualityColumns
 from sagewatch.quality.metrics import problem_metrics
@@ -84,7 +85,7 @@ def test_labels_other_than_zero_and_one_and_a_three_class_error():
     m = problem_metrics(QualityColumns(y_true, y_pred), "BinaryClassification", positive_label="yes")
     assert m["confusion_matrix"] == {"no": {"no": 1, "yes": 2}, "yes": {"no": 0, "yes": 1}}
     assert m["f2"]["value"] == 0.7142857142857143
-    from sagewatch.errors import InvalidParameterError
-    with pytest.raises(InvalidParameterError, match="needs two classes, the labels and predictions hold 3: maybe, no, yes"):
+    with pytest.raises(InvalidParameterError, match="needs two classes, the labels and predictions hold 3: maybe, "
+                                                    "no, yes"):
         problem_metrics(QualityColumns(y_true, np.array(["yes", "maybe", "yes", "no"])), "BinaryClassification",
                         positive_label="yes")
