@@ -19,7 +19,7 @@ def _subcommands():
     return action.choices
 
 
-@pytest.mark.parametrize("command", ["baseline", "monitor", "report", "demo"])
+@pytest.mark.parametrize("command", ["baseline", "monitor", "merge", "report", "demo"])
 def test_every_cli_option_is_documented(command):
     sub = _subcommands()[command]
     section = CLI_DOC.split(f"## sagewatch {command}\n", 1)[1].split("\n## ", 1)[0]

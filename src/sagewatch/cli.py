@@ -1,4 +1,9 @@
-"""The ``sagewatch`` command line: baseline, monitor, report, demo, local.
+"""The ``sagewatch`` command line: baseline, monitor, merge, report, demo, local.
+
+``baseline`` and ``monitor`` run either monitor on the same dataset options: ``--monitor data-quality`` (the
+default) or ``--monitor model-quality`` with the model-quality settings of the processing-job contract
+(``--problem-type``, ``--inference-attribute``, ...). ``merge`` joins data-capture files with ground-truth
+labels into the merged records a model-quality ``monitor`` reads (``--format merged``).
 
 Errors end in one line on stderr and exit status 1, never a traceback: ``sagewatch <command>:
 error: <message>`` for bad input, ``... error: unexpected <type>: <message>`` for anything else
@@ -11,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 import traceback
 from collections.abc import Sequence
@@ -22,7 +28,16 @@ from sagewatch.errors import SagewatchError
 
 __all__ = ["main", "build_parser"]
 
-FORMATS = ("csv", "json", "parquet", "capture")
+FORMATS = ("csv", "json", "parquet", "capture", "merged")
+MONITORS = ("data-quality", "model-quality")
+PROBLEM_TYPES = ("BinaryClassification", "MulticlassClassification", "Regression")
+#: the model-quality options and the processing-job settings they set (contract §4.2, §6.1)
+MODEL_QUALITY_OPTIONS = {"problem_type": "--problem-type", "inference_attribute": "--inference-attribute",
+                         "probability_attribute": "--probability-attribute",
+                         "probability_threshold_attribute": "--probability-threshold-attribute",
+                         "ground_truth_attribute": "--ground-truth-attribute", "positive_label": "--positive-label"}
+MERGE_REPORT = "_merge_report.json"
+_DEFAULT_INDEX_NAMES = {"capture": ["endpointInput", "endpointOutput"], "merged": ["endpointOutput"]}
 
 
 def _dataset_format(args: argparse.Namespace) -> dict[str, Any]:
@@ -40,23 +55,27 @@ def _dataset_format(args: argparse.Namespace) -> dict[str, Any]:
         return {"json": {"lines": not args.json_array}}
     if args.format == "parquet":
         return {"parquet": {}}
-    return {"sagemakerCaptureJson": {"captureIndexNames": args.capture_index_names}}
+    names = args.capture_index_names or _DEFAULT_INDEX_NAMES[args.format]
+    if args.format == "merged":
+        return {"sagemakerMergeJson": {"captureIndexNames": names}}
+    return {"sagemakerCaptureJson": {"captureIndexNames": names}}
 
 
 def _add_dataset_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("dataset", type=Path, help="a data file or a folder (read recursively, files in name order)")
     parser.add_argument("--format", choices=FORMATS, default="csv",
-                        help="dataset format: csv, json (JSON Lines unless --json-array), parquet, or capture "
-                             "(SageMaker data-capture JSON Lines). Default: csv")
+                        help="dataset format: csv, json (JSON Lines unless --json-array), parquet, capture "
+                             "(SageMaker data-capture JSON Lines) or merged (captures merged with ground truth by "
+                             "'sagewatch merge'). Default: csv")
     parser.add_argument("--no-header", action="store_true",
                         help="csv: the first line is data; columns are named _c0, _c1, ...")
     parser.add_argument("--output-columns-position", choices=("START", "END"), default="START",
                         help="csv: where the model output columns are (SageMaker's output_columns_position). "
                              "Default: START")
     parser.add_argument("--json-array", action="store_true", help="json: the file is one JSON array, not JSON Lines")
-    parser.add_argument("--capture-index-names", nargs="+", default=["endpointInput", "endpointOutput"],
-                        metavar="NAME", help="capture: which parts of each record to analyse "
-                                             "(default: endpointInput endpointOutput)")
+    parser.add_argument("--capture-index-names", nargs="+", default=None,
+                        metavar="NAME", help="capture, merged: which parts of each record to analyse "
+                                             "(default: endpointInput endpointOutput; merged: endpointOutput)")
     parser.add_argument("--dataset-format", metavar="JSON",
                         help="the dataset_format JSON of the processing-job contract; overrides --format, e.g. "
                              "'{\"csv\": {\"header\": false}}'")
@@ -65,6 +84,39 @@ def _add_dataset_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--output", "-o", type=Path, required=True, help="folder for the result files")
     parser.add_argument("--report", type=Path, metavar="HTML", help="also write an HTML report to this file")
     parser.add_argument("--no-progress", action="store_true", help="do not show a progress bar")
+    _add_model_quality_options(parser)
+
+
+def _threshold(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be a number from 0 to 1, got {text!r}")
+    return value
+
+
+def _add_model_quality_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--monitor", choices=MONITORS, default="data-quality",
+                        help="which monitor: data-quality (the default) or model-quality (metrics of predictions "
+                             "against ground-truth labels; needs the options below)")
+    group = parser.add_argument_group("model quality (with --monitor model-quality)")
+    group.add_argument("--problem-type", choices=PROBLEM_TYPES,
+                       help="BinaryClassification, MulticlassClassification or Regression (monitor: default from "
+                            "the baseline constraints)")
+    group.add_argument("--inference-attribute", metavar="COLUMN",
+                       help="the predicted label (or value) column: a name, a zero-based index or a JSON path such "
+                            "as $.predictions[0]")
+    group.add_argument("--probability-attribute", metavar="COLUMN",
+                       help="BinaryClassification: the score column, for auc and the ROC and PR curves; without "
+                            "--inference-attribute a score at or above the threshold predicts the positive class")
+    group.add_argument("--probability-threshold-attribute", type=_threshold, metavar="P",
+                       help="BinaryClassification: the threshold for --probability-attribute (default 0.5)")
+    group.add_argument("--ground-truth-attribute", metavar="COLUMN",
+                       help="the label column of a csv, json or parquet dataset (merged records carry their label)")
+    group.add_argument("--positive-label", metavar="LABEL",
+                       help="BinaryClassification: the positive class (default 1)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -79,15 +131,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     base = sub.add_parser("baseline", help="profile a baseline dataset; write statistics.json and constraints.json",
                           description="Profile a baseline dataset and suggest constraints (a SageMaker baselining "
-                                      "job). Writes statistics.json, constraints.json and sagewatch_report.json.")
+                                      "job). Writes statistics.json, constraints.json and sagewatch_report.json. "
+                                      "With --monitor model-quality: the model's metrics on a labelled dataset "
+                                      "and the suggested metric thresholds.")
     _add_dataset_options(base)
     base.add_argument("--categorical-drift-method", choices=("LInfinity", "ChiSquared"),
                       help="written into the suggested monitoring_config (default LInfinity)")
 
     mon = sub.add_parser("monitor", help="check a dataset against a baseline; write constraint_violations.json",
                          description="Profile the current data and check it against baseline constraints and "
-                                     "statistics (a SageMaker monitoring execution). Exit status 0 whether or not "
-                                     "violations are found; see --fail-on-violations.")
+                                     "statistics (a SageMaker monitoring execution). With --monitor model-quality: "
+                                     "the model's metrics on labelled data (e.g. captures merged with ground "
+                                     "truth by 'sagewatch merge', --format merged) checked against the baseline's "
+                                     "metric thresholds. Exit status 0 whether or not violations are found; see "
+                                     "--fail-on-violations.")
     _add_dataset_options(mon)
     mon.add_argument("--baseline-statistics", type=Path, metavar="FILE", help="baseline statistics.json")
     mon.add_argument("--baseline-constraints", type=Path, metavar="FILE", required=True,
@@ -109,6 +166,20 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--violations", type=Path, metavar="FILE", help="constraint_violations.json")
     rep.add_argument("--extra", type=Path, metavar="FILE", help="sagewatch_report.json of the monitoring run")
     rep.add_argument("--output", "-o", type=Path, required=True, metavar="HTML", help="the HTML file to write")
+
+    merge = sub.add_parser("merge", help="join data-capture files with ground-truth labels for model quality",
+                           description="Join data-capture records with ground-truth records on inferenceId (else "
+                                       "eventId), as SageMaker's merge job does, and write the merged records "
+                                       "(merged.jsonl) for 'sagewatch monitor --monitor model-quality --format "
+                                       "merged'. Both folders are read recursively, e.g. laid out as in S3: "
+                                       "captures/<endpoint>/<variant>/yyyy/mm/dd/hh/*.jsonl and "
+                                       "labels/yyyy/mm/dd/hh/*.jsonl. A label read later replaces an earlier one "
+                                       "for the same record. Fails when nothing merges.")
+    merge.add_argument("captures", type=Path, help="a data-capture file or folder")
+    merge.add_argument("ground_truth", type=Path, help="a ground-truth JSON Lines file or folder")
+    merge.add_argument("--output", "-o", type=Path, required=True,
+                       help=f"folder for merged.jsonl and {MERGE_REPORT} (the counts; its leading _ keeps dataset "
+                            "readers from reading it as data)")
 
     demo = sub.add_parser("demo", help="run the local demo loop",
                           description="The full local loop: start LocalStack with the sagewatch plugin, cdk deploy "
@@ -150,6 +221,12 @@ class _ProgressBar:
             self._bar.close()
 
 
+def _model_quality_settings(args: argparse.Namespace) -> dict[str, Any]:
+    if args.monitor != "model-quality":
+        return {}
+    return {"analysis_type": "MODEL_QUALITY", **{key: getattr(args, key) for key in MODEL_QUALITY_OPTIONS}}
+
+
 def _spec(args: argparse.Namespace, monitoring: bool):
     from sagewatch.job.spec import JobSpec, OptMlPaths, parse_time
     return JobSpec(
@@ -163,7 +240,77 @@ def _spec(args: argparse.Namespace, monitoring: bool):
         endpoint_name=getattr(args, "endpoint", None), schedule_name=getattr(args, "schedule", None),
         categorical_drift_method=getattr(args, "categorical_drift_method", None),
         record_preprocessor_script=args.preprocessor, metrics_dir=getattr(args, "metrics_dir", None),
+        **_model_quality_settings(args),
     )
+
+
+def _check_model_quality_options(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Usage errors (exit 2) for option combinations that cannot work, before any file is read."""
+    if args.command not in ("baseline", "monitor"):
+        return
+    given = [option for key, option in MODEL_QUALITY_OPTIONS.items() if getattr(args, key) is not None]
+    if args.monitor != "model-quality":
+        if given:
+            parser.error(f"{given[0]} is a model-quality option: add --monitor model-quality")
+        if args.format == "merged":
+            parser.error("--format merged holds captures merged with ground truth, the input of --monitor "
+                         "model-quality; for data quality use --format capture on the captures themselves")
+        return
+    if args.command == "baseline" and args.problem_type is None:
+        parser.error(f"--monitor model-quality needs --problem-type ({', '.join(PROBLEM_TYPES)})")
+    if args.command == "baseline" and args.categorical_drift_method:
+        parser.error("--categorical-drift-method is a data-quality option; model quality has no drift methods")
+    if args.report is not None:
+        parser.error("--report renders data-quality results; the model-quality results are statistics.json, "
+                     "constraints.json or constraint_violations.json and sagewatch_report.json in --output")
+    if args.format == "capture":
+        parser.error("--format capture: captures hold no labels; join them with the ground truth first "
+                     "('sagewatch merge CAPTURES LABELS --output DIR') and monitor DIR with --format merged")
+    if args.format == "merged" and args.ground_truth_attribute is not None:
+        parser.error("--ground-truth-attribute does not apply to --format merged: each merged record carries "
+                     "its label (groundTruthData)")
+    if args.format not in ("merged",) and args.ground_truth_attribute is None and not args.dataset_format:
+        parser.error(f"--monitor model-quality with --format {args.format} needs --ground-truth-attribute "
+                     "(the label column)")
+    problem = args.problem_type
+    binary_only = [option for key, option in MODEL_QUALITY_OPTIONS.items()
+                   if key in ("probability_attribute", "probability_threshold_attribute", "positive_label")
+                   and getattr(args, key) is not None]
+    if problem is not None and problem != "BinaryClassification" and binary_only:
+        parser.error(f"{binary_only[0]} applies to --problem-type BinaryClassification only, not {problem}")
+    if args.inference_attribute is None and args.probability_attribute is None:
+        parser.error("--monitor model-quality needs --inference-attribute (the predicted "
+                     f"{'value' if problem == 'Regression' else 'label'} column)"
+                     + ("" if problem not in (None, "BinaryClassification") else
+                        " or, for BinaryClassification, --probability-attribute"))
+    if args.inference_attribute is None and problem not in (None, "BinaryClassification"):
+        parser.error(f"{problem} needs --inference-attribute (the predicted "
+                     f"{'value' if problem == 'Regression' else 'label'} column); --probability-attribute "
+                     "alone is for BinaryClassification")
+    if args.probability_threshold_attribute is not None and args.probability_attribute is None:
+        parser.error("--probability-threshold-attribute needs --probability-attribute (the score it applies to)")
+
+
+def _problem_type_from_baseline(args: argparse.Namespace) -> None:
+    """``monitor --monitor model-quality`` without ``--problem-type``: the baseline constraints' problem type (a
+    constraints file that cannot be read is reported by the job, naming the file and field)."""
+    if args.command != "monitor" or args.monitor != "model-quality" or args.problem_type is not None:
+        return
+    from sagewatch.schemas.model_quality import load_model_quality_constraints
+    try:
+        args.problem_type = load_model_quality_constraints(args.baseline_constraints).problem_type
+    except SagewatchError:
+        return
+    if args.problem_type != "BinaryClassification":
+        extra = [option for key, option in MODEL_QUALITY_OPTIONS.items()
+                 if key in ("probability_attribute", "probability_threshold_attribute", "positive_label")
+                 and getattr(args, key) is not None]
+        if extra:
+            raise SagewatchError(f"{extra[0]} applies to BinaryClassification only; the baseline constraints "
+                                 f"{args.baseline_constraints.name} are {args.problem_type} constraints")
+        if args.inference_attribute is None:
+            raise SagewatchError(f"{args.problem_type} needs --inference-attribute (the baseline constraints "
+                                 f"{args.baseline_constraints.name} are {args.problem_type} constraints)")
 
 
 def _write_report(output: Path, report: Path | None, baseline_statistics: Path | None) -> None:
@@ -180,18 +327,38 @@ def _print_violations(outcome) -> None:
     if outcome.check is None:
         return
     for v in outcome.check.violations:
-        print(f"  {v.feature_name:<24} {v.constraint_check_type:<26} {v.description}")
+        if isinstance(v, dict):  # model quality: {"constraint_check_type", "description", "metric_name"}
+            print(f"  {v['metric_name']:<24} {v['constraint_check_type']:<26} {v['description']}")
+        else:
+            print(f"  {v.feature_name:<24} {v.constraint_check_type:<26} {v.description}")
+
+
+def _print_model_metrics(outcome) -> None:
+    from sagewatch.quality.metrics import SCALAR_METRICS
+    summary = outcome.summary
+    metrics = summary.metrics
+    shown = [f"{name} {metrics[name]['value']:.4g}" for name in SCALAR_METRICS[summary.problem_type]
+             if name in metrics and not name.endswith("_best_constant_classifier")]
+    print(f"{summary.problem_type}, {summary.statistics['dataset']['item_count']} rows: {', '.join(shown)}")
 
 
 def _run(args: argparse.Namespace) -> int:
     from sagewatch.job.run import run_job
     monitoring = args.command == "monitor"
+    _problem_type_from_baseline(args)
+    _check_baseline_monitor(args)
     bar = _ProgressBar(not args.no_progress)
     try:
         outcome = run_job(_spec(args, monitoring), progress=bar.callback)
+    except SagewatchError as e:
+        if args.monitor != "model-quality":
+            raise
+        raise SagewatchError(_option_names(str(e))) from e
     finally:
         bar.close()
     print(outcome.message)
+    if args.monitor == "model-quality":
+        _print_model_metrics(outcome)
     if outcome.skips and sum(outcome.skips.values()):
         print(f"skipped records: {outcome.skips}")
     _print_violations(outcome)
@@ -199,6 +366,69 @@ def _run(args: argparse.Namespace) -> int:
         print(f"wrote {path}")
     _write_report(args.output, args.report, args.baseline_statistics if monitoring else None)
     return 2 if monitoring and args.fail_on_violations and outcome.violations else 0
+
+
+def _option_names(message: str) -> str:
+    """A job message in the CLI's words: ``inference_attribute 'p' names no column`` -> ``--inference-attribute
+    'p' names no column``.
+
+    >>> _option_names("problem_type Regression does not fit the data; set positive_label")
+    '--problem-type Regression does not fit the data; set --positive-label'
+    """
+    return re.sub(r"\b(" + "|".join(MODEL_QUALITY_OPTIONS) + r")\b", lambda m: MODEL_QUALITY_OPTIONS[m.group(1)],
+                  message)
+
+
+def _check_baseline_monitor(args: argparse.Namespace) -> None:
+    """A data-quality ``monitor`` given model-quality constraints: say which option is missing."""
+    if args.command != "monitor" or args.monitor != "data-quality":
+        return
+    try:
+        document = json.loads(args.baseline_constraints.read_bytes())
+    except (OSError, ValueError, RecursionError):
+        return  # the job names what is wrong with the file
+    from sagewatch.schemas.model_quality import CONSTRAINTS_KEYS
+    found = [key for key in CONSTRAINTS_KEYS.values() if isinstance(document, dict) and key in document]
+    if found:
+        raise SagewatchError(f"{args.baseline_constraints.name} holds model-quality constraints ({found[0]}): "
+                             "add --monitor model-quality")
+
+
+def _merge(args: argparse.Namespace) -> int:
+    from sagewatch.datasets.files import CAPTURE_SUFFIXES, find_data_files
+    from sagewatch.quality.merge import merge_ground_truth, write_merged
+    for label, folder in (("captures", args.captures), ("ground truth", args.ground_truth)):
+        if not folder.exists():
+            raise SagewatchError(f"{label} {folder} does not exist")
+        if folder.is_dir() and args.output.resolve().is_relative_to(folder.resolve()):
+            raise SagewatchError(f"--output {args.output} is inside the {label} folder {folder}: the next merge "
+                                 "would read the merged records as input; write them elsewhere")
+    if args.output.exists() and not args.output.is_dir():
+        raise SagewatchError(f"--output {args.output} is a file; it must be a folder")
+    captures = find_data_files(args.captures, suffixes=CAPTURE_SUFFIXES)
+    labels = find_data_files(args.ground_truth, suffixes=CAPTURE_SUFFIXES)
+    result = merge_ground_truth(captures, labels)
+    counts = result.counts
+    print(f"merged {counts.merged} of {counts.captures} captures with {counts.labels} labels "
+          f"({len(captures)} capture files, {len(labels)} ground-truth files)")
+    print("counts: " + ", ".join(f"{k} {v}" for k, v in counts.to_dict().items() if v and k not in
+                                 ("captures", "labels", "merged")))
+    if counts.merged == 0:
+        raise SagewatchError(
+            f"nothing to merge: none of the {counts.captures} captures has a label among the {counts.labels} "
+            f"ground-truth records (captures are joined on eventMetadata.inferenceId, else eventId; labels name "
+            f"it in eventMetadata.eventId; unmatched captures {counts.unmatched_captures}, unmatched labels "
+            f"{counts.unmatched_labels}, bad capture lines {counts.bad_capture_lines}, bad label lines "
+            f"{counts.bad_label_lines})")
+    try:
+        args.output.mkdir(parents=True, exist_ok=True)
+        write_merged(result, args.output / "merged.jsonl")
+        (args.output / MERGE_REPORT).write_text(json.dumps(counts.to_dict(), indent=2) + "\n")
+    except OSError as e:
+        raise SagewatchError(f"cannot write to --output {args.output}: {e.strerror or e}") from e
+    print(f"wrote {args.output / 'merged.jsonl'}")
+    print(f"wrote {args.output / MERGE_REPORT}")
+    return 0
 
 
 def _report(args: argparse.Namespace) -> int:
@@ -214,7 +444,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if argv and argv[0] == "local":
         from sagewatch.localstack.launcher import main as local_main
         return int(local_main(argv[1:]) or 0)
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    _check_model_quality_options(_subparser(parser, args.command), args)
     from sagewatch.job.process import configure_process
     configure_process()
     debug = args.debug or os.environ.get("SAGEWATCH_DEBUG", "").strip().lower() in ("1", "true", "yes")
@@ -236,6 +468,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
 
 
+def _subparser(parser: argparse.ArgumentParser, command: str) -> argparse.ArgumentParser:
+    action = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    return action.choices[command]
+
+
 def _one_line(e: BaseException) -> str:
     try:
         text = " ".join(str(e).split())
@@ -255,6 +492,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _run(args)
     if args.command == "report":
         return _report(args)
+    if args.command == "merge":
+        return _merge(args)
     if args.command == "demo":
         if args.offline:
             from sagewatch.demo import run_demo

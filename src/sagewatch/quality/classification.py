@@ -14,17 +14,18 @@ import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
-import numpy as np
-from sklearn.exceptions import UndefinedMetricWarning
 import math
 
-from sklearn.metrics import (accuracy_score, confusion_matrix, precision_recall_curve, precision_recall_fscore_support,
-                             precision_score, recall_score, roc_auc_score, roc_curve)
+import numpy as np
+from sklearn.exceptions import UndefinedMetricWarning
+from sklearn.metrics import accuracy_score, confusion_matrix, precision_recall_fscore_support
 
 from sagewatch.errors import InvalidParameterError
+from sagewatch.quality.ranking import ScoreOrder, sorted_precision_recall_curve, sorted_roc_auc, sorted_roc_curve
 
 __all__ = ["BINARY_SCALARS", "MULTICLASS_SCALARS", "MAX_CURVE_POINTS", "class_order", "confusion_document",
-           "binary_scalars", "binary_curves", "multiclass_scalars", "check_binary_labels", "f_beta"]
+           "binary_counts", "binary_confusion_document", "binary_scalars", "binary_curves", "multiclass_scalars",
+           "check_binary_labels", "f_beta"]
 
 #: the scalar metrics of ``binary_classification_metrics``, in SageMaker's order (the curves sit between
 #: ``false_negative_rate`` and ``auc``, see :data:`BINARY_LAYOUT` in :mod:`sagewatch.quality.metrics`)
@@ -67,15 +68,48 @@ def confusion_document(y_true: np.ndarray, y_pred: np.ndarray, classes: list[str
 
 
 def check_binary_labels(y_true: np.ndarray, y_pred: np.ndarray, positive_label: str) -> str:
-    """The negative class of a binary problem; :class:`InvalidParameterError` when the data has other classes."""
+    """The negative class of a binary problem; :class:`InvalidParameterError` when the data has other classes.
+
+    >>> check_binary_labels(np.array(["1", "0"]), np.array(["0", "0"]), "1")
+    '0'
+    """
+    others = [y_true[y_true != positive_label], y_pred[y_pred != positive_label]]
+    first = next((o[0] for o in others if len(o)), None)
+    if first is None:
+        return "0" if positive_label != "0" else "1"
+    if all(bool((o == first).all()) for o in others):  # one other class: no sort of the labels needed
+        return str(first)
     seen = class_order(np.unique(np.concatenate([y_true, y_pred])).tolist())
-    others = [c for c in seen if c != positive_label]
-    if len(others) > 1:
-        raise InvalidParameterError(
-            f"problem_type BinaryClassification needs two classes, the labels and predictions hold {len(seen)}: "
-            f"{', '.join(seen[:10])}{' ...' if len(seen) > 10 else ''} (positive label {positive_label!r}); "
-            "use MulticlassClassification or set positive_label")
-    return others[0] if others else ("0" if positive_label != "0" else "1")
+    raise InvalidParameterError(
+        f"problem_type BinaryClassification needs two classes, the labels and predictions hold {len(seen)}: "
+        f"{', '.join(seen[:10])}{' ...' if len(seen) > 10 else ''} (positive label {positive_label!r}); "
+        "use MulticlassClassification or set positive_label")
+
+
+def binary_counts(truth: np.ndarray, predicted: np.ndarray) -> tuple[int, int, int, int]:
+    """``(tn, fp, fn, tp)`` of boolean arrays (``True`` = positive), as ``confusion_matrix(...).ravel()``.
+
+    >>> binary_counts(np.array([True, False, False, False]), np.array([True, True, True, False]))
+    (1, 2, 0, 1)
+    """
+    tn, fp, fn, tp = np.bincount(2 * np.asarray(truth, dtype=np.int64) + np.asarray(predicted, dtype=bool),
+                                 minlength=4).tolist()
+    return tn, fp, fn, tp
+
+
+def binary_confusion_document(counts: tuple[int, int, int, int], negative: str,
+                              positive: str) -> dict[str, dict[str, int]]:
+    """:func:`confusion_document` of a binary problem from its :func:`binary_counts` (classes in
+    :func:`class_order`).
+
+    >>> binary_confusion_document((1, 2, 0, 1), "0", "1")
+    {'0': {'0': 1, '1': 2}, '1': {'0': 0, '1': 1}}
+    """
+    tn, fp, fn, tp = counts
+    cell = {(False, False): tn, (False, True): fp, (True, False): fn, (True, True): tp}
+    classes = class_order([negative, positive])
+    return {actual: {predicted: cell[(actual == positive, predicted == positive)] for predicted in classes}
+            for actual in classes}
 
 
 def _quiet(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
@@ -84,30 +118,43 @@ def _quiet(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         return function(*args, **kwargs)
 
 
-def binary_scalars(truth: np.ndarray, predicted: np.ndarray, score: np.ndarray | None) -> dict[str, float]:
+def _ratio(numerator: int, denominator: int) -> float:
+    # scikit-learn's zero_division=0.0: an undefined ratio is 0.0; else the correctly rounded quotient, as its
+    # float division of the integer counts gives
+    return numerator / denominator if denominator else 0.0
+
+
+def binary_scalars(truth: np.ndarray, predicted: np.ndarray, score: np.ndarray | None = None, *,
+                   ranked: ScoreOrder | None = None) -> dict[str, float]:
     """The scalar binary metrics from boolean arrays (``True`` = positive class) and optional scores.
 
-    ``auc`` ranks ``score`` (the predicted labels when there is no probability). The best constant classifier
-    always predicts the positive class (contract §6.2). False-positive rate is FP / (FP + TN); the true-negative
-    and false-negative rates are its and recall's complements, as SageMaker's example prints them.
+    ``auc`` ranks ``score`` (the predicted labels when there is no probability); pass ``ranked`` (the rows
+    already sorted by score, :class:`~sagewatch.quality.ranking.ScoreOrder`) to skip the sort. The best constant
+    classifier always predicts the positive class (contract §6.2). False-positive rate is FP / (FP + TN); the
+    true-negative and false-negative rates are its and recall's complements, as SageMaker's example prints them.
+    The ratios are scikit-learn's ``recall_score``, ``precision_score`` and ``accuracy_score`` (zero_division 0.0)
+    computed from one count of the four cells (``tests/unit/quality/test_metrics.py`` compares them).
+
+    >>> binary_scalars(np.array([True, False, False, False]), np.array([True, True, True, False]))["f2"]
+    0.7142857142857143
     """
-    t = truth.astype(np.int8)
-    p = predicted.astype(np.int8)
-    tn, fp, _, _ = confusion_matrix(t, p, labels=[0, 1]).ravel()
-    recall = float(_quiet(recall_score, t, p, zero_division=0.0))
-    fpr = float(fp / (fp + tn)) if fp + tn else 0.0
-    constant = np.ones_like(t)
+    tn, fp, fn, tp = binary_counts(truth, predicted)
+    n, positives = tn + fp + fn + tp, tp + fn
+    if ranked is None:
+        ranked = ScoreOrder.of(truth, np.asarray(predicted if score is None else score, dtype=np.float64))
+    recall = _ratio(tp, tp + fn)
+    fpr = _ratio(fp, fp + tn)
     out = {"recall": recall,
-           "precision": float(_quiet(precision_score, t, p, zero_division=0.0)),
-           "accuracy": float(accuracy_score(t, p)),
-           "recall_best_constant_classifier": float(_quiet(recall_score, t, constant, zero_division=0.0)),
-           "precision_best_constant_classifier": float(_quiet(precision_score, t, constant, zero_division=0.0)),
-           "accuracy_best_constant_classifier": float(accuracy_score(t, constant)),
+           "precision": _ratio(tp, tp + fp),
+           "accuracy": _ratio(tp + tn, n),
+           "recall_best_constant_classifier": _ratio(positives, positives),
+           "precision_best_constant_classifier": _ratio(positives, n),
+           "accuracy_best_constant_classifier": _ratio(positives, n),
            "true_positive_rate": recall,
            "true_negative_rate": 1.0 - fpr,
            "false_positive_rate": fpr,
            "false_negative_rate": 1.0 - recall,
-           "auc": _auc(t, p if score is None else score)}
+           "auc": sorted_roc_auc(ranked)}
     for name, beta in _BETAS:
         out[name] = f_beta(out["precision"], recall, beta)
     for name, beta in _BETAS:
@@ -139,12 +186,6 @@ def _weighted(y_true: np.ndarray, y_pred: np.ndarray, classes: list[str]) -> dic
     return out
 
 
-def _auc(t: np.ndarray, score: np.ndarray) -> float:
-    if t.min(initial=1) == t.max(initial=0):  # one class: undefined
-        return float("nan")
-    return float(roc_auc_score(t, score))
-
-
 def _thin(*arrays: np.ndarray) -> list[list[float]]:
     n = len(arrays[0])
     if n > MAX_CURVE_POINTS:
@@ -153,16 +194,19 @@ def _thin(*arrays: np.ndarray) -> list[list[float]]:
     return [np.asarray(a, dtype=np.float64).tolist() for a in arrays]
 
 
-def binary_curves(truth: np.ndarray, score: np.ndarray) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
-    """ROC and precision-recall curves over every score threshold (scikit-learn), recall ascending.
+def binary_curves(truth: np.ndarray | ScoreOrder,
+                  score: np.ndarray | None = None) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
+    """ROC and precision-recall curves over every score threshold (scikit-learn's points), recall ascending.
 
+    ``truth`` and ``score`` arrays, or one :class:`~sagewatch.quality.ranking.ScoreOrder` (rows already sorted).
     Empty when the labels hold one class (the curves are undefined).
     """
-    t = truth.astype(np.int8)
-    if t.min(initial=1) == t.max(initial=0):
+    ranked = truth if isinstance(truth, ScoreOrder) else ScoreOrder.of(truth, score)
+    positives = int(np.count_nonzero(ranked.truth))
+    if positives == 0 or positives == len(ranked):
         return ({"false_positive_rates": [], "true_positive_rates": []}, {"precisions": [], "recalls": []})
-    fpr, tpr, _ = roc_curve(t, score, drop_intermediate=True)
-    precision, recall, _ = precision_recall_curve(t, score, drop_intermediate=True)
+    fpr, tpr = sorted_roc_curve(ranked)
+    precision, recall = sorted_precision_recall_curve(ranked)
     fprs, tprs = _thin(fpr, tpr)
     precisions, recalls = _thin(precision[::-1], recall[::-1])
     return ({"false_positive_rates": fprs, "true_positive_rates": tprs},

@@ -16,10 +16,11 @@ from typing import Any
 import numpy as np
 
 from sagewatch.errors import InvalidParameterError
-from sagewatch.quality.classification import (BINARY_SCALARS, MULTICLASS_SCALARS, binary_curves, binary_scalars,
-                                              check_binary_labels, class_order, confusion_document, majority_class,
-                                              multiclass_scalars)
+from sagewatch.quality.classification import (BINARY_SCALARS, MULTICLASS_SCALARS, binary_confusion_document,
+                                              binary_counts, binary_curves, binary_scalars, check_binary_labels,
+                                              class_order, confusion_document, majority_class, multiclass_scalars)
 from sagewatch.quality.labels import BINARY, MULTICLASS, REGRESSION, QualityColumns
+from sagewatch.quality.ranking import ScoreOrder
 from sagewatch.quality.regression import REGRESSION_SCALARS, regression_scalars
 from sagewatch.quality.resample import resampled_std
 
@@ -39,17 +40,17 @@ def _wrap(values: dict[str, float], deviations: dict[str, float | str]) -> dict[
 
 def _binary(columns: QualityColumns, positive_label: str) -> dict[str, Any]:
     negative = check_binary_labels(columns.y_true, columns.y_pred, positive_label)
-    classes = class_order([negative, positive_label])
     truth = columns.y_true == positive_label
     predicted = columns.y_pred == positive_label
-    score = columns.y_score
-    values = binary_scalars(truth, predicted, score)
-    deviations = resampled_std(
-        lambda rows: binary_scalars(truth[rows], predicted[rows], None if score is None else score[rows]),
-        len(truth), values, BINARY_SCALARS)
+    # one sort of the scores serves auc, both curves and the five resamples
+    ranked = ScoreOrder.of(truth, predicted if columns.y_score is None else columns.y_score)
+    values = binary_scalars(truth, predicted, ranked=ranked)
+    deviations = resampled_std(lambda rows: binary_scalars(truth[rows], predicted[rows], ranked=ranked.subset(rows)),
+                               len(truth), values, BINARY_SCALARS)
     wrapped = _wrap(values, deviations)
-    roc, pr = binary_curves(truth, predicted.astype(np.float64) if score is None else score)
-    out: dict[str, Any] = {"confusion_matrix": confusion_document(columns.y_true, columns.y_pred, classes)}
+    roc, pr = binary_curves(ranked)
+    counts = binary_counts(truth, predicted)
+    out: dict[str, Any] = {"confusion_matrix": binary_confusion_document(counts, negative, positive_label)}
     for key in BINARY_SCALARS:
         out[key] = wrapped[key]
         if key == _CURVES_AFTER:
