@@ -1,5 +1,4 @@
-import sys
-
 from sagewatch.cli import main
+from sagewatch.process_exit import run_and_exit
 
-sys.exit(main())
+run_and_exit(main)

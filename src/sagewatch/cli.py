@@ -503,5 +503,12 @@ def _dispatch(args: argparse.Namespace) -> int:
     return 0
 
 
+def console_main() -> None:
+    """The ``sagewatch`` console script: :func:`main`, then :func:`sagewatch.process_exit.exit_process`."""
+    from sagewatch.process_exit import run_and_exit
+
+    run_and_exit(main)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    console_main()

@@ -76,4 +76,6 @@ def main(environ=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from sagewatch.process_exit import run_and_exit
+
+    run_and_exit(main)

@@ -212,4 +212,6 @@ def main(environ: Mapping[str, str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from sagewatch.process_exit import run_and_exit
+
+    run_and_exit(main)
