@@ -260,9 +260,6 @@ def _check_model_quality_options(parser: argparse.ArgumentParser, args: argparse
         parser.error(f"--monitor model-quality needs --problem-type ({', '.join(PROBLEM_TYPES)})")
     if args.command == "baseline" and args.categorical_drift_method:
         parser.error("--categorical-drift-method is a data-quality option; model quality has no drift methods")
-    if args.report is not None:
-        parser.error("--report renders data-quality results; the model-quality results are statistics.json, "
-                     "constraints.json or constraint_violations.json and sagewatch_report.json in --output")
     if args.format == "capture":
         parser.error("--format capture: captures hold no labels; join them with the ground truth first "
                      "('sagewatch merge CAPTURES LABELS --output DIR') and monitor DIR with --format merged")
@@ -313,8 +310,18 @@ def _problem_type_from_baseline(args: argparse.Namespace) -> None:
                                  f"{args.baseline_constraints.name} are {args.problem_type} constraints)")
 
 
-def _write_report(output: Path, report: Path | None, baseline_statistics: Path | None) -> None:
+def _write_report(output: Path, report: Path | None, baseline_statistics: Path | None, *,
+                  model_quality_constraints: Path | None = None) -> None:
     if report is None:
+        return
+    if model_quality_constraints is not None:  # the model-quality report: metrics against these thresholds
+        from sagewatch.report.files import render_model_quality_report_files
+        statistics = output / "statistics.json"
+        render_model_quality_report_files(output=report, statistics=statistics if statistics.exists() else None,
+                                          violations=output / "constraint_violations.json",
+                                          constraints=model_quality_constraints,
+                                          extra=output / "sagewatch_report.json")
+        print(f"report: {report}")
         return
     from sagewatch.report.files import render_report_files
     render_report_files(statistics=output / "statistics.json", baseline_statistics=baseline_statistics,
@@ -364,7 +371,11 @@ def _run(args: argparse.Namespace) -> int:
     _print_violations(outcome)
     for path in outcome.outputs:
         print(f"wrote {path}")
-    _write_report(args.output, args.report, args.baseline_statistics if monitoring else None)
+    if args.monitor == "model-quality":
+        constraints = args.baseline_constraints if monitoring else args.output / "constraints.json"
+        _write_report(args.output, args.report, None, model_quality_constraints=constraints)
+    else:
+        _write_report(args.output, args.report, args.baseline_statistics if monitoring else None)
     return 2 if monitoring and args.fail_on_violations and outcome.violations else 0
 
 
