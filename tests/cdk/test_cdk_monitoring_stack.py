@@ -138,6 +138,91 @@ def test_all_four_monitor_types_when_enabled(all_monitors):
         "ModelExplainabilityJobInput": {"EndpointInput": Match.object_like({"FeaturesAttribute": "features"})}})
 
 
+@pytest.fixture(scope="module")
+def local_model_quality():
+    app, stacks = synthesized("local-model-quality")
+    return Template.from_stack(stacks.monitoring), Template.from_stack(stacks.storage)
+
+
+def _ref_of(storage, resource_type, logical_prefix):
+    ids = [k for k in storage.find_resources(resource_type) if k.startswith(logical_prefix)]
+    assert len(ids) == 1, ids
+    return ids[0]
+
+
+def test_model_quality_job_definition_enabled_from_the_command_line(local_model_quality):
+    """-c modelQuality=true: a definition with everything a model-quality execution reads (contract §9.2)."""
+    monitoring, storage = local_model_quality
+    monitoring.resource_count_is("AWS::SageMaker::ModelQualityJobDefinition", 1)
+    monitoring.resource_count_is("AWS::SageMaker::MonitoringSchedule", 2)
+    definition = next(iter(monitoring.find_resources("AWS::SageMaker::ModelQualityJobDefinition").values()))
+    p = definition["Properties"]
+    assert p["JobDefinitionName"].startswith("sagewatch-mq-job-")
+    assert p["ModelQualityAppSpecification"] == {
+        "ImageUri": "156813124566.dkr.ecr.us-east-1.amazonaws.com/sagemaker-model-monitor-analyzer",
+        "ProblemType": "BinaryClassification", "Environment": {"publish_cloudwatch_metrics": "Enabled"}}
+    endpoint_input = dict(p["ModelQualityJobInput"]["EndpointInput"])
+    assert "EndpointName" in endpoint_input["EndpointName"]["Fn::ImportValue"]
+    del endpoint_input["EndpointName"]
+    assert endpoint_input == {  # no InferenceAttribute: the demo model answers with the churn probability only
+        "LocalPath": "/opt/ml/processing/input/endpoint", "S3InputMode": "File",
+        "S3DataDistributionType": "FullyReplicated", "ProbabilityAttribute": "0", "ProbabilityThresholdAttribute": 0.5,
+        "StartTimeOffset": "-PT1H", "EndTimeOffset": "-PT0H"}
+
+    def bucket_and_key(uri):
+        parts = uri["Fn::Join"][1]
+        assert parts[0] == "s3://" and len(parts) == 3, uri
+        return parts[1]["Fn::ImportValue"], parts[2]
+
+    ground_truth = bucket_and_key(p["ModelQualityJobInput"]["GroundTruthS3Input"]["S3Uri"])
+    assert ground_truth[1] == "/ground-truth" and "GroundTruth" in ground_truth[0]
+    constraints = bucket_and_key(p["ModelQualityBaselineConfig"]["ConstraintsResource"]["S3Uri"])
+    assert constraints[1] == "/baselines/model-quality/constraints.json" and "Baselines" in constraints[0]
+    assert "StatisticsResource" not in p["ModelQualityBaselineConfig"]
+    output = p["ModelQualityJobOutputConfig"]["MonitoringOutputs"][0]["S3Output"]
+    assert bucket_and_key(output["S3Uri"])[1] == "/monitoring/model-quality" and "Reports" in bucket_and_key(
+        output["S3Uri"])[0]
+    assert (output["LocalPath"], output["S3UploadMode"]) == ("/opt/ml/processing/output", "Continuous")
+    schedules = {r["Properties"]["MonitoringScheduleConfig"]["MonitoringType"]: r
+                 for r in monitoring.find_resources("AWS::SageMaker::MonitoringSchedule").values()}
+    mq = schedules["ModelQuality"]["Properties"]
+    assert mq["MonitoringScheduleName"].startswith("sagewatch-mq-")
+    assert mq["MonitoringScheduleConfig"]["MonitoringJobDefinitionName"] == p["JobDefinitionName"]
+    outputs = monitoring.to_json()["Outputs"]
+    assert outputs["ModelQualityMonitorScheduleName"]["Value"] == mq["MonitoringScheduleName"]
+
+
+def test_model_quality_role_reads_the_ground_truth_bucket(local_model_quality, local):
+    monitoring, _ = local_model_quality
+
+    def ground_truth_reads(template):
+        found = []
+        for policy in template.find_resources("AWS::IAM::Policy").values():
+            if not any("MonitoringRole" in r["Ref"] for r in policy["Properties"].get("Roles", [])):
+                continue
+            for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+                if "s3:GetObject*" in statement["Action"] and "GroundTruth" in json.dumps(statement["Resource"]):
+                    found.append(statement)
+        return found
+    assert ground_truth_reads(monitoring)
+    assert ground_truth_reads(local) == []  # data quality alone reads no labels
+
+
+def test_model_quality_alarm_watches_the_model_quality_schedule(local_model_quality):
+    monitoring, _ = local_model_quality
+    schedule = next(r["Properties"]["MonitoringScheduleName"]
+                    for r in monitoring.find_resources("AWS::SageMaker::MonitoringSchedule").values()
+                    if r["Properties"]["MonitoringScheduleConfig"]["MonitoringType"] == "ModelQuality")
+    quality = [a["Properties"] for a in monitoring.find_resources("AWS::CloudWatch::Alarm").values()
+               if a["Properties"]["Namespace"] == "aws/sagemaker/Endpoints/model-metrics"]
+    assert len(quality) == 1
+    alarm = quality[0]
+    assert (alarm["MetricName"], alarm["Threshold"], alarm["ComparisonOperator"]) == (
+        "f2", 0.625, "LessThanThreshold")
+    dimensions = {d["Name"]: d["Value"] for d in alarm["Dimensions"]}
+    assert dimensions["MonitoringSchedule"] == schedule and set(dimensions) == {"Endpoint", "MonitoringSchedule"}
+
+
 # --- alarms, alerts, retraining, dashboard ------------------------------------------------------------------
 
 def test_drift_alarms_use_sagemaker_namespace_and_dimensions(local):
