@@ -224,7 +224,8 @@ class LocalLoop:
                 "S3UploadMode": "EndOfJob"}}]},
             StoppingCondition={"MaxRuntimeInSeconds": 600})
         job = _wait(lambda: sm.describe_processing_job(ProcessingJobName=name),
-                    lambda j: j["ProcessingJobStatus"] in ("Completed", "Failed", "Stopped"), 300, f"{kind} baselining job")
+                    lambda j: j["ProcessingJobStatus"] in ("Completed", "Failed", "Stopped"), 300,
+                    f"{kind} baselining job")
         if job["ProcessingJobStatus"] != "Completed":
             raise DemoError(f"baselining job {name} ended {job['ProcessingJobStatus']}: {job.get('FailureReason')}")
         return job

@@ -111,6 +111,8 @@ STAGES = {
     "aws-ab-test": lambda: stage_for("aws", overrides=AWS_OVERRIDES, edit=_ab_test),
     "local-all-monitors": lambda: stage_for("local", edit=_all_monitors),
     "local-model-quality": lambda: stage_for("local", overrides=MODEL_QUALITY_OVERRIDES),
+    "local-processing-model-quality": lambda: stage_for("local", overrides={"monitoring": "processing",
+                                                                             **MODEL_QUALITY_OVERRIDES}),
 }
 
 

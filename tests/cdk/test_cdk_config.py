@@ -141,7 +141,8 @@ def test_model_quality_attributes_must_fit_the_problem_type(settings, message):
     {"problemType": "Regression", "inferenceAttribute": 0},
 ])
 def test_model_quality_attributes_that_fit_are_kept(settings):
-    mq = stage_for("local", overrides={"modelQuality": "true"}, edit=_model_quality(**settings)).monitoring.model_quality
+    stage = stage_for("local", overrides={"modelQuality": "true"}, edit=_model_quality(**settings))
+    mq = stage.monitoring.model_quality
     assert mq.problem_type == settings["problemType"]
     assert mq.inference_attribute == (None if "inferenceAttribute" not in settings
                                       else str(settings["inferenceAttribute"]))
@@ -158,6 +159,27 @@ def test_processing_window_is_bounded_by_ten_processing_inputs():
     with pytest.raises(ValueError, match=r"ProcessingProps\.window_hours .* at most 10"):
         stage_for("local", overrides={"monitoring": "processing"},
                   edit=_set(("monitoring", "processing", "windowHours"), 9))
+
+
+def test_processing_mode_runs_data_and_model_quality_only():
+    stage = stage_for("local", overrides={"monitoring": "processing", "modelQuality": "true"})
+    assert stage.monitoring.enabled_types == ("dataQuality", "modelQuality")
+
+    def bias(block):
+        block["monitoring"]["modelBias"] = {"enabled": True, "analysisConfigUri": "b/analysis_config.json",
+                                            "baselineConstraintsUri": "b/analysis.json"}
+    with pytest.raises(ValueError, match=r"MonitoringProps \(context monitoring\) processing mode runs data quality "
+                                         r"and model quality only; disable \['modelBias'\]"):
+        stage_for("local", overrides={"monitoring": "processing"}, edit=bias)
+
+
+def test_processing_model_quality_window_is_bounded_by_ten_merge_inputs():
+    with pytest.raises(ValueError, match=r"ModelQualityProps\.start_time_offset .* gives the ground-truth merge job 13 "
+                                         r"processing inputs .*6 captured hours \+ 7 ground-truth hours"):
+        stage_for("local", overrides={"monitoring": "processing", "modelQuality": "true"},
+                  edit=_set(("monitoring", "modelQuality", "startTimeOffset"), "-PT6H"))
+    stage_for("local", overrides={"monitoring": "processing", "modelQuality": "true"},
+              edit=_set(("monitoring", "modelQuality", "startTimeOffset"), "-PT4H"))  # 4 + 5 inputs
 
 
 def test_in_lambda_engine_on_aws_needs_dependency_layers():

@@ -369,6 +369,77 @@ def test_in_lambda_engine_adds_the_inline_violations_rule(local_processing):
         "Layers": [{"Ref": Match.string_like_regexp("EngineLayer")}]})
 
 
+def _all_settings(template):
+    """The SAGEWATCH_MONITORING_SETTINGS of every start_monitoring function, by logical id (tokens as TOKEN)."""
+    found = {}
+    for logical_id, function in template.find_resources("AWS::Lambda::Function").items():
+        value = function["Properties"]["Environment"]["Variables"].get("SAGEWATCH_MONITORING_SETTINGS")
+        if value is not None:
+            parts = value["Fn::Join"][1] if isinstance(value, dict) else [value]
+            found[logical_id] = json.loads("".join(p if isinstance(p, str) else "TOKEN" for p in parts))
+    return found
+
+
+@pytest.fixture(scope="module")
+def processing_model_quality():
+    return _template("local-processing-model-quality")
+
+
+def test_processing_mode_runs_model_quality_as_processing_jobs(processing_model_quality):
+    """-c monitoring=processing -c modelQuality=true: a second start_monitoring Lambda whose settings the
+    Lambda's MonitoringSettings reads, starting the merge and analysis jobs (never the in-Lambda engine)."""
+    from sagewatch.lambda_support.monitoring import MonitoringSettings
+
+    settings = _all_settings(processing_model_quality)
+    assert len(settings) == 2
+    [mq_id] = [k for k, v in settings.items() if v.get("monitoring_type") == "ModelQuality"]
+    mq = settings[mq_id]
+    assert mq_id.startswith("ModelQualityProcessingMonitorStartMonitoring")
+    names = ("problem_type", "ground_truth_s3_uri", "inference_attribute", "probability_attribute",
+             "probability_threshold_attribute", "start_time_offset", "end_time_offset", "run_engine_in_lambda",
+             "metrics_namespace", "baseline_statistics_uri")
+    assert {k: mq.get(k) for k in names} == {  # CloudFormation drops the None values
+        "problem_type": "BinaryClassification", "ground_truth_s3_uri": "s3://TOKEN/ground-truth",
+        "inference_attribute": None, "probability_attribute": "0", "probability_threshold_attribute": 0.5,
+        "start_time_offset": "-PT1H", "end_time_offset": "-PT0H", "run_engine_in_lambda": False,
+        "metrics_namespace": "aws/sagemaker/Endpoints/model-metrics", "baseline_statistics_uri": None}
+    assert mq["baseline_constraints_uri"] == "s3://TOKEN/baselines/model-quality/constraints.json"
+    assert mq["output_s3_uri"] == "s3://TOKEN/monitoring/model-quality"
+    assert mq["job_name_prefix"] == mq["schedule_name"] and mq["schedule_name"].startswith("sagewatch-mq-")
+    parsed = MonitoringSettings.from_json(json.dumps(mq))
+    assert (parsed.monitoring_type, parsed.extra) == ("ModelQuality", {})
+    [dq] = [v for v in settings.values() if v.get("monitoring_type") is None]
+    assert dq["run_engine_in_lambda"] is True  # cdk.json's local block: data quality keeps the in-Lambda engine
+
+    rules = processing_model_quality.find_resources("AWS::Events::Rule")
+    completed = [r["Properties"] for r in rules.values()
+                 if {"prefix": f"{mq['schedule_name']}-"} in r["Properties"].get("EventPattern", {}).get(
+                     "detail", {}).get("ProcessingJobName", [])]
+    assert len(completed) == 1 and completed[0]["Targets"][0]["Arn"]["Fn::GetAtt"][0] == mq_id
+    assert completed[0]["EventPattern"]["detail"]["ProcessingJobStatus"] == ["Completed"]
+    outputs = processing_model_quality.to_json()["Outputs"]
+    assert outputs["ModelQualityProcessingMonitorScheduleName"]["Value"] == mq["schedule_name"]
+    assert outputs["ProcessingMonitorScheduleName"]["Value"] == dq["schedule_name"]
+
+    alarms = [a["Properties"] for a in processing_model_quality.find_resources("AWS::CloudWatch::Alarm").values()
+              if a["Properties"]["Namespace"] == "aws/sagemaker/Endpoints/model-metrics"]
+    assert [{d["Name"]: d["Value"] for d in a["Dimensions"]}["MonitoringSchedule"] for a in alarms] == [
+        mq["schedule_name"]]
+
+
+def test_processing_model_quality_lambda_may_list_ground_truth_and_start_its_jobs(processing_model_quality):
+    policies = [p["Properties"] for p in processing_model_quality.find_resources("AWS::IAM::Policy").values()
+                if any(r["Ref"].startswith("ModelQualityProcessingMonitor") for r in p["Properties"]["Roles"])]
+    statements = [s for p in policies for s in p["PolicyDocument"]["Statement"]]
+    reads = [s for s in statements if "s3:List*" in s["Action"] and "GroundTruth" in json.dumps(s["Resource"])]
+    assert reads and "/ground-truth/*" in json.dumps(reads[0]["Resource"])
+    create = [s for s in statements if "sagemaker:CreateProcessingJob" in s["Action"]]
+    assert json.dumps(create[0]["Resource"]).endswith('-*"]]}')  # <schedule>-* covers <schedule>-merge-*
+    metrics = [s for s in statements if s["Action"] == "cloudwatch:PutMetricData"]
+    assert metrics[0]["Condition"] == {
+        "StringEquals": {"cloudwatch:namespace": "aws/sagemaker/Endpoints/model-metrics"}}
+
+
 def test_lambdas_log_to_their_own_groups_with_retention(local_processing):
     groups = local_processing.find_resources("AWS::Logs::LogGroup")
     assert len(groups) == 2 and all(g["Properties"]["RetentionInDays"] == 7 for g in groups.values())

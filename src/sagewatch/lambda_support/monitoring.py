@@ -114,6 +114,7 @@ class MonitoringSettings:
     @classmethod
     def from_json(cls, text: str) -> MonitoringSettings:
         data = json.loads(text)
+        data.setdefault("baseline_statistics_uri", None)  # model quality has none (CloudFormation drops nulls)
         known = {f.name for f in fields(cls)} - {"extra"}
         missing = sorted(f.name for f in fields(cls) if f.default is MISSING and f.default_factory is MISSING
                          and f.name not in data)
