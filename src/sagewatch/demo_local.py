@@ -239,10 +239,17 @@ class LocalLoop:
         return endpoint, schedule
 
     def schedule_names(self) -> dict[str, str]:
-        """The monitoring stack's schedules by monitoring type (``DataQuality``, ``ModelQuality``, ...)."""
+        """The monitoring stack's schedules by monitoring type (``DataQuality``, ``ModelQuality``, ...), from its
+        ``<construct id>ScheduleName`` outputs: ``DataQualityMonitor``, ``ModelQualityMonitor``, ... in
+        model-monitor mode, ``ProcessingMonitor`` (data quality) and ``ModelQualityProcessingMonitor`` in
+        processing mode."""
         outputs = self.stack_outputs("sagewatch-monitoring")
-        return {key.removesuffix("MonitorScheduleName"): value for key, value in outputs.items()
-                if key.endswith("MonitorScheduleName")}
+        names = {}
+        for key, value in outputs.items():
+            if key.endswith("MonitorScheduleName"):
+                kind = key.removesuffix("MonitorScheduleName").removesuffix("Processing")
+                names[kind or "DataQuality"] = value
+        return names
 
     def send_traffic(self, endpoint: str, rows: int) -> int:
         runtime = self.client("sagemaker-runtime")
