@@ -43,6 +43,8 @@ OVERRIDES: dict[str, tuple[str, ...]] = {
     "analyzerImageUri": ("monitoring", "analyzerImageUri"),
     "clarifyImageUri": ("monitoring", "clarifyImageUri"),
     "runEngineInLambda": ("monitoring", "processing", "runEngineInLambda"),
+    "modelQuality": ("monitoring", "modelQuality", "enabled"),
+    "qualityMetrics": ("alarms", "qualityMetrics"),
     "alertEmails": ("alerts", "emails"),
     "retrainingAction": ("retraining", "action"),
     "trainingRoleArn": ("retraining", "trainingRoleArn"),

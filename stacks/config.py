@@ -10,6 +10,7 @@ Nothing here reads the environment, the clock or the network; ``app.py`` is the 
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Any, Mapping
@@ -264,14 +265,17 @@ class StageConfig:
             if monitoring.data_quality is None:
                 raise prop_error("MonitoringProps.data_quality", "monitoring.dataQuality",
                             "is required in processing mode (it runs the data-quality analyzer)")
-            if monitoring.enabled_types != ("dataQuality",):
-                raise prop_error("MonitoringProps", "monitoring", "processing mode runs data quality only; disable "
-                            f"{[t for t in monitoring.enabled_types if t != 'dataQuality']}")
+            others = [t for t in monitoring.enabled_types if t not in ("dataQuality", "modelQuality")]
+            if others:
+                raise prop_error("MonitoringProps", "monitoring", "processing mode runs data quality and model "
+                                 f"quality only; disable {others}")
             inputs = len(self.endpoint.variants) * monitoring.processing.window_hours + 2
             if inputs > 10:
                 raise prop_error("ProcessingProps.window_hours", "monitoring.processing.windowHours",
                             f"gives {inputs} processing inputs (variants x hours + 2 baseline files); "
                             "CreateProcessingJob accepts at most 10")
+            if monitoring.model_quality is not None:
+                _check_model_quality_inputs(monitoring.model_quality, len(self.endpoint.variants))
             if (self.is_aws and monitoring.processing.run_engine_in_lambda
                     and not monitoring.processing.engine_layer_arns):
                 raise prop_error("ProcessingProps.engine_layer_arns", "monitoring.processing.engineLayerArns",
@@ -294,6 +298,32 @@ class StageConfig:
             if self.region and found and found.group("region") != self.region and self.is_aws:
                 raise prop_error(f"EndpointProps.variants[{variant.name}]", "endpoint.servingImageUri",
                             f"image {image} is in region {found.group('region')}, the stage in {self.region}")
+
+
+def offset_hours(offset: str) -> float:
+    """Hours of a window offset as the readers accept it (``-P1D``, ``-PT1H``, ``-PT90M``, ``-P1DT2H``), positive.
+
+    >>> offset_hours("-P1DT2H"), offset_hours("-PT30M")
+    (26.0, 0.5)
+    """
+    found = re.match(r"^-P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?)?$", offset)
+    if found is None:
+        raise ValueError(f"not a window offset: {offset!r}")
+    days, hours, minutes = (int(v or 0) for v in found.groups())
+    return days * 24 + hours + minutes / 60
+
+
+def _check_model_quality_inputs(props: ModelQualityProps, variants: int) -> None:
+    """Processing mode starts the model-quality jobs itself: the merge job reads every captured hour of every
+    variant plus the ground-truth hours from the window start to the scheduled hour (contract §2.2, §2.3)."""
+    start, end = offset_hours(props.start_time_offset), offset_hours(props.end_time_offset)
+    captured = math.ceil(start) - math.floor(end)
+    inputs = variants * captured + math.ceil(start) + 1
+    if inputs > 10:
+        raise prop_error("ModelQualityProps.start_time_offset", "monitoring.modelQuality.startTimeOffset",
+                         f"gives the ground-truth merge job {inputs} processing inputs in processing mode (variants x "
+                         f"{captured} captured hours + {math.ceil(start) + 1} ground-truth hours); "
+                         "CreateProcessingJob accepts at most 10")
 
 
 def parse_image_uri(uri: str) -> dict[str, str] | None:

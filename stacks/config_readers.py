@@ -5,6 +5,7 @@ Every value is checked where it enters; errors are ``ValueError`` naming the pro
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any, Callable, Mapping
 
@@ -275,7 +276,35 @@ def _s3_ref(b: _Block, name: str, attr: str) -> S3Ref:
 
 
 def _ground_truth_prefix(b: _Block) -> str:
-    return (b.string("groundTruthPrefix", "ground_truth_prefix", "ground-truth") or "ground-truth").strip("/")
+    prefix = (b.string("groundTruthPrefix", "ground_truth_prefix", "ground-truth") or "ground-truth").strip("/")
+    if not _KEY_PART.match(prefix):
+        raise prop_error(f"{b.prop}.ground_truth_prefix", f"{b.key}.groundTruthPrefix",
+                         f"is not a valid key prefix: {prefix!r}")
+    return prefix
+
+
+def _check_model_quality_attributes(props: ModelQualityProps, key: str) -> None:
+    """Which EndpointInput attributes each problem type reads (contract §6.1): the analyzer needs the predicted
+    label or value, or, for a binary classifier, the score it thresholds."""
+    where = "ModelQualityProps"
+    if props.problem_type == "BinaryClassification":
+        if props.inference_attribute is None and props.probability_attribute is None:
+            raise prop_error(f"{where}.inference_attribute", f"{key}.inferenceAttribute",
+                             "or probabilityAttribute is required for BinaryClassification (the predicted label, or "
+                             "the score compared with probabilityThreshold)")
+        if props.probability_threshold is not None and props.probability_attribute is None:
+            raise prop_error(f"{where}.probability_threshold", f"{key}.probabilityThreshold",
+                             "needs probabilityAttribute (the score it is compared with)")
+        return
+    if props.inference_attribute is None:
+        raise prop_error(f"{where}.inference_attribute", f"{key}.inferenceAttribute",
+                         f"is required for {props.problem_type} (the predicted "
+                         f"{'value' if props.problem_type == 'Regression' else 'label'})")
+    for attr, name, value in (("probability_attribute", "probabilityAttribute", props.probability_attribute),
+                              ("probability_threshold", "probabilityThreshold", props.probability_threshold)):
+        if value is not None:
+            raise prop_error(f"{where}.{attr}", f"{key}.{name}",
+                             f"applies to BinaryClassification only, not {props.problem_type}; remove it")
 
 
 def _window(b: _Block) -> dict[str, str]:
@@ -317,7 +346,7 @@ def _monitoring(b: _Block) -> MonitoringProps:
         if problem not in PROBLEM_TYPES:
             raise prop_error("ModelQualityProps.problem_type", f"{mq.key}.problemType",
                         f"must be one of {list(PROBLEM_TYPES)}, got {problem!r}")
-        return ModelQualityProps(
+        props = ModelQualityProps(
             problem_type=problem,
             baseline_constraints=_s3_ref(mq, "baselineConstraintsUri", "baseline_constraints"),
             inference_attribute=_attribute(mq, "inferenceAttribute", "inference_attribute"),
@@ -325,6 +354,8 @@ def _monitoring(b: _Block) -> MonitoringProps:
             probability_threshold=_threshold(mq),
             ground_truth_prefix=_ground_truth_prefix(mq),
             **_window(mq))
+        _check_model_quality_attributes(props, mq.key)
+        return props
 
     def model_bias(mb: _Block) -> ModelBiasProps:
         return ModelBiasProps(
@@ -411,6 +442,12 @@ def _alarms(b: _Block) -> AlarmProps:
         raise prop_error("AlarmProps.datapoints_to_alarm", f"{b.key}.datapointsToAlarm",
                     f"must not exceed evaluationPeriods ({evaluation}), got {datapoints}")
     raw_quality = b.get("qualityMetrics") or []
+    if isinstance(raw_quality, str):  # -c qualityMetrics='[{"metricName": "f2", ...}]'
+        try:
+            raw_quality = json.loads(raw_quality)
+        except ValueError as e:
+            raise prop_error("AlarmProps.quality_metrics", f"{b.key}.qualityMetrics",
+                             f"must be a list (or its JSON text), got {raw_quality!r}") from e
     if not isinstance(raw_quality, list):
         raise prop_error("AlarmProps.quality_metrics", f"{b.key}.qualityMetrics", "must be a list")
     quality = []

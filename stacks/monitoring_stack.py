@@ -53,7 +53,7 @@ class MonitoringStack(Stack):
         layers = [self.engine_layer.layer] + [
             _layer(self, f"EngineDependencies{i}", arn) for i, arn in enumerate(m.processing.engine_layer_arns)]
         dq_schedule = names["dq"] if m.data_quality else None
-        mq_schedule = names["mq"] if m.model_quality and m.mode == "model-monitor" else None
+        mq_schedule = names["mq"] if m.model_quality else None
         if m.mode == "model-monitor":
             for props, monitor_class, kind in ((m.data_quality, DataQualityMonitor, "dq"),
                                                (m.model_quality, ModelQualityMonitor, "mq"),
@@ -63,11 +63,14 @@ class MonitoringStack(Stack):
                     self.monitors.append(monitor_class(self, monitor_class.__name__, props=props, context=context,
                                                        schedule_name=names[kind]))
         else:
-            self.monitors.append(ProcessingMonitor(
-                self, "ProcessingMonitor", props=m.data_quality, context=context, schedule_name=names["dq"],
-                variant_names=endpoint.variant_names, captures=storage.captures,
-                capture_prefix=endpoint.capture_prefix, engine_layers=layers,
-                log_retention_days=stage.log_retention_days, removal=removal))
+            for props, construct_id, kind in ((m.data_quality, "ProcessingMonitor", "dq"),
+                                              (m.model_quality, "ModelQualityProcessingMonitor", "mq")):
+                if props is not None:
+                    self.monitors.append(ProcessingMonitor(
+                        self, construct_id, props=props, context=context, schedule_name=names[kind],
+                        variant_names=endpoint.variant_names, captures=storage.captures,
+                        capture_prefix=endpoint.capture_prefix, engine_layers=layers,
+                        log_retention_days=stage.log_retention_days, removal=removal))
         namespace = m.processing.metrics_namespace if m.mode == "processing" else DATA_METRICS_NAMESPACE
 
         self.alerts = AlertTopic(self, "Alerts", props=stage.alerts, retain=stage.is_aws)
@@ -91,7 +94,7 @@ class MonitoringStack(Stack):
 
         CfnOutput(self, "AlertTopicArn", value=self.alerts.topic.topic_arn)
         for monitor in self.monitors:
-            CfnOutput(self, f"{type(monitor).__name__}ScheduleName", value=monitor.schedule_name)
+            CfnOutput(self, f"{monitor.node.id}ScheduleName", value=monitor.schedule_name)
 
 def _refs(props) -> tuple:
     return tuple(getattr(props, name) for name in ("baseline_constraints", "baseline_statistics", "analysis_config")

@@ -1,10 +1,12 @@
-"""Start one data-quality monitoring execution per scheduled event (the ``processing`` monitoring mode).
+"""Start one monitoring execution per scheduled event (the ``processing`` monitoring mode).
 
 - a ``Scheduled Event`` (EventBridge rule on the schedule's cron): analyse the whole hours before the event's
-  time; either start the CreateProcessingJob request a monitoring execution would make, or, with
-  ``run_engine_in_lambda``, run the engine here on ``/tmp`` and publish its metrics and a
-  ``sagewatch.monitoring`` event;
-- a ``SageMaker Processing Job State Change`` (``Completed``) of one of those jobs: publish the job's
+  time; either start the first CreateProcessingJob request a monitoring execution would make (data quality: its
+  one job; model quality: the ground-truth merge job, reading the ground-truth hour folders that hold labels),
+  or, with ``run_engine_in_lambda`` (data quality only), run the engine here on ``/tmp`` and publish its metrics
+  and a ``sagewatch.monitoring`` event;
+- a ``SageMaker Processing Job State Change`` (``Completed``) of one of those jobs: start the next job of its
+  execution (model quality: the analysis job after the merge), or, after the last one, publish the job's
   CloudWatch metric file, which a plain processing job does not publish by itself.
 
 A manual test invocation may pass ``{"time": "2024-05-01T11:00:00Z"}``. Settings: ``SAGEWATCH_MONITORING_SETTINGS``.
@@ -56,6 +58,22 @@ def _publish_job_metrics(settings, detail):
     return {"published": _publish(lines, settings.metrics_namespace), "source": uri}
 
 
+def _ground_truth_with_labels(settings, scheduled):
+    """The ground-truth hour folders of the execution that hold objects (only those become merge inputs)."""
+    s3 = boto3.client("s3")
+    found = []
+    for hour in monitoring.ground_truth_candidates(settings, scheduled):
+        bucket, prefix = monitoring.split_s3_uri(hour.s3_uri)
+        if s3.list_objects_v2(Bucket=bucket, Prefix=prefix + "/", MaxKeys=1).get("KeyCount", 0):
+            found.append(hour)
+    return found
+
+
+def _start(request):
+    answer = boto3.client("sagemaker").create_processing_job(**request)
+    return {"ProcessingJobName": request["ProcessingJobName"], "ProcessingJobArn": answer["ProcessingJobArn"]}
+
+
 def _run_in_lambda(settings, window):
     from sagewatch.lambda_support.inline import run_window
 
@@ -77,10 +95,18 @@ def _run_in_lambda(settings, window):
 def handler(event, context):
     settings = _settings()
     if event.get("detail-type") == "SageMaker Processing Job State Change":
-        return _publish_job_metrics(settings, event.get("detail") or {})
-    window = monitoring.monitoring_window(_scheduled_time(event), settings.window_hours)
+        detail = event.get("detail") or {}
+        following = monitoring.next_request(settings, detail.get("ProcessingJobName", ""))
+        if following is None:
+            return _publish_job_metrics(settings, detail)
+        if detail.get("ProcessingJobStatus") != "Completed":
+            return {"started": None, "reason": f"{detail.get('ProcessingJobName')} is "
+                                               f"{detail.get('ProcessingJobStatus')}, not Completed"}
+        return _start(following)
+    scheduled = _scheduled_time(event)
     if settings.run_engine_in_lambda:
-        return _run_in_lambda(settings, window)
-    request = monitoring.build_processing_job_request(settings, window, token=uuid.uuid4().hex)
-    answer = boto3.client("sagemaker").create_processing_job(**request)
-    return {"ProcessingJobName": request["ProcessingJobName"], "ProcessingJobArn": answer["ProcessingJobArn"]}
+        return _run_in_lambda(settings, monitoring.monitoring_window(scheduled, settings.window_hours))
+    ground_truth = _ground_truth_with_labels(settings, scheduled) if settings.monitoring_type == "ModelQuality" \
+        else ()
+    requests = monitoring.execution_requests(settings, scheduled, token=uuid.uuid4().hex, ground_truth=ground_truth)
+    return _start(requests[0])

@@ -31,7 +31,8 @@ import pyarrow.csv as pacsv
 
 from sagewatch.demo_data import churn_table, drifted_churn_table
 from sagewatch.errors import SagewatchError
-from sagewatch.schemas.metric_lines import DATA_METRICS_NAMESPACE
+from sagewatch.schemas.ground_truth import make_ground_truth_record, serialize_ground_truth_record
+from sagewatch.schemas.metric_lines import DATA_METRICS_NAMESPACE, metric_namespace
 
 __all__ = ["LocalLoop", "LoopResult", "run_local_demo", "FEATURES", "ANALYZER_IMAGE"]
 
@@ -92,9 +93,13 @@ def repository_root() -> Path:
 
 
 class LocalLoop:
-    """Drive the loop against LocalStack at ``endpoint_url`` with boto3 and the CDK CLI."""
+    """Drive the loop against LocalStack at ``endpoint_url`` with boto3 and the CDK CLI.
 
-    def __init__(self, endpoint_url: str, workdir: Path, *, log=print) -> None:
+    ``context`` holds short context keys passed to every ``cdk`` command as ``-c key=value`` (``app.py``'s
+    ``OVERRIDES``), e.g. ``{"modelQuality": "true"}`` to deploy the model-quality monitor as well.
+    """
+
+    def __init__(self, endpoint_url: str, workdir: Path, *, log=print, context: dict[str, str] | None = None) -> None:
         import boto3
         from botocore.config import Config
 
@@ -102,6 +107,8 @@ class LocalLoop:
         self.workdir = Path(workdir)
         self.root = repository_root()
         self.log = log
+        self.context = dict(context or {})
+        self.model: Any = None  # the churn model, once upload_model_and_baseline trained it
         session = boto3.Session(aws_access_key_id="test", aws_secret_access_key="test", region_name=REGION)
         config = Config(retries={"max_attempts": 3, "mode": "standard"}, read_timeout=120)
         self.client = lambda service: session.client(service, endpoint_url=self.endpoint_url, config=config)
@@ -121,6 +128,8 @@ class LocalLoop:
             raise DemoError("the CDK CLI is not installed: run `make install` (npm ci) first")
         command = [str(cdk), *args, "--require-approval", "never", "--progress", "events"] \
             if args[0] in ("deploy",) else [str(cdk), *args]
+        if args[0] != "bootstrap":
+            command += [f"--context={key}={value}" for key, value in sorted(self.context.items())]
         out_dir = self.workdir / "cdk.out"
         command += ["--output", str(out_dir)]
         done = subprocess.run(command, cwd=self.root, env=self.cdk_environment(), capture_output=True, text=True,
@@ -149,6 +158,7 @@ class LocalLoop:
         features = np.column_stack([table.column(n).to_numpy().astype(float) for n in FEATURES])
         label = table.column("churn").to_numpy()
         model = HistGradientBoostingClassifier(max_iter=60, random_state=0).fit(features, label)
+        self.model = model
         buffer = io.BytesIO()
         with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
             for name, data in (("model.joblib", _joblib_bytes(model, joblib)),
@@ -169,53 +179,98 @@ class LocalLoop:
         self.run_baselining_job(baselines_bucket)
 
     def run_baselining_job(self, bucket: str) -> None:
+        environment = {"dataset_format": json.dumps({"csv": {"header": True, "output_columns_position": "START"}})}
+        job = self._baselining_job(bucket, "data-quality", environment)
+        self.log(f"   baselining processing job {job['ProcessingJobName']}: {job.get('ExitMessage', 'Completed')}")
+
+    def run_model_quality_baselining_job(self, bucket: str, rows: int = 1000) -> dict[str, Any]:
+        """A MODEL_QUALITY baselining job on a labelled hold-out set scored by the demo model; its
+        ``constraints.json`` lands at ``baselines/model-quality/constraints.json`` (cdk.json's default)."""
+        if self.model is None:
+            raise DemoError("train the model first (upload_model_and_baseline)")
+        table = churn_table(rows, seed=8)
+        features = np.column_stack([table.column(n).to_numpy().astype(float) for n in FEATURES])
+        probability = self.model.predict_proba(features)[:, 1]
+        body = "probability,label\n" + "".join(f"{p:.6f},{y}\n" for p, y in zip(probability,
+                                                                               table.column("churn").to_pylist()))
+        s3 = self.client("s3")
+        s3.put_object(Bucket=bucket, Key="baselines/model-quality/dataset/validation.csv", Body=body.encode())
+        environment = {"analysis_type": "MODEL_QUALITY", "problem_type": "BinaryClassification",
+                       "probability_attribute": "probability", "probability_threshold_attribute": "0.5",
+                       "ground_truth_attribute": "label",
+                       "dataset_format": json.dumps({"csv": {"header": True, "output_columns_position": "START"}})}
+        job = self._baselining_job(bucket, "model-quality", environment)
+        constraints = json.loads(s3.get_object(Bucket=bucket, Key="baselines/model-quality/constraints.json")[
+            "Body"].read())
+        self.log(f"   model-quality baselining job {job['ProcessingJobName']}: {job.get('ExitMessage', 'Completed')}")
+        return constraints
+
+    def _baselining_job(self, bucket: str, kind: str, environment: dict[str, str]) -> dict[str, Any]:
         sm = self.client("sagemaker")
-        name = f"baseline-suggestion-job-{int(time.time())}"
+        name = f"baseline-suggestion-job-{kind}-{int(time.time())}"
         sm.create_processing_job(
             ProcessingJobName=name, RoleArn=ROLE_ARN,
             AppSpecification={"ImageUri": ANALYZER_IMAGE},
             ProcessingResources={"ClusterConfig": {"InstanceCount": 1, "InstanceType": "ml.m5.xlarge",
                                                    "VolumeSizeInGB": 20}},
-            Environment={"dataset_format": json.dumps({"csv": {"header": True, "output_columns_position": "START"}}),
-                         "dataset_source": "/opt/ml/processing/input/baseline_dataset_input",
+            Environment={**environment, "dataset_source": "/opt/ml/processing/input/baseline_dataset_input",
                          "output_path": "/opt/ml/processing/output", "publish_cloudwatch_metrics": "Disabled"},
             ProcessingInputs=[{"InputName": "baseline_dataset_input", "S3Input": {
-                "S3Uri": f"s3://{bucket}/baselines/data-quality/dataset/",
+                "S3Uri": f"s3://{bucket}/baselines/{kind}/dataset/",
                 "LocalPath": "/opt/ml/processing/input/baseline_dataset_input", "S3DataType": "S3Prefix",
                 "S3InputMode": "File"}}],
             ProcessingOutputConfig={"Outputs": [{"OutputName": "monitoring_output", "S3Output": {
-                "S3Uri": f"s3://{bucket}/baselines/data-quality", "LocalPath": "/opt/ml/processing/output",
+                "S3Uri": f"s3://{bucket}/baselines/{kind}", "LocalPath": "/opt/ml/processing/output",
                 "S3UploadMode": "EndOfJob"}}]},
             StoppingCondition={"MaxRuntimeInSeconds": 600})
         job = _wait(lambda: sm.describe_processing_job(ProcessingJobName=name),
-                    lambda j: j["ProcessingJobStatus"] in ("Completed", "Failed", "Stopped"), 300, "baselining job")
+                    lambda j: j["ProcessingJobStatus"] in ("Completed", "Failed", "Stopped"), 300,
+                    f"{kind} baselining job")
         if job["ProcessingJobStatus"] != "Completed":
             raise DemoError(f"baselining job {name} ended {job['ProcessingJobStatus']}: {job.get('FailureReason')}")
-        self.log(f"   baselining processing job {name}: {job.get('ExitMessage', 'Completed')}")
+        return job
 
     def deploy_endpoint_and_monitoring(self) -> tuple[str, str]:
         self.cdk("deploy", "Endpoint", "Monitoring")
         endpoint = self.stack_outputs("sagewatch-endpoint")["EndpointName"]
-        monitoring = self.stack_outputs("sagewatch-monitoring")
-        schedule = next((v for k, v in monitoring.items() if k.startswith("DataQuality") and k.endswith("ScheduleName")),
-                        None)
+        schedule = self.schedule_names().get("DataQuality")
         if schedule is None:
-            raise DemoError(f"the monitoring stack has no data-quality schedule output: {sorted(monitoring)}")
+            raise DemoError("the monitoring stack has no data-quality schedule output")
         return endpoint, schedule
+
+    def schedule_names(self) -> dict[str, str]:
+        """The monitoring stack's schedules by monitoring type (``DataQuality``, ``ModelQuality``, ...), from its
+        ``<construct id>ScheduleName`` outputs: ``DataQualityMonitor``, ``ModelQualityMonitor``, ... in
+        model-monitor mode, ``ProcessingMonitor`` (data quality) and ``ModelQualityProcessingMonitor`` in
+        processing mode."""
+        outputs = self.stack_outputs("sagewatch-monitoring")
+        names = {}
+        for key, value in outputs.items():
+            if key.endswith("MonitorScheduleName"):
+                kind = key.removesuffix("MonitorScheduleName").removesuffix("Processing")
+                names[kind or "DataQuality"] = value
+        return names
 
     def send_traffic(self, endpoint: str, rows: int) -> int:
         runtime = self.client("sagemaker-runtime")
-        normal = churn_table(rows, seed=21)
-        drifted = drifted_churn_table(rows, seed=22)
         sent = 0
-        for table in (normal, drifted):
-            columns = [table.column(n).to_pylist() for n in FEATURES]
-            for i, row in enumerate(zip(*columns)):
-                values = [_fmt(_number(v)) for v in row]
-                runtime.invoke_endpoint(EndpointName=endpoint, ContentType="text/csv", Accept="text/csv",
-                                        Body=",".join(values), InferenceId=f"demo-{sent}")
-                sent += 1
+        for inference_id, values, _ in _traffic(rows):
+            runtime.invoke_endpoint(EndpointName=endpoint, ContentType="text/csv", Accept="text/csv",
+                                    Body=",".join(values), InferenceId=inference_id)
+            sent += 1
         return sent
+
+    def upload_ground_truth(self, bucket: str, rows: int, *, prefix: str = "ground-truth",
+                            every: int = 1) -> tuple[str, int]:
+        """The true churn labels of every ``every``-th invocation of :meth:`send_traffic` (same ``rows``) as
+        ground-truth JSON Lines under ``s3://<bucket>/<prefix>/yyyy/mm/dd/hh/`` of the current UTC hour (the
+        hour labels are collected, contract §2.2); returns the key and the number of labels."""
+        lines = [serialize_ground_truth_record(make_ground_truth_record(label, event_id=inference_id))
+                 for n, (inference_id, _, label) in enumerate(_traffic(rows)) if n % every == 0]
+        now = datetime.now(timezone.utc)
+        key = f"{prefix.strip('/')}/{now:%Y/%m/%d/%H}/labels-{now:%M%S}.jsonl"
+        self.client("s3").put_object(Bucket=bucket, Key=key, Body=("\n".join(lines) + "\n").encode())
+        return key, len(lines)
 
     def wait_for_capture(self, bucket: str, endpoint: str, expected: int, timeout: float = 180) -> int:
         s3 = self.client("s3")
@@ -258,21 +313,30 @@ class LocalLoop:
         return f"s3://{bucket}/{prefix}/", files
 
     def drift_metrics(self, endpoint: str, schedule: str) -> dict[str, float]:
+        found = self.schedule_metrics(DATA_METRICS_NAMESPACE, endpoint, schedule)
+        return {name.removeprefix("feature_baseline_drift_"): value for name, value in found.items()
+                if name.startswith("feature_baseline_drift_")}
+
+    def model_metrics(self, endpoint: str, schedule: str) -> dict[str, float]:
+        """The model-quality metrics (``accuracy``, ``f2``, ...) an execution of ``schedule`` published."""
+        return self.schedule_metrics(metric_namespace("ModelQuality"), endpoint, schedule)
+
+    def schedule_metrics(self, namespace: str, endpoint: str, schedule: str) -> dict[str, float]:
+        """Metric name -> largest datapoint of the last hours, for the metrics of ``namespace`` whose dimensions
+        are exactly ``Endpoint`` = ``endpoint`` and ``MonitoringSchedule`` = ``schedule`` (contract §5)."""
         cw = self.client("cloudwatch")
-        metrics = cw.list_metrics(Namespace=DATA_METRICS_NAMESPACE)["Metrics"]
         values = {}
         now = datetime.now(timezone.utc)
-        for metric in metrics:
-            name = metric["MetricName"]
+        for metric in cw.list_metrics(Namespace=namespace)["Metrics"]:
             dims = {d["Name"]: d["Value"] for d in metric["Dimensions"]}
-            if not name.startswith("feature_baseline_drift_") or dims.get("MonitoringSchedule") != schedule:
+            if dims != {"Endpoint": endpoint, "MonitoringSchedule": schedule}:
                 continue
-            points = cw.get_metric_statistics(Namespace=DATA_METRICS_NAMESPACE, MetricName=name,
+            points = cw.get_metric_statistics(Namespace=namespace, MetricName=metric["MetricName"],
                                               Dimensions=metric["Dimensions"], StartTime=now - timedelta(hours=3),
                                               EndTime=now + timedelta(hours=2), Period=3600,
                                               Statistics=["Maximum"])["Datapoints"]
             if points:
-                values[name.removeprefix("feature_baseline_drift_")] = max(p["Maximum"] for p in points)
+                values[metric["MetricName"]] = max(p["Maximum"] for p in points)
         return values
 
     def retraining_records(self, reports_bucket: str, timeout: float = 60) -> list[str]:
@@ -287,6 +351,17 @@ class LocalLoop:
 
     def destroy(self) -> None:
         self.cdk("destroy", "--all", "--force")
+
+
+def _traffic(rows: int):
+    """The demo's invocations: ``rows`` normal then ``rows`` drifted churn rows, as (inference id, CSV fields,
+    true label); the same every time (fixed seeds), so labels can be sent later as ground truth."""
+    number = 0
+    for table in (churn_table(rows, seed=21), drifted_churn_table(rows, seed=22)):
+        columns = [table.column(n).to_pylist() for n in FEATURES]
+        for row, label in zip(zip(*columns), table.column("churn").to_pylist()):
+            yield f"demo-{number}", [_fmt(_number(v)) for v in row], int(label)
+            number += 1
 
 
 def _joblib_bytes(model, joblib) -> bytes:

@@ -26,6 +26,10 @@ REGION = "us-east-1"
 SERVING_IMAGE = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/sagewatch-serving:3f2c1ab"
 ANALYZER_IMAGE = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/sagewatch-analyzer:3f2c1ab"
 AWS_OVERRIDES = {"servingImageUri": SERVING_IMAGE}
+# what the e2e test passes to `cdk deploy` to add the model-quality monitor and an alarm on its f2
+MODEL_QUALITY_OVERRIDES = {
+    "modelQuality": "true",
+    "qualityMetrics": '[{"metricName": "f2", "threshold": 0.625, "comparison": "LessThanThreshold"}]'}
 
 # Environment for subprocesses that synthesize: nothing of the caller's (no credentials, no profile, no proxy),
 # only what node and Python need to start. Node 20 is past its end of life for jsii, which then prints a banner.
@@ -106,6 +110,9 @@ STAGES = {
                                           environ={"CDK_DEFAULT_REGION": REGION}),
     "aws-ab-test": lambda: stage_for("aws", overrides=AWS_OVERRIDES, edit=_ab_test),
     "local-all-monitors": lambda: stage_for("local", edit=_all_monitors),
+    "local-model-quality": lambda: stage_for("local", overrides=MODEL_QUALITY_OVERRIDES),
+    "local-processing-model-quality": lambda: stage_for("local", overrides={"monitoring": "processing",
+                                                                             **MODEL_QUALITY_OVERRIDES}),
 }
 
 

@@ -71,11 +71,82 @@ def _set(path, value):
     (("retraining", "action"), "start-training-job-from-template:templates/train.json",
      r"RetrainingProps\.training_role_arn .* required"),
     (("logRetentionDays",), 10, r"StageConfig\.log_retention_days"),
+    (("monitoring", "modelQuality", "problemType"), "Ranking",
+     r"ModelQualityProps\.problem_type \(context monitoring\.modelQuality\.problemType\) must be one of"),
+    (("monitoring", "modelQuality", "probabilityThreshold"), 1.5,
+     r"ModelQualityProps\.probability_threshold .* between 0 and 1, got 1\.5"),
+    (("monitoring", "modelQuality", "groundTruthPrefix"), "labels with spaces",
+     r"ModelQualityProps\.ground_truth_prefix \(context monitoring\.modelQuality\.groundTruthPrefix\) is not a "
+     r"valid key prefix"),
+    (("monitoring", "modelQuality", "startTimeOffset"), "PT1H", r"ModelQualityProps\.start_time_offset"),
+    (("monitoring", "modelQuality", "baselineConstraintsUri"), None,
+     r"ModelQualityProps\.baseline_constraints .* required"),
+    (("alarms", "qualityMetrics"), "f2<0.6", r"AlarmProps\.quality_metrics .* must be a list \(or its JSON text\)"),
     (("region",), "mars-1", r"StageConfig\.region"),
 ])
 def test_bad_context_value_names_the_prop(path, value, message):
     with pytest.raises(ValueError, match=message):
-        stage_for("local", edit=_set(path, value))
+        stage_for("local", overrides={"modelQuality": "true"}, edit=_set(path, value))
+
+
+def test_model_quality_is_enabled_from_the_command_line():
+    stage = stage_for("local", overrides={
+        "modelQuality": "true",
+        "qualityMetrics": '[{"metricName": "accuracy", "threshold": 0.7, "comparison": "LessThanThreshold"}]'})
+    mq = stage.monitoring.model_quality
+    assert stage.monitoring.enabled_types == ("dataQuality", "modelQuality")
+    assert (mq.problem_type, mq.inference_attribute, mq.probability_attribute, mq.probability_threshold,
+            mq.ground_truth_prefix, mq.start_time_offset, mq.end_time_offset) == (
+        "BinaryClassification", None, "0", 0.5, "ground-truth", "-PT1H", "-PT0H")
+    assert [(q.metric_name, q.threshold, q.comparison) for q in stage.alarms.quality_metrics] == [
+        ("accuracy", 0.7, "LessThanThreshold")]
+
+
+def _model_quality(**settings):
+    def edit(block):
+        mq = block["monitoring"]["modelQuality"]
+        for name in ("inferenceAttribute", "probabilityAttribute", "probabilityThreshold"):
+            mq.pop(name, None)
+        mq.update(settings)
+    return edit
+
+
+@pytest.mark.parametrize("settings, message", [
+    ({"problemType": "BinaryClassification"},
+     r"ModelQualityProps\.inference_attribute \(context monitoring\.modelQuality\.inferenceAttribute\) or "
+     r"probabilityAttribute is required for BinaryClassification"),
+    ({"problemType": "BinaryClassification", "inferenceAttribute": "0", "probabilityThreshold": 0.4},
+     r"ModelQualityProps\.probability_threshold .* needs probabilityAttribute"),
+    ({"problemType": "Regression"},
+     r"ModelQualityProps\.inference_attribute .* is required for Regression \(the predicted value\)"),
+    ({"problemType": "MulticlassClassification", "probabilityAttribute": "1"},
+     r"ModelQualityProps\.inference_attribute .* is required for MulticlassClassification \(the predicted label\)"),
+    ({"problemType": "Regression", "inferenceAttribute": "0", "probabilityAttribute": "1"},
+     r"ModelQualityProps\.probability_attribute \(context monitoring\.modelQuality\.probabilityAttribute\) "
+     r"applies to BinaryClassification only, not Regression"),
+    ({"problemType": "MulticlassClassification", "inferenceAttribute": "0", "probabilityThreshold": 0.5},
+     r"ModelQualityProps\.probability_threshold .* applies to BinaryClassification only"),
+])
+def test_model_quality_attributes_must_fit_the_problem_type(settings, message):
+    with pytest.raises(ValueError, match=message):
+        stage_for("local", overrides={"modelQuality": "true"}, edit=_model_quality(**settings))
+
+
+@pytest.mark.parametrize("settings", [
+    {"problemType": "BinaryClassification", "inferenceAttribute": "0"},
+    {"problemType": "BinaryClassification", "probabilityAttribute": "score"},
+    {"problemType": "BinaryClassification", "inferenceAttribute": "0", "probabilityAttribute": "1",
+     "probabilityThreshold": 0.3},
+    {"problemType": "MulticlassClassification", "inferenceAttribute": "label"},
+    {"problemType": "Regression", "inferenceAttribute": 0},
+])
+def test_model_quality_attributes_that_fit_are_kept(settings):
+    stage = stage_for("local", overrides={"modelQuality": "true"}, edit=_model_quality(**settings))
+    mq = stage.monitoring.model_quality
+    assert mq.problem_type == settings["problemType"]
+    assert mq.inference_attribute == (None if "inferenceAttribute" not in settings
+                                      else str(settings["inferenceAttribute"]))
+    assert mq.probability_threshold == settings.get("probabilityThreshold")
 
 
 def test_processing_mode_on_aws_needs_our_analyzer_image():
@@ -88,6 +159,27 @@ def test_processing_window_is_bounded_by_ten_processing_inputs():
     with pytest.raises(ValueError, match=r"ProcessingProps\.window_hours .* at most 10"):
         stage_for("local", overrides={"monitoring": "processing"},
                   edit=_set(("monitoring", "processing", "windowHours"), 9))
+
+
+def test_processing_mode_runs_data_and_model_quality_only():
+    stage = stage_for("local", overrides={"monitoring": "processing", "modelQuality": "true"})
+    assert stage.monitoring.enabled_types == ("dataQuality", "modelQuality")
+
+    def bias(block):
+        block["monitoring"]["modelBias"] = {"enabled": True, "analysisConfigUri": "b/analysis_config.json",
+                                            "baselineConstraintsUri": "b/analysis.json"}
+    with pytest.raises(ValueError, match=r"MonitoringProps \(context monitoring\) processing mode runs data quality "
+                                         r"and model quality only; disable \['modelBias'\]"):
+        stage_for("local", overrides={"monitoring": "processing"}, edit=bias)
+
+
+def test_processing_model_quality_window_is_bounded_by_ten_merge_inputs():
+    with pytest.raises(ValueError, match=r"ModelQualityProps\.start_time_offset .* gives the ground-truth merge job 13 "
+                                         r"processing inputs .*6 captured hours \+ 7 ground-truth hours"):
+        stage_for("local", overrides={"monitoring": "processing", "modelQuality": "true"},
+                  edit=_set(("monitoring", "modelQuality", "startTimeOffset"), "-PT6H"))
+    stage_for("local", overrides={"monitoring": "processing", "modelQuality": "true"},
+              edit=_set(("monitoring", "modelQuality", "startTimeOffset"), "-PT4H"))  # 4 + 5 inputs
 
 
 def test_in_lambda_engine_on_aws_needs_dependency_layers():

@@ -126,6 +126,119 @@ def test_completed_job_event_publishes_its_metric_file(aws, monkeypatch):
     assert {m["MetricName"] for m in metrics} == {"feature_baseline_drift_age", "feature_non_null_age"}
 
 
+MQ_SCHEDULE = "sagewatch-mq-5e6f7a8b"
+SAGEMAKER_ANALYZER = "156813124566.dkr.ecr.us-east-1.amazonaws.com/sagemaker-model-monitor-analyzer"
+
+
+def model_quality_settings(**changes):
+    settings = json.loads(monitoring_settings(
+        schedule_name=MQ_SCHEDULE, job_name_prefix=MQ_SCHEDULE, monitoring_type="ModelQuality",
+        baseline_constraints_uri="s3://baselines/baselines/model-quality/constraints.json",
+        baseline_statistics_uri=None, output_s3_uri="s3://reports/monitoring/model-quality",
+        metrics_namespace="aws/sagemaker/Endpoints/model-metrics", problem_type="BinaryClassification",
+        ground_truth_s3_uri="s3://ground-truth/labels", probability_attribute="0",
+        probability_threshold_attribute=0.5))
+    settings.update(changes)
+    return json.dumps(settings)
+
+
+def _job_event(name, status="Completed", outputs=()):
+    return {"detail-type": "SageMaker Processing Job State Change", "source": "aws.sagemaker",
+            "detail": {"ProcessingJobName": name, "ProcessingJobStatus": status,
+                       "ProcessingOutputConfig": {"Outputs": list(outputs)}}}
+
+
+def test_model_quality_schedule_starts_the_merge_then_the_analysis(aws, monkeypatch):
+    """The execution contract's chain (contract §2.3): the merge job on the scheduled event, the analysis job when
+    the merge completed, rebuilt from the merge job's name."""
+    aws.create_bucket(Bucket="ground-truth")
+    for hour in ("09", "11"):  # labels collected at 09:xx (outside the window) and 11:xx; none at 10:xx
+        aws.put_object(Bucket="ground-truth", Key=f"labels/2024/05/01/{hour}/labels.jsonl", Body=b"{}\n")
+    monkeypatch.setenv("SAGEWATCH_MONITORING_SETTINGS", model_quality_settings(image_uri=SAGEMAKER_ANALYZER))
+    requests = _record_requests(monkeypatch, "CreateProcessingJob")
+    handler = load_handler("start_monitoring").handler
+
+    merge = handler({"detail-type": "Scheduled Event", "source": "aws.events", "time": "2024-05-01T11:00:07Z"}, None)
+    assert merge["ProcessingJobName"].startswith(f"{MQ_SCHEDULE}-merge-202405011100-")
+    token = merge["ProcessingJobName"].rsplit("-", 1)[1]
+    [merge_request] = requests
+    assert merge_request["AppSpecification"] == {
+        "ImageUri": "156813124566.dkr.ecr.us-east-1.amazonaws.com/sagemaker-model-monitor-groundtruth-merger"}
+    inputs = {i["InputName"]: i["S3Input"] for i in merge_request["ProcessingInputs"]}
+    assert {name: (i["S3Uri"], i["LocalPath"]) for name, i in inputs.items()} == {
+        "groundtruth_input_1": ("s3://ground-truth/labels/2024/05/01/11", "/opt/ml/processing/groundtruth/2024/05/01/11"),
+        "endpoint_input_1": (f"s3://captures/datacapture/{ENDPOINT}/AllTraffic/2024/05/01/10",
+                             f"/opt/ml/processing/input_data/{ENDPOINT}/AllTraffic/2024/05/01/10")}
+    assert merge_request["Environment"]["ground_truth_source"] == "/opt/ml/processing/groundtruth"
+    assert merge_request["ProcessingOutputConfig"]["Outputs"] == [{"OutputName": "result", "S3Output": {
+        "S3Uri": "s3://reports/monitoring/model-quality/merge", "LocalPath": "/opt/ml/processing/output",
+        "S3UploadMode": "EndOfJob"}}]
+
+    analysis = handler(_job_event(merge["ProcessingJobName"]), None)
+    assert analysis["ProcessingJobName"] == f"{MQ_SCHEDULE}-202405011100-{token}"
+    analysis_request = requests[1]
+    env = analysis_request["Environment"]
+    assert (env["analysis_type"], env["problem_type"], env["probability_attribute"],
+            env["probability_threshold_attribute"]) == ("MODEL_QUALITY", "BinaryClassification", "0", "0.5")
+    assert (env["start_time"], env["end_time"]) == ("2024-05-01T10:00:00Z", "2024-05-01T11:00:00Z")
+    assert json.loads(env["dataset_format"]) == {"sagemakerMergeJson": {"captureIndexNames": ["endpointOutput"]}}
+    assert env["baseline_constraints"] == "/opt/ml/processing/baseline/constraints/constraints.json"
+    assert env["CLOUDWATCH_METRICS_DIRECTORY"] == "/opt/ml/processing/cloudwatch_metrics"
+    inputs = {i["InputName"]: i["S3Input"]["S3Uri"] for i in analysis_request["ProcessingInputs"]}
+    assert inputs["endpoint_input_1"] == (f"s3://reports/monitoring/model-quality/merge/{ENDPOINT}/AllTraffic/"
+                                          f"2024/05/01/10/{merge['ProcessingJobName']}")
+    assert inputs["merge_report"] == (f"s3://reports/monitoring/model-quality/merge/sagewatch-merge-reports/"
+                                      f"{merge['ProcessingJobName']}.json")
+    outputs = {o["OutputName"]: o["S3Output"]["S3Uri"] for o in analysis_request["ProcessingOutputConfig"]["Outputs"]}
+    report = f"s3://reports/monitoring/model-quality/{ENDPOINT}/{MQ_SCHEDULE}/2024/05/01/11"
+    assert outputs == {"result": report, "cloudwatch_metrics": f"{report}/cloudwatch_metrics"}
+    assert "baseline" not in inputs and "baseline_statistics" not in env
+
+    # a failed merge starts nothing
+    assert handler(_job_event(merge["ProcessingJobName"], status="Failed"), None)["started"] is None
+    assert len(requests) == 2
+
+
+def test_model_quality_analysis_completion_publishes_model_metrics(aws, monkeypatch):
+    monkeypatch.setenv("SAGEWATCH_MONITORING_SETTINGS", model_quality_settings())
+    prefix = f"monitoring/model-quality/{ENDPOINT}/{MQ_SCHEDULE}/2024/05/01/11/cloudwatch_metrics"
+    dimensions = [{"Name": "Endpoint", "Value": ENDPOINT}, {"Name": "MonitoringSchedule", "Value": MQ_SCHEDULE}]
+    aws.put_object(Bucket="reports", Key=f"{prefix}/cloudwatch_metrics.jsonl", Body=json.dumps(
+        {"MetricName": "f2", "Timestamp": "2024-05-01T10:00:00Z", "Value": 0.71, "Dimensions": dimensions}).encode())
+    requests = _record_requests(monkeypatch, "CreateProcessingJob")
+    event = _job_event(f"{MQ_SCHEDULE}-202405011100-0123456789abcdef", outputs=[
+        {"OutputName": "cloudwatch_metrics", "S3Output": {"S3Uri": f"s3://reports/{prefix}"}}])
+    assert load_handler("start_monitoring").handler(event, None)["published"] == 1
+    assert requests == []  # the last job of the chain starts nothing
+    metrics = boto3.client("cloudwatch", region_name=REGION).list_metrics(
+        Namespace="aws/sagemaker/Endpoints/model-metrics")["Metrics"]
+    assert [(m["MetricName"], m["Dimensions"]) for m in metrics] == [("f2", dimensions)]
+
+
+def test_processing_mode_merge_runs_on_the_sagewatch_image(aws, monkeypatch):
+    """Processing mode on AWS runs the sagewatch-analyzer image, which has no groundtruth-merger sibling in the
+    account: the merge job runs the same image with the merge entry point."""
+    aws.create_bucket(Bucket="ground-truth")
+    monkeypatch.setenv("SAGEWATCH_MONITORING_SETTINGS", model_quality_settings())
+    requests = _record_requests(monkeypatch, "CreateProcessingJob")
+    load_handler("start_monitoring").handler({"time": "2024-05-01T11:00:00Z"}, None)
+    assert requests[0]["AppSpecification"] == {
+        "ImageUri": "111122223333.dkr.ecr.us-east-1.amazonaws.com/sagewatch-analyzer:3f2c1ab",
+        "ContainerEntrypoint": ["python", "-m", "sagewatch.job.merge"]}
+    assert "groundtruth_input_1" not in {i["InputName"] for i in requests[0]["ProcessingInputs"]}  # no labels yet
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"run_engine_in_lambda": True}, r"run_engine_in_lambda runs data quality only"),
+    ({"problem_type": None}, r"lacks \['problem_type'\], which model quality needs"),
+    ({"monitoring_type": "ModelBias"}, r"monitoring_type must be one of \['DataQuality', 'ModelQuality'\]"),
+])
+def test_model_quality_settings_are_checked(aws, monkeypatch, changes, message):
+    monkeypatch.setenv("SAGEWATCH_MONITORING_SETTINGS", model_quality_settings(**changes))
+    with pytest.raises(ValueError, match=message):
+        load_handler("start_monitoring").handler({"time": "2024-05-01T11:00:00Z"}, None)
+
+
 def _capture_line(age, plan, charges, prediction, minute):
     return json.dumps({"captureData": {
         "endpointInput": {"observedContentType": "text/csv", "mode": "INPUT", "data": f"{age},{plan},{charges}",

@@ -138,6 +138,91 @@ def test_all_four_monitor_types_when_enabled(all_monitors):
         "ModelExplainabilityJobInput": {"EndpointInput": Match.object_like({"FeaturesAttribute": "features"})}})
 
 
+@pytest.fixture(scope="module")
+def local_model_quality():
+    app, stacks = synthesized("local-model-quality")
+    return Template.from_stack(stacks.monitoring), Template.from_stack(stacks.storage)
+
+
+def _ref_of(storage, resource_type, logical_prefix):
+    ids = [k for k in storage.find_resources(resource_type) if k.startswith(logical_prefix)]
+    assert len(ids) == 1, ids
+    return ids[0]
+
+
+def test_model_quality_job_definition_enabled_from_the_command_line(local_model_quality):
+    """-c modelQuality=true: a definition with everything a model-quality execution reads (contract §9.2)."""
+    monitoring, storage = local_model_quality
+    monitoring.resource_count_is("AWS::SageMaker::ModelQualityJobDefinition", 1)
+    monitoring.resource_count_is("AWS::SageMaker::MonitoringSchedule", 2)
+    definition = next(iter(monitoring.find_resources("AWS::SageMaker::ModelQualityJobDefinition").values()))
+    p = definition["Properties"]
+    assert p["JobDefinitionName"].startswith("sagewatch-mq-job-")
+    assert p["ModelQualityAppSpecification"] == {
+        "ImageUri": "156813124566.dkr.ecr.us-east-1.amazonaws.com/sagemaker-model-monitor-analyzer",
+        "ProblemType": "BinaryClassification", "Environment": {"publish_cloudwatch_metrics": "Enabled"}}
+    endpoint_input = dict(p["ModelQualityJobInput"]["EndpointInput"])
+    assert "EndpointName" in endpoint_input["EndpointName"]["Fn::ImportValue"]
+    del endpoint_input["EndpointName"]
+    assert endpoint_input == {  # no InferenceAttribute: the demo model answers with the churn probability only
+        "LocalPath": "/opt/ml/processing/input/endpoint", "S3InputMode": "File",
+        "S3DataDistributionType": "FullyReplicated", "ProbabilityAttribute": "0", "ProbabilityThresholdAttribute": 0.5,
+        "StartTimeOffset": "-PT1H", "EndTimeOffset": "-PT0H"}
+
+    def bucket_and_key(uri):
+        parts = uri["Fn::Join"][1]
+        assert parts[0] == "s3://" and len(parts) == 3, uri
+        return parts[1]["Fn::ImportValue"], parts[2]
+
+    ground_truth = bucket_and_key(p["ModelQualityJobInput"]["GroundTruthS3Input"]["S3Uri"])
+    assert ground_truth[1] == "/ground-truth" and "GroundTruth" in ground_truth[0]
+    constraints = bucket_and_key(p["ModelQualityBaselineConfig"]["ConstraintsResource"]["S3Uri"])
+    assert constraints[1] == "/baselines/model-quality/constraints.json" and "Baselines" in constraints[0]
+    assert "StatisticsResource" not in p["ModelQualityBaselineConfig"]
+    output = p["ModelQualityJobOutputConfig"]["MonitoringOutputs"][0]["S3Output"]
+    assert bucket_and_key(output["S3Uri"])[1] == "/monitoring/model-quality" and "Reports" in bucket_and_key(
+        output["S3Uri"])[0]
+    assert (output["LocalPath"], output["S3UploadMode"]) == ("/opt/ml/processing/output", "Continuous")
+    schedules = {r["Properties"]["MonitoringScheduleConfig"]["MonitoringType"]: r
+                 for r in monitoring.find_resources("AWS::SageMaker::MonitoringSchedule").values()}
+    mq = schedules["ModelQuality"]["Properties"]
+    assert mq["MonitoringScheduleName"].startswith("sagewatch-mq-")
+    assert mq["MonitoringScheduleConfig"]["MonitoringJobDefinitionName"] == p["JobDefinitionName"]
+    outputs = monitoring.to_json()["Outputs"]
+    assert outputs["ModelQualityMonitorScheduleName"]["Value"] == mq["MonitoringScheduleName"]
+
+
+def test_model_quality_role_reads_the_ground_truth_bucket(local_model_quality, local):
+    monitoring, _ = local_model_quality
+
+    def ground_truth_reads(template):
+        found = []
+        for policy in template.find_resources("AWS::IAM::Policy").values():
+            if not any("MonitoringRole" in r["Ref"] for r in policy["Properties"].get("Roles", [])):
+                continue
+            for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+                if "s3:GetObject*" in statement["Action"] and "GroundTruth" in json.dumps(statement["Resource"]):
+                    found.append(statement)
+        return found
+    assert ground_truth_reads(monitoring)
+    assert ground_truth_reads(local) == []  # data quality alone reads no labels
+
+
+def test_model_quality_alarm_watches_the_model_quality_schedule(local_model_quality):
+    monitoring, _ = local_model_quality
+    schedule = next(r["Properties"]["MonitoringScheduleName"]
+                    for r in monitoring.find_resources("AWS::SageMaker::MonitoringSchedule").values()
+                    if r["Properties"]["MonitoringScheduleConfig"]["MonitoringType"] == "ModelQuality")
+    quality = [a["Properties"] for a in monitoring.find_resources("AWS::CloudWatch::Alarm").values()
+               if a["Properties"]["Namespace"] == "aws/sagemaker/Endpoints/model-metrics"]
+    assert len(quality) == 1
+    alarm = quality[0]
+    assert (alarm["MetricName"], alarm["Threshold"], alarm["ComparisonOperator"]) == (
+        "f2", 0.625, "LessThanThreshold")
+    dimensions = {d["Name"]: d["Value"] for d in alarm["Dimensions"]}
+    assert dimensions["MonitoringSchedule"] == schedule and set(dimensions) == {"Endpoint", "MonitoringSchedule"}
+
+
 # --- alarms, alerts, retraining, dashboard ------------------------------------------------------------------
 
 def test_drift_alarms_use_sagemaker_namespace_and_dimensions(local):
@@ -282,6 +367,77 @@ def test_in_lambda_engine_adds_the_inline_violations_rule(local_processing):
     local_processing.has_resource_properties("AWS::Lambda::Function", {
         "Runtime": "python3.11", "Handler": "handler.handler", "MemorySize": 1024, "Timeout": 300,
         "Layers": [{"Ref": Match.string_like_regexp("EngineLayer")}]})
+
+
+def _all_settings(template):
+    """The SAGEWATCH_MONITORING_SETTINGS of every start_monitoring function, by logical id (tokens as TOKEN)."""
+    found = {}
+    for logical_id, function in template.find_resources("AWS::Lambda::Function").items():
+        value = function["Properties"]["Environment"]["Variables"].get("SAGEWATCH_MONITORING_SETTINGS")
+        if value is not None:
+            parts = value["Fn::Join"][1] if isinstance(value, dict) else [value]
+            found[logical_id] = json.loads("".join(p if isinstance(p, str) else "TOKEN" for p in parts))
+    return found
+
+
+@pytest.fixture(scope="module")
+def processing_model_quality():
+    return _template("local-processing-model-quality")
+
+
+def test_processing_mode_runs_model_quality_as_processing_jobs(processing_model_quality):
+    """-c monitoring=processing -c modelQuality=true: a second start_monitoring Lambda whose settings the
+    Lambda's MonitoringSettings reads, starting the merge and analysis jobs (never the in-Lambda engine)."""
+    from sagewatch.lambda_support.monitoring import MonitoringSettings
+
+    settings = _all_settings(processing_model_quality)
+    assert len(settings) == 2
+    [mq_id] = [k for k, v in settings.items() if v.get("monitoring_type") == "ModelQuality"]
+    mq = settings[mq_id]
+    assert mq_id.startswith("ModelQualityProcessingMonitorStartMonitoring")
+    names = ("problem_type", "ground_truth_s3_uri", "inference_attribute", "probability_attribute",
+             "probability_threshold_attribute", "start_time_offset", "end_time_offset", "run_engine_in_lambda",
+             "metrics_namespace", "baseline_statistics_uri")
+    assert {k: mq.get(k) for k in names} == {  # CloudFormation drops the None values
+        "problem_type": "BinaryClassification", "ground_truth_s3_uri": "s3://TOKEN/ground-truth",
+        "inference_attribute": None, "probability_attribute": "0", "probability_threshold_attribute": 0.5,
+        "start_time_offset": "-PT1H", "end_time_offset": "-PT0H", "run_engine_in_lambda": False,
+        "metrics_namespace": "aws/sagemaker/Endpoints/model-metrics", "baseline_statistics_uri": None}
+    assert mq["baseline_constraints_uri"] == "s3://TOKEN/baselines/model-quality/constraints.json"
+    assert mq["output_s3_uri"] == "s3://TOKEN/monitoring/model-quality"
+    assert mq["job_name_prefix"] == mq["schedule_name"] and mq["schedule_name"].startswith("sagewatch-mq-")
+    parsed = MonitoringSettings.from_json(json.dumps(mq))
+    assert (parsed.monitoring_type, parsed.extra) == ("ModelQuality", {})
+    [dq] = [v for v in settings.values() if v.get("monitoring_type") is None]
+    assert dq["run_engine_in_lambda"] is True  # cdk.json's local block: data quality keeps the in-Lambda engine
+
+    rules = processing_model_quality.find_resources("AWS::Events::Rule")
+    completed = [r["Properties"] for r in rules.values()
+                 if {"prefix": f"{mq['schedule_name']}-"} in r["Properties"].get("EventPattern", {}).get(
+                     "detail", {}).get("ProcessingJobName", [])]
+    assert len(completed) == 1 and completed[0]["Targets"][0]["Arn"]["Fn::GetAtt"][0] == mq_id
+    assert completed[0]["EventPattern"]["detail"]["ProcessingJobStatus"] == ["Completed"]
+    outputs = processing_model_quality.to_json()["Outputs"]
+    assert outputs["ModelQualityProcessingMonitorScheduleName"]["Value"] == mq["schedule_name"]
+    assert outputs["ProcessingMonitorScheduleName"]["Value"] == dq["schedule_name"]
+
+    alarms = [a["Properties"] for a in processing_model_quality.find_resources("AWS::CloudWatch::Alarm").values()
+              if a["Properties"]["Namespace"] == "aws/sagemaker/Endpoints/model-metrics"]
+    assert [{d["Name"]: d["Value"] for d in a["Dimensions"]}["MonitoringSchedule"] for a in alarms] == [
+        mq["schedule_name"]]
+
+
+def test_processing_model_quality_lambda_may_list_ground_truth_and_start_its_jobs(processing_model_quality):
+    policies = [p["Properties"] for p in processing_model_quality.find_resources("AWS::IAM::Policy").values()
+                if any(r["Ref"].startswith("ModelQualityProcessingMonitor") for r in p["Properties"]["Roles"])]
+    statements = [s for p in policies for s in p["PolicyDocument"]["Statement"]]
+    reads = [s for s in statements if "s3:List*" in s["Action"] and "GroundTruth" in json.dumps(s["Resource"])]
+    assert reads and "/ground-truth/*" in json.dumps(reads[0]["Resource"])
+    create = [s for s in statements if "sagemaker:CreateProcessingJob" in s["Action"]]
+    assert json.dumps(create[0]["Resource"]).endswith('-*"]]}')  # <schedule>-* covers <schedule>-merge-*
+    metrics = [s for s in statements if s["Action"] == "cloudwatch:PutMetricData"]
+    assert metrics[0]["Condition"] == {
+        "StringEquals": {"cloudwatch:namespace": "aws/sagemaker/Endpoints/model-metrics"}}
 
 
 def test_lambdas_log_to_their_own_groups_with_retention(local_processing):

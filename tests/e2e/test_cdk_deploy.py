@@ -1,8 +1,14 @@
-"""``cdk deploy --all`` of the CDK kit to the local emulator with plain ``cdk``, checked with boto3, then destroyed."""
+"""``cdk deploy --all`` of the CDK kit to the local emulator with plain ``cdk``, checked with boto3, then destroyed.
+
+One deployment serves both monitors: the data-quality schedule of ``cdk.json``, and the model-quality monitor
+added with ``-c modelQuality=true`` (with an alarm on its ``f2``), run on the same traffic once its labels are
+uploaded as ground truth.
+"""
 
 from __future__ import annotations
 
 import json
+import time
 
 import botocore.exceptions
 import pytest
@@ -12,13 +18,21 @@ from sagewatch.demo_local import LocalLoop
 
 pytestmark = pytest.mark.e2e
 
+# the short context keys of app.py's OVERRIDES, passed as -c key=value to every cdk command
+MODEL_QUALITY_CONTEXT = {
+    "modelQuality": "true",
+    "qualityMetrics": json.dumps([{"metricName": "f2", "threshold": 0.625, "comparison": "LessThanThreshold"}])}
+MODEL_METRICS = "aws/sagemaker/Endpoints/model-metrics"
+
 
 def test_cdk_deploy_monitors_the_endpoint_and_destroy_removes_everything(endpoint_url, tmp_path):
-    loop = LocalLoop(endpoint_url, tmp_path, log=lambda *_: None)
+    loop = LocalLoop(endpoint_url, tmp_path, log=lambda *_: None, context=MODEL_QUALITY_CONTEXT)
     sm, s3 = loop.client("sagemaker"), loop.client("s3")
     try:
         storage = loop.deploy_storage()
         loop.upload_model_and_baseline(storage["BaselinesBucketName"], rows=3000)
+        mq_constraints = loop.run_model_quality_baselining_job(storage["BaselinesBucketName"])
+        assert set(mq_constraints["binary_classification_constraints"]) >= {"accuracy", "f2", "auc"}
         endpoint, schedule = loop.deploy_endpoint_and_monitoring()
 
         described = sm.describe_endpoint(EndpointName=endpoint)
@@ -70,12 +84,13 @@ def test_cdk_deploy_monitors_the_endpoint_and_destroy_removes_everything(endpoin
         loop.client("cloudwatch").set_alarm_state(AlarmName=alarm["AlarmName"], StateValue="ALARM",
                                                   StateReason="e2e: drift above the threshold")
         after = loop.retraining_records(storage["ReportsBucketName"], timeout=1)
-        import time
         deadline = time.monotonic() + 90
         while len(after) <= len(records) and time.monotonic() < deadline:
             time.sleep(2)
             after = loop.retraining_records(storage["ReportsBucketName"], timeout=1)
         assert len(after) > len(records), "the alarm state change did not reach the retraining Lambda"
+
+        check_model_quality_monitor(loop, storage, endpoint, mq_constraints, sent // 2)
     finally:
         loop.destroy()
     cloudformation = loop.client("cloudformation")
@@ -89,3 +104,58 @@ def test_cdk_deploy_monitors_the_endpoint_and_destroy_removes_everything(endpoin
         sm.describe_endpoint(EndpointName=endpoint)
     assert sm.list_monitoring_schedules()["MonitoringScheduleSummaries"] == [] or all(
         s["MonitoringScheduleName"] != schedule for s in sm.list_monitoring_schedules()["MonitoringScheduleSummaries"])
+
+
+def check_model_quality_monitor(loop, storage, endpoint, constraints, rows):
+    """The model-quality monitor of the same deployment: labels of every invocation uploaded as ground truth, the
+    schedule run now, a merge job then the analysis job, SageMaker's files, metrics and the alarm on f2."""
+    sm, s3, cloudwatch = loop.client("sagemaker"), loop.client("s3"), loop.client("cloudwatch")
+    schedule = loop.schedule_names()["ModelQuality"]
+    described = sm.describe_monitoring_schedule(MonitoringScheduleName=schedule)
+    assert described["MonitoringType"] == "ModelQuality" and described["EndpointName"] == endpoint
+    definition = sm.describe_model_quality_job_definition(
+        JobDefinitionName=described["MonitoringScheduleConfig"]["MonitoringJobDefinitionName"])
+    assert definition["ModelQualityAppSpecification"]["ProblemType"] == "BinaryClassification"
+    endpoint_input = definition["ModelQualityJobInput"]["EndpointInput"]
+    assert (endpoint_input["ProbabilityAttribute"], endpoint_input["ProbabilityThresholdAttribute"]) == ("0", 0.5)
+    ground_truth = definition["ModelQualityJobInput"]["GroundTruthS3Input"]["S3Uri"]
+    assert ground_truth == f"s3://{storage['GroundTruthBucketName']}/ground-truth"
+
+    key, labels = loop.upload_ground_truth(storage["GroundTruthBucketName"], rows)
+    assert labels == 2 * rows and key.startswith("ground-truth/")
+    execution = loop.run_schedule_now(schedule)
+    assert execution["MonitoringExecutionStatus"] in ("Completed", "CompletedWithViolations"), execution
+    analysis = sm.describe_processing_job(ProcessingJobName=execution["ProcessingJobArn"].rsplit("/", 1)[1])
+    assert analysis["ProcessingJobName"].startswith("model-quality-monitoring-")
+    token = analysis["ProcessingJobName"].split("-", 3)[3]
+    merge = sm.describe_processing_job(ProcessingJobName=f"groundtruth-merge-{token}")
+    assert merge["ProcessingJobStatus"] == "Completed"
+    assert merge["ExitMessage"].startswith(f"Completed: Merged {labels} records ("), merge["ExitMessage"]
+    assert merge["ProcessingOutputConfig"]["Outputs"][0]["S3Output"]["S3Uri"] == (
+        f"s3://{storage['ReportsBucketName']}/monitoring/model-quality/merge")
+    assert analysis["Environment"]["probability_attribute"] == "0"
+
+    prefix, files = loop.read_reports(storage["ReportsBucketName"], endpoint, schedule)
+    assert prefix.startswith(f"s3://{storage['ReportsBucketName']}/monitoring/model-quality/{endpoint}/{schedule}/")
+    statistics = json.loads(files["statistics.json"])
+    assert statistics["dataset"]["item_count"] == labels
+    metrics = statistics["binary_classification_metrics"]
+    violations = json.loads(files["constraint_violations.json"])["violations"]
+    expected = sorted(name for name, c in constraints["binary_classification_constraints"].items()
+                      if c["comparison_operator"] == "LessThanThreshold" and metrics[name]["value"] < c["threshold"])
+    assert sorted(v["metric_name"] for v in violations) == expected
+    assert execution["MonitoringExecutionStatus"] == ("CompletedWithViolations" if expected else "Completed")
+
+    published = {}
+    deadline = time.monotonic() + 60
+    while not {"accuracy", "f2"} <= set(published) and time.monotonic() < deadline:
+        time.sleep(1)
+        published = loop.model_metrics(endpoint, schedule)
+    assert {"accuracy", "f2", "precision", "recall"} <= set(published), published
+    assert published["f2"] == pytest.approx(metrics["f2"]["value"])
+
+    alarms = [a for a in cloudwatch.describe_alarms()["MetricAlarms"] if a.get("Namespace") == MODEL_METRICS]
+    assert [(a["MetricName"], a["Threshold"], a["ComparisonOperator"]) for a in alarms] == [
+        ("f2", 0.625, "LessThanThreshold")]
+    assert {d["Name"]: d["Value"] for d in alarms[0]["Dimensions"]} == {"Endpoint": endpoint,
+                                                                       "MonitoringSchedule": schedule}

@@ -33,6 +33,7 @@ __all__ = [
     "POSTPROCESSOR_PATH", "PLATFORM_METRICS_PATH", "METRICS_OUTPUT_PATH", "CAPTURE_DATASET_FORMAT",
     "RESULT_OUTPUT_NAME", "METRICS_OUTPUT_NAME", "DEFAULT_MAX_RUNTIME", "MAX_JOB_NAME_LENGTH", "WindowError",
     "AnalysisWindow", "CaptureHour", "ExecutionPlan", "floor_hour", "parse_offset", "analysis_window",
+    "ground_truth_hours",
     "execution_job_name", "report_s3_uri", "job_request", "job_requests", "REQUEST_BUILDERS",
     "UnsupportedMonitoringType", "GroundTruthHour", "MERGE_DATASET_FORMAT", "MERGE_DATASET_PATH",
     "GROUND_TRUTH_PATH", "MERGE_REPORT_PATH", "MERGE_REPORTS_FOLDER", "MERGE_JOB_PREFIX", "MODEL_QUALITY_JOB_PREFIX",
@@ -117,6 +118,24 @@ class AnalysisWindow(NamedTuple):
             hours.append(hour)
             hour += timedelta(hours=1)
         return hours
+
+
+def ground_truth_hours(window: AnalysisWindow, scheduled: datetime) -> list[datetime]:
+    """The ground-truth hour folders a model-quality execution reads: the window's first hour to the scheduled
+    hour. The folders are named after the hour labels were collected, not the hour of the inference (contract
+    §2.2), so labels uploaded after the window, before the execution runs, are merged too.
+
+    Examples
+    --------
+    >>> t = datetime(2024, 5, 1, 11, 5, tzinfo=timezone.utc)
+    >>> [h.hour for h in ground_truth_hours(AnalysisWindow(t - timedelta(hours=2), t - timedelta(hours=1)), t)]
+    [9, 10, 11]
+    """
+    hours, hour, last = [], floor_hour(window.start), floor_hour(max(_utc(scheduled), window.end))
+    while hour <= last:
+        hours.append(hour)
+        hour += timedelta(hours=1)
+    return hours
 
 
 def _utc(moment: datetime) -> datetime:

@@ -19,11 +19,11 @@ Batch-transform inputs fail at once with a FailureReason saying they are not sup
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sagewatch.job.execution_contract import (MERGE_JOB_PREFIX, MODEL_QUALITY_JOB_PREFIX, AnalysisWindow,
                                               CaptureHour, ExecutionPlan, GroundTruthHour, execution_job_name,
-                                              floor_hour)
+                                              ground_truth_hours)
 from sagewatch.localstack.sagemaker.common import iso_z
 from sagewatch.localstack.sagemaker.monitoring.executions.base import ExecutionFailure, ExecutionRun
 from sagewatch.localstack.sagemaker.monitoring.executions.data_quality import capture_destination, find_captures
@@ -32,23 +32,6 @@ from sagewatch.localstack.sagemaker.processing.aws import AwsAccess
 from sagewatch.schemas.s3_uri import join_s3_uri, split_s3_uri
 
 __all__ = ["ground_truth_hours", "find_ground_truth", "model_quality_plan", "plan_execution"]
-
-
-def ground_truth_hours(window: AnalysisWindow, scheduled: datetime) -> list[datetime]:
-    """The ground-truth hour folders an execution reads: the window's first hour to the scheduled hour.
-
-    Examples
-    --------
-    >>> from datetime import timezone
-    >>> t = datetime(2024, 5, 1, 11, 5, tzinfo=timezone.utc)
-    >>> [h.hour for h in ground_truth_hours(AnalysisWindow(t - timedelta(hours=2), t - timedelta(hours=1)), t)]
-    [9, 10, 11]
-    """
-    hours, hour, last = [], floor_hour(window.start), floor_hour(max(scheduled, window.end))
-    while hour <= last:
-        hours.append(hour)
-        hour += timedelta(hours=1)
-    return hours
 
 
 def find_ground_truth(aws: AwsAccess, ground_truth_uri: str, hours: list[datetime]) -> list[GroundTruthHour]:
