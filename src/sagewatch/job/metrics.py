@@ -13,7 +13,7 @@ from sagewatch.profile.dataset import DatasetProfile
 from sagewatch.profile.infer import FRACTIONAL, INTEGRAL
 from sagewatch.schemas import metric_lines
 from sagewatch.schemas.constraints import Constraints
-from sagewatch.schemas.metric_lines import format_metric_time, metric_line
+from sagewatch.schemas.metric_lines import format_metric_time, metric_dimensions, metric_line
 from sagewatch.schemas.serialize import dumps_compact
 
 __all__ = ["data_quality_metrics", "dumps_metric_lines", "format_metric_time"]
@@ -26,11 +26,7 @@ def data_quality_metrics(current: DatasetProfile, check: "CheckResult | None", c
     Dimensions are ``Endpoint`` and ``MonitoringSchedule``; batch jobs (no endpoint) use
     ``MonitoringSchedule`` only (contract §12).
     """
-    dimensions = []
-    if endpoint:
-        dimensions.append({"Name": "Endpoint", "Value": endpoint})
-    if schedule:
-        dimensions.append({"Name": "MonitoringSchedule", "Value": schedule})
+    dimensions = metric_dimensions(endpoint, schedule)
     when = format_metric_time(timestamp)
     emit_all = constraints is None or constraints.monitoring_config.emit_metrics
     lines: list[dict[str, Any]] = []

@@ -30,7 +30,7 @@ from sagewatch.errors import SchemaError
 __all__ = [
     "NAMESPACE_KINDS", "ANALYSIS_TYPES", "DATA_METRICS_NAMESPACE", "TIME_FORMAT", "MetricLines", "metric_namespace",
     "namespace_of_line", "format_metric_time", "metric_line", "dumps_metric_lines", "parse_metric_line",
-    "parse_metric_lines",
+    "parse_metric_lines", "metric_dimensions",
 ]
 
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
@@ -85,6 +85,25 @@ def namespace_of_line(dimensions: Iterable[Mapping[str, Any]], analysis_type: st
     """
     monitoring_type = ANALYSIS_TYPES.get((analysis_type or "").upper(), "DataQuality")
     return metric_namespace(monitoring_type, realtime=any(d.get("Name") == "Endpoint" for d in dimensions))
+
+
+def metric_dimensions(endpoint: str | None, schedule: str | None) -> list[dict[str, str]]:
+    """The dimensions of a monitor's metric lines: ``Endpoint`` and ``MonitoringSchedule``; a batch job (no
+    endpoint) has ``MonitoringSchedule`` only (contract §5, §12).
+
+    Examples
+    --------
+    >>> metric_dimensions("e", "s")
+    [{'Name': 'Endpoint', 'Value': 'e'}, {'Name': 'MonitoringSchedule', 'Value': 's'}]
+    >>> metric_dimensions(None, "s")
+    [{'Name': 'MonitoringSchedule', 'Value': 's'}]
+    """
+    dimensions = []
+    if endpoint:
+        dimensions.append({"Name": "Endpoint", "Value": endpoint})
+    if schedule:
+        dimensions.append({"Name": "MonitoringSchedule", "Value": schedule})
+    return dimensions
 
 
 def format_metric_time(moment: datetime) -> str:

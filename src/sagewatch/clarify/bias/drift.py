@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sagewatch.schemas.clarify_analysis import BiasAnalysis, bias_violation
-from sagewatch.schemas.metric_lines import metric_line
+from sagewatch.schemas.metric_lines import metric_dimensions, metric_line
 
 __all__ = ["DriftResult", "check_bias_drift", "distance_from_ideal", "bias_metric_lines", "BIAS_STAGES",
            "INFINITY_METRIC_VALUE"]
@@ -97,11 +97,7 @@ def bias_metric_lines(analysis: BiasAnalysis, *, timestamp: str, endpoint: str |
     >>> [(l["MetricName"], l["Value"]) for l in bias_metric_lines(a, timestamp="2024-01-01T00:00:00Z")]
     [('bias_metric_DI', 2.348543e+108)]
     """
-    base: list[dict[str, str]] = []
-    if endpoint:
-        base.append({"Name": "Endpoint", "Value": endpoint})
-    if schedule:
-        base.append({"Name": "MonitoringSchedule", "Value": schedule})
+    base = metric_dimensions(endpoint, schedule)
     lines = []
     for stage, report in analysis.stages().items():
         for facet, entries in report.facets.items():

@@ -52,7 +52,7 @@ from sagewatch.job.spec import JobSpec
 from sagewatch.schemas.constraints import VIOLATIONS_FILE
 from sagewatch.schemas.explainability import (ExplanationsFile, check_explanations, dumps_attribution_violations,
                                               load_explanations)
-from sagewatch.schemas.metric_lines import format_metric_time
+from sagewatch.schemas.metric_lines import format_metric_time, metric_dimensions
 from sagewatch.schemas.report import REPORT_FILE, report_document
 from sagewatch.schemas.serialize import dumps_clarify
 
@@ -270,11 +270,7 @@ class ModelExplainability(Analysis):
     def metrics(self, analysed: Analysed, checked: Checked, baseline: ExplanationsFile, spec: JobSpec, *,
                 timestamp: datetime) -> list[dict[str, Any]]:
         summary: ExplainabilitySummary = analysed.summary
-        dimensions = []
-        if spec.endpoint_name:
-            dimensions.append({"Name": "Endpoint", "Value": spec.endpoint_name})
-        if spec.schedule_name:
-            dimensions.append({"Name": "MonitoringSchedule", "Value": spec.schedule_name})
+        dimensions = metric_dimensions(spec.endpoint_name, spec.schedule_name)
         current = check_explanations(summary.explanation.analysis_document())
         return explainability_metric_lines(current, timestamp=format_metric_time(timestamp), dimensions=dimensions)
 

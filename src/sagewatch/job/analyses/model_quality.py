@@ -34,7 +34,7 @@ from sagewatch.quality.labels import BINARY, MULTICLASS, PROBLEM_TYPES, REGRESSI
 from sagewatch.quality.metrics import METRICS_KEYS, SCALAR_METRICS, statistics_layout
 from sagewatch.schemas.constraints import CONSTRAINTS_FILE, VIOLATIONS_FILE
 from sagewatch.schemas.files import read_json_file
-from sagewatch.schemas.metric_lines import format_metric_time, metric_line
+from sagewatch.schemas.metric_lines import format_metric_time, metric_dimensions, metric_line
 from sagewatch.schemas.model_quality import (ModelQualityConstraints, crosses, dumps_model_quality_constraints,
                                              dumps_model_quality_violations, load_model_quality_constraints)
 from sagewatch.schemas.quality_report import quality_report_document
@@ -341,11 +341,7 @@ class ModelQuality(Analysis):
     def metrics(self, analysed: Analysed, checked: Checked, baseline: ModelQualityConstraints, spec: JobSpec, *,
                 timestamp: datetime) -> list[dict[str, Any]]:
         summary: ModelQualitySummary = analysed.summary
-        dimensions = []
-        if spec.endpoint_name:
-            dimensions.append({"Name": "Endpoint", "Value": spec.endpoint_name})
-        if spec.schedule_name:
-            dimensions.append({"Name": "MonitoringSchedule", "Value": spec.schedule_name})
+        dimensions = metric_dimensions(spec.endpoint_name, spec.schedule_name)
         when = format_metric_time(timestamp)
         lines = []
         for name in SCALAR_METRICS[summary.problem_type] if summary.labels_available else ():

@@ -24,7 +24,7 @@ from sagewatch.localstack.sagemaker.monitoring.jobdefs import ExecutionDefinitio
 from sagewatch.localstack.sagemaker.processing.aws import AwsAccess
 from sagewatch.schemas.s3_uri import split_s3_uri
 
-__all__ = ["capture_destination", "find_captures", "data_quality_plan", "plan_execution"]
+__all__ = ["capture_destination", "find_captures", "captures_in_window", "data_quality_plan", "plan_execution"]
 
 
 def capture_destination(aws: AwsAccess, endpoint_name: str) -> str:
@@ -56,6 +56,23 @@ def find_captures(aws: AwsAccess, destination: str, endpoint_name: str, hours: l
     return found
 
 
+def captures_in_window(run: ExecutionRun, *, why: str = "") -> tuple[AnalysisWindow, str, list[CaptureHour]]:
+    """The window of an endpoint-input execution, its capture destination and the captured hours in it;
+    :class:`ExecutionFailure` ("Job inputs had no data", *why* added) when there are none."""
+    definition = run.definition
+    endpoint_input = definition.endpoint_input
+    window = run.window(endpoint_input.get("StartTimeOffset"), endpoint_input.get("EndTimeOffset"))
+    destination = capture_destination(run.aws, definition.endpoint_name)
+    captures = find_captures(run.aws, destination, definition.endpoint_name, window.hours)
+    if not captures:
+        raise ExecutionFailure(
+            f"Job inputs had no data: no captured data for endpoint {definition.endpoint_name} between "
+            f"{iso_z(window.start)} and {iso_z(window.end)} under {destination.rstrip('/')}/"
+            f"{definition.endpoint_name}/{why}. Invoke the endpoint with data capture enabled, or run the schedule "
+            "for another ScheduledTime.")
+    return window, destination, captures
+
+
 def data_quality_plan(*, job_name: str, schedule_name: str, definition: ExecutionDefinition, scheduled: datetime,
                       window: tuple[datetime, datetime], captures: list[CaptureHour],
                       constraints_uri: str | None = None, statistics_uri: str | None = None,
@@ -85,16 +102,7 @@ def plan_execution(run: ExecutionRun) -> ExecutionPlan:
     if definition.endpoint_input is None:
         raise ExecutionFailure("DataQuality monitoring of batch-transform captures (BatchTransformInput) is not "
                                "supported by this emulator yet; only EndpointInput executions run.")
-    endpoint_input = definition.endpoint_input
-    window = run.window(endpoint_input.get("StartTimeOffset"), endpoint_input.get("EndTimeOffset"))
-    destination = capture_destination(run.aws, definition.endpoint_name)
-    captures = find_captures(run.aws, destination, definition.endpoint_name, window.hours)
-    if not captures:
-        raise ExecutionFailure(
-            f"Job inputs had no data: no captured data for endpoint {definition.endpoint_name} between "
-            f"{iso_z(window.start)} and {iso_z(window.end)} under {destination.rstrip('/')}/"
-            f"{definition.endpoint_name}/. Invoke the endpoint with data capture enabled, or run the schedule "
-            "for another ScheduledTime.")
+    window, destination, captures = captures_in_window(run)
     constraints, statistics = run.baseline()
     return data_quality_plan(job_name=run.job_name, schedule_name=run.schedule_name, definition=definition,
                              scheduled=run.scheduled, window=window, captures=captures, constraints_uri=constraints,

@@ -24,9 +24,8 @@ from datetime import datetime
 from sagewatch.job.execution_contract import (MERGE_JOB_PREFIX, MODEL_QUALITY_JOB_PREFIX, AnalysisWindow,
                                               CaptureHour, ExecutionPlan, GroundTruthHour, execution_job_name,
                                               ground_truth_hours)
-from sagewatch.localstack.sagemaker.common import iso_z
 from sagewatch.localstack.sagemaker.monitoring.executions.base import ExecutionFailure, ExecutionRun
-from sagewatch.localstack.sagemaker.monitoring.executions.data_quality import capture_destination, find_captures
+from sagewatch.localstack.sagemaker.monitoring.executions.data_quality import captures_in_window
 from sagewatch.localstack.sagemaker.monitoring.jobdefs import ExecutionDefinition
 from sagewatch.localstack.sagemaker.processing.aws import AwsAccess
 from sagewatch.schemas.s3_uri import join_s3_uri, split_s3_uri
@@ -88,16 +87,7 @@ def plan_execution(run: ExecutionRun) -> ExecutionPlan:
     ground_truth_uri = (definition.job_input.get("GroundTruthS3Input") or {}).get("S3Uri")
     if not ground_truth_uri:
         raise ExecutionFailure("The ModelQuality job definition has no ModelQualityJobInput.GroundTruthS3Input.")
-    endpoint_input = definition.endpoint_input
-    window = run.window(endpoint_input.get("StartTimeOffset"), endpoint_input.get("EndTimeOffset"))
-    destination = capture_destination(run.aws, definition.endpoint_name)
-    captures = find_captures(run.aws, destination, definition.endpoint_name, window.hours)
-    if not captures:
-        raise ExecutionFailure(
-            f"Job inputs had no data: no captured data for endpoint {definition.endpoint_name} between "
-            f"{iso_z(window.start)} and {iso_z(window.end)} under {destination.rstrip('/')}/"
-            f"{definition.endpoint_name}/, so there is nothing to merge with ground truth. Invoke the endpoint with "
-            "data capture enabled, or run the schedule for another ScheduledTime.")
+    window, _, captures = captures_in_window(run, why=", so there is nothing to merge with ground truth")
     ground_truth = find_ground_truth(run.aws, ground_truth_uri, ground_truth_hours(window, run.scheduled))
     constraints, _ = run.baseline()
     return model_quality_plan(token=run.token, schedule_name=run.schedule_name, definition=definition,
