@@ -160,6 +160,10 @@ def _array(values: list[Any], what: str) -> np.ndarray:
 
 
 def _csv_answers(fmt: PayloadFormat, body: bytes) -> ModelAnswers:
+    if not body.strip():
+        raise ModelResponseError("the model answered an empty text/csv body")
+    if not body.endswith(b"\n"):
+        body += b"\n"  # Arrow's reader needs the last line ended
     try:
         table = pacsv.read_csv(io.BytesIO(body), read_options=pacsv.ReadOptions(autogenerate_column_names=True),
                                convert_options=pacsv.ConvertOptions(strings_can_be_null=False))
