@@ -144,16 +144,16 @@ def test_env_agnostic_aws_stack_maps_the_clarify_image_by_region():
 
 
 def test_china_region_clarify_image_is_under_amazonaws_com_cn():
-    stage = stage_for("aws", overrides={**AWS_OVERRIDES, **CLARIFY_OVERRIDES,
-                                        "servingImageUri": "111122223333.dkr.ecr.cn-north-1.amazonaws.com.cn/s:1"},
-                      environ={"CDK_DEFAULT_ACCOUNT": "111122223333", "CDK_DEFAULT_REGION": "cn-north-1"})
+    """(CloudFormation has no monitoring job definitions in the China regions yet, so the whole kit does not
+    synthesize there; the image rule is checked on its own.)"""
     import aws_cdk as cdk
 
-    from sw_cdkhelpers import cdk_app
-    stacks = cdk_app.build(cdk.App(context=_flags()), stage)
-    definition = _definition(Template.from_stack(stacks.monitoring), "ModelBias")
-    assert definition["ModelBiasAppSpecification"]["ImageUri"] == (
+    from stacks.components.monitors.common import builtin_image_uri
+    stack = cdk.Stack(cdk.App(), "Images", env=cdk.Environment(account="111122223333", region="cn-north-1"))
+    assert stack.resolve(builtin_image_uri(stack, "clarify", "cn-north-1")) == (
         "122526803553.dkr.ecr.cn-north-1.amazonaws.com.cn/sagemaker-clarify-processing:1.0")
+    assert stack.resolve(builtin_image_uri(stack, "clarify", "us-west-2")) == (
+        "306415355426.dkr.ecr.us-west-2.amazonaws.com/sagemaker-clarify-processing:1.0")
 
 
 def test_user_config_file_is_uploaded_and_its_content_names_the_definition(tmp_path):
