@@ -44,7 +44,11 @@ OVERRIDES: dict[str, tuple[str, ...]] = {
     "clarifyImageUri": ("monitoring", "clarifyImageUri"),
     "runEngineInLambda": ("monitoring", "processing", "runEngineInLambda"),
     "modelQuality": ("monitoring", "modelQuality", "enabled"),
+    "modelBias": ("monitoring", "modelBias", "enabled"),
+    "modelExplainability": ("monitoring", "modelExplainability", "enabled"),
     "qualityMetrics": ("alarms", "qualityMetrics"),
+    "biasMetrics": ("alarms", "biasMetrics"),
+    "attributionFeatures": ("alarms", "attributionFeatures"),
     "alertEmails": ("alerts", "emails"),
     "retrainingAction": ("retraining", "action"),
     "trainingRoleArn": ("retraining", "trainingRoleArn"),
@@ -85,7 +89,7 @@ def stage_from_context(get: Any, environ: dict[str, str]) -> StageConfig:
         if target == "aws":
             block["account"] = block.get("account") or environ.get("CDK_DEFAULT_ACCOUNT")
             block["region"] = block.get("region") or environ.get("CDK_DEFAULT_REGION")
-    return read_stage(target, block)
+    return read_stage(target, block, base_dir=ROOT)
 
 
 def build(app: cdk.App, stage: StageConfig) -> SagewatchStacks:

@@ -17,8 +17,9 @@ from typing import Any, Mapping
 
 __all__ = [
     "TARGETS", "MONITORING_MODES", "MONITOR_TYPES", "METRIC_NAMESPACES", "DATA_METRICS_NAMESPACE", "RETRAINING_ACTIONS", "S3Ref", "StorageProps", "VariantProps",
-    "CaptureProps", "EndpointProps", "DataQualityProps", "ModelQualityProps", "ModelBiasProps",
-    "ModelExplainabilityProps", "ProcessingProps", "MonitoringProps", "QualityAlarmProps", "AlarmProps",
+    "CaptureProps", "EndpointProps", "DataQualityProps", "ModelQualityProps", "BiasFacetProps", "BiasAnalysisProps",
+    "ShapAnalysisProps", "AnalysisConfigSource", "ModelBiasProps", "ModelExplainabilityProps",
+    "BiasAlarmProps", "AttributionAlarmProps", "ProcessingProps", "MonitoringProps", "QualityAlarmProps", "AlarmProps",
     "AlertProps", "RetrainingProps", "CloudWatchDashboardProps", "StageConfig",
 ]
 
@@ -30,6 +31,13 @@ PROBLEM_TYPES = ("Regression", "BinaryClassification", "MulticlassClassification
 COMPARISONS = ("GreaterThanThreshold", "GreaterThanOrEqualToThreshold", "LessThanThreshold",
                "LessThanOrEqualToThreshold")
 STATISTICS = ("Average", "Maximum", "Minimum", "Sum", "SampleCount")
+# Clarify's analysis_config.json (contract §7.2, §7.4): the metric codes a methods list may name, SHAP's
+# aggregations, the predictor's content types for tabular data and the bias stages of the bias-metrics dimension.
+PRE_TRAINING_METHODS = ("CDDL", "CI", "DPL", "JS", "KL", "KS", "LP", "TVD")
+POST_TRAINING_METHODS = ("AD", "CDDPL", "DAR", "DCA", "DCR", "DI", "DPPL", "DRR", "FT", "GE", "RD", "SD", "TE")
+SHAP_AGG_METHODS = ("mean_abs", "median", "mean_sq")
+PREDICTOR_CONTENT_TYPES = ("text/csv", "application/jsonlines", "application/json")
+BIAS_STAGES = ("Pre-training", "Post-Training")
 # The monitors' CloudWatch namespaces (contract §5). The CDK kit imports no engine code, so it keeps its own copy
 # of sagewatch.schemas.metric_lines.NAMESPACE_KINDS; tests/cdk/test_cdk_config.py checks that the two agree.
 METRIC_NAMESPACES = {
@@ -136,9 +144,80 @@ class ModelQualityProps:
     end_time_offset: str
 
 
+Scalar = str | int | float
+
+
+@dataclass(frozen=True)
+class BiasFacetProps:
+    """One facet: its column, and the sensitive values or one threshold (None: every value against the rest)."""
+
+    name_or_index: str | int
+    value_or_threshold: tuple[Scalar, ...] | None = None
+
+
+@dataclass(frozen=True)
+class BiasAnalysisProps:
+    """The bias monitor's ``analysis_config.json`` built by the kit: the SDK's ``BiasAnalysisConfig`` (the
+    ``BiasConfig`` plus ``headers`` and ``label``, contract §7.2) and the bias ``methods`` of each stage."""
+
+    headers: tuple[str, ...]  # the features, then the label (the label comes from the ground truth)
+    label: str | int
+    label_values_or_threshold: tuple[Scalar, ...]
+    facets: tuple[BiasFacetProps, ...]
+    group_variable: str | int | None = None
+    pre_training_methods: str | tuple[str, ...] | None = "all"  # None: the stage is not computed
+    post_training_methods: str | tuple[str, ...] | None = "all"
+
+    @property
+    def label_name(self) -> str:
+        """The label's column name (the ``Label`` dimension of the bias metrics)."""
+        return self.headers[self.label] if isinstance(self.label, int) else self.label
+
+    def column(self, name_or_index: str | int) -> str:
+        return self.headers[name_or_index] if isinstance(name_or_index, int) else name_or_index
+
+
+@dataclass(frozen=True)
+class ShapAnalysisProps:
+    """The explainability monitor's ``analysis_config.json`` built by the kit: the SDK's
+    ``ExplainabilityAnalysisConfig`` (``methods.shap``, ``predictor``, feature ``headers``; contract §7.2), the
+    predictor being the model of one of the endpoint's variants (Clarify starts a shadow endpoint from it)."""
+
+    headers: tuple[str, ...]  # the features, in the order the model reads them
+    baseline: tuple[tuple[float, ...], ...] | S3Ref | None  # None: num_clusters k-means summaries
+    num_clusters: int | None
+    num_samples: int
+    agg_method: str
+    use_logit: bool
+    save_local_shap_values: bool
+    seed: int | None
+    label_headers: tuple[str, ...] | None
+    variant_name: str | None  # None: the endpoint's first variant
+    instance_type: str
+    initial_instance_count: int
+    content_type: str
+    accept_type: str
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        """The ``Label`` values of the explainability metrics: the label headers, else ``label0``."""
+        return self.label_headers or ("label0",)
+
+
+@dataclass(frozen=True)
+class AnalysisConfigSource:
+    """Where a Clarify monitor's ``analysis_config.json`` comes from: exactly one of ``built`` (written by the kit
+    from the props), ``file`` (a local file) or ``uri`` (an S3 object managed by the user). The kit uploads the
+    first two as file assets of the monitoring stack."""
+
+    built: BiasAnalysisProps | ShapAnalysisProps | None = None
+    file: str | None = None  # an absolute path (relative paths are resolved against cdk.json's folder)
+    uri: S3Ref | None = None
+
+
 @dataclass(frozen=True)
 class ModelBiasProps:
-    analysis_config: S3Ref
+    analysis_config: AnalysisConfigSource
     baseline_constraints: S3Ref
     features_attribute: str | None
     inference_attribute: str | None
@@ -151,7 +230,7 @@ class ModelBiasProps:
 
 @dataclass(frozen=True)
 class ModelExplainabilityProps:
-    analysis_config: S3Ref
+    analysis_config: AnalysisConfigSource
     baseline_constraints: S3Ref
     features_attribute: str | None
     inference_attribute: str | None
@@ -201,6 +280,31 @@ class QualityAlarmProps:
 
 
 @dataclass(frozen=True)
+class BiasAlarmProps:
+    """An alarm on one ``bias_metric_<CODE>`` series (contract §5): the facet value as the metrics name it
+    (categorical values joined by commas, e.g. ``0,1``)."""
+
+    metric_name: str  # the code, e.g. DPPL
+    facet: str
+    facet_value: str
+    stage: str  # Pre-training | Post-Training
+    threshold: float
+    comparison: str
+    label: str | None = None  # None: from the kit-built analysis config
+    label_value: str | None = None
+
+
+@dataclass(frozen=True)
+class AttributionAlarmProps:
+    """An alarm on one feature's global SHAP value ``feature_<name>`` (contract §5)."""
+
+    feature: str
+    threshold: float
+    comparison: str
+    label: str | None = None  # None: the kit-built config's first label (label0 or its first label header)
+
+
+@dataclass(frozen=True)
 class AlarmProps:
     drift_features: tuple[str, ...]
     drift_threshold: float
@@ -209,6 +313,8 @@ class AlarmProps:
     period_seconds: int
     statistic: str
     quality_metrics: tuple[QualityAlarmProps, ...] = ()
+    bias_metrics: tuple[BiasAlarmProps, ...] = ()
+    attribution_features: tuple[AttributionAlarmProps, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -284,6 +390,7 @@ class StageConfig:
         if self.alarms.quality_metrics and monitoring.model_quality is None:
             raise prop_error("AlarmProps.quality_metrics", "alarms.qualityMetrics",
                         "needs monitoring.modelQuality to be enabled")
+        self._check_clarify_across()
         if self.alarms.drift_features and monitoring.data_quality is None:
             raise prop_error("AlarmProps.drift_features", "alarms.driftFeatures",
                         "needs monitoring.dataQuality to be enabled")
@@ -298,6 +405,41 @@ class StageConfig:
             if self.region and found and found.group("region") != self.region and self.is_aws:
                 raise prop_error(f"EndpointProps.variants[{variant.name}]", "endpoint.servingImageUri",
                             f"image {image} is in region {found.group('region')}, the stage in {self.region}")
+
+
+    def _check_clarify_across(self) -> None:
+        """The Clarify monitors against the endpoint and the alarms."""
+        bias, explainability = self.monitoring.model_bias, self.monitoring.model_explainability
+        built = explainability.analysis_config.built if explainability else None
+        if isinstance(built, ShapAnalysisProps) and built.variant_name is not None:
+            names = [v.name for v in self.endpoint.variants]
+            if built.variant_name not in names:
+                raise prop_error("ShapAnalysisProps.variant_name",
+                                 "monitoring.modelExplainability.analysisConfig.variantName",
+                                 f"must name a variant of the endpoint {names}, got {built.variant_name!r}")
+        if self.alarms.bias_metrics and bias is None:
+            raise prop_error("AlarmProps.bias_metrics", "alarms.biasMetrics",
+                             "needs monitoring.modelBias to be enabled")
+        bias_built = bias.analysis_config.built if bias else None
+        for i, alarm in enumerate(self.alarms.bias_metrics):
+            if (alarm.label is None or alarm.label_value is None) and not isinstance(bias_built, BiasAnalysisProps):
+                raise prop_error(f"AlarmProps.bias_metrics[{i}].label", f"alarms.biasMetrics[{i}].label",
+                                 "and labelValue are required when the bias analysis config is not built by the kit "
+                                 "(monitoring.modelBias.analysisConfig)")
+        if self.alarms.attribution_features and explainability is None:
+            raise prop_error("AlarmProps.attribution_features", "alarms.attributionFeatures",
+                             "needs monitoring.modelExplainability to be enabled")
+        if isinstance(built, ShapAnalysisProps):
+            for i, alarm in enumerate(self.alarms.attribution_features):
+                if alarm.feature not in built.headers:
+                    raise prop_error(f"AlarmProps.attribution_features[{i}].feature",
+                                     f"alarms.attributionFeatures[{i}].feature",
+                                     f"must be one of the explained features {list(built.headers)}, got "
+                                     f"{alarm.feature!r}")
+                if alarm.label is not None and alarm.label not in built.labels:
+                    raise prop_error(f"AlarmProps.attribution_features[{i}].label",
+                                     f"alarms.attributionFeatures[{i}].label",
+                                     f"must be one of the model's labels {list(built.labels)}, got {alarm.label!r}")
 
 
 def offset_hours(offset: str) -> float:

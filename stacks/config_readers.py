@@ -7,8 +7,11 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 from typing import Any, Callable, Mapping
 
+from stacks.config_readers_clarify import (read_analysis_config, read_attribution_alarms, read_bias_alarms)
+from stacks.context_block import ContextBlock
 from stacks.config import (COMPARISONS, DATA_METRICS_NAMESPACE, LOG_RETENTION_DAYS, MONITORING_MODES, PROBLEM_TYPES, RETRAINING_ACTIONS,
                            STATISTICS, TARGETS, AlarmProps, AlertProps, CaptureProps, CloudWatchDashboardProps,
                            DataQualityProps, EndpointProps, ModelBiasProps, ModelExplainabilityProps,
@@ -16,6 +19,8 @@ from stacks.config import (COMPARISONS, DATA_METRICS_NAMESPACE, LOG_RETENTION_DA
                            S3Ref, StageConfig, StorageProps, VariantProps, prop_error, parse_image_uri)
 
 __all__ = ["read_stage"]
+
+_Block = ContextBlock
 
 _MIME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9])*/[a-zA-Z0-9](-*[a-zA-Z0-9.])*$")  # contract §1.1
 _NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")  # SageMaker resource names (contract §9.4)
@@ -28,91 +33,9 @@ _KEY_PART = re.compile(r"^[A-Za-z0-9!_.*'()/-]+$")
 _METRIC_NAME = re.compile(r"^[A-Za-z0-9_.\-/#:]{1,255}$")
 
 
-class _Block:
-    """A context block being read; tracks used keys so that typos are reported, not ignored."""
-
-    def __init__(self, raw: Any, prop: str, key: str) -> None:
-        if raw is None:
-            raw = {}
-        if not isinstance(raw, Mapping):
-            raise prop_error(prop, key, f"must be an object, got {type(raw).__name__}")
-        self.raw, self.prop, self.key, self.used = dict(raw), prop, key, set()
-
-    def _where(self, name: str, attr: str) -> tuple[str, str]:
-        return f"{self.prop}.{attr}", f"{self.key}.{name}" if self.key else name
-
-    def get(self, name: str, default: Any = None) -> Any:
-        self.used.add(name)
-        return self.raw.get(name, default)
-
-    def string(self, name: str, attr: str, default: str | None = None, *, required: bool = False) -> str | None:
-        value = self.get(name, default)
-        prop, key = self._where(name, attr)
-        if value is None or value == "":
-            if required:
-                raise prop_error(prop, key, "is required")
-            return default or None
-        if not isinstance(value, str):
-            raise prop_error(prop, key, f"must be a string, got {value!r}")
-        return value.strip()
-
-    def integer(self, name: str, attr: str, default: int, *, low: int, high: int) -> int:
-        value = self.get(name, default)
-        prop, key = self._where(name, attr)
-        if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-            value = int(value)  # -c key=value gives strings
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise prop_error(prop, key, f"must be an integer, got {value!r}")
-        if not low <= value <= high:
-            raise prop_error(prop, key, f"must be between {low} and {high}, got {value}")
-        return value
-
-    def number(self, name: str, attr: str, default: float, *, low: float | None = None,
-               positive: bool = False) -> float:
-        value = self.get(name, default)
-        prop, key = self._where(name, attr)
-        if isinstance(value, str):
-            try:
-                value = float(value)
-            except ValueError:
-                pass
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise prop_error(prop, key, f"must be a number, got {value!r}")
-        if positive and value <= 0:
-            raise prop_error(prop, key, f"must be > 0, got {value}")
-        if low is not None and value < low:
-            raise prop_error(prop, key, f"must be >= {low}, got {value}")
-        return float(value)
-
-    def boolean(self, name: str, attr: str, default: bool) -> bool:
-        value = self.get(name, default)
-        prop, key = self._where(name, attr)
-        if isinstance(value, str) and value.lower() in ("true", "false"):
-            return value.lower() == "true"
-        if not isinstance(value, bool):
-            raise prop_error(prop, key, f"must be true or false, got {value!r}")
-        return value
-
-    def strings(self, name: str, attr: str, default: tuple[str, ...] = ()) -> tuple[str, ...]:
-        value = self.get(name, list(default))
-        prop, key = self._where(name, attr)
-        if isinstance(value, str):  # -c alertEmails=a@x.org,b@y.org
-            value = [v for v in (p.strip() for p in value.split(",")) if v]
-        if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
-            raise prop_error(prop, key, f"must be a list of strings, got {value!r}")
-        return tuple(v.strip() for v in value)
-
-    def block(self, name: str, prop: str) -> _Block:
-        return _Block(self.get(name), prop, f"{self.key}.{name}" if self.key else name)
-
-    def finish(self) -> None:
-        unknown = sorted(set(self.raw) - self.used)
-        if unknown:
-            raise prop_error(self.prop, self.key or "<root>", f"has unknown keys {unknown}; known: {sorted(self.used)}")
-
-
-def read_stage(target: str, block: Mapping[str, Any] | None) -> StageConfig:
-    """Build and check the whole stage from one ``sagewatch:targets`` block (see :mod:`stacks.config`)."""
+def read_stage(target: str, block: Mapping[str, Any] | None, *, base_dir: Path | None = None) -> StageConfig:
+    """Build and check the whole stage from one ``sagewatch:targets`` block (see :mod:`stacks.config`);
+    ``base_dir`` is where relative file settings (``analysisConfigFile``) are found (``cdk.json``'s folder)."""
     if target not in TARGETS:
         raise prop_error("StageConfig.target", "target", f"must be one of {list(TARGETS)}, got {target!r}")
     if block is None:
@@ -136,7 +59,7 @@ def read_stage(target: str, block: Mapping[str, Any] | None) -> StageConfig:
         target=target, account=account, region=region, project=project, log_retention_days=retention,
         storage=_storage(root.block("storage", "StorageProps")),
         endpoint=_endpoint(root.block("endpoint", "EndpointProps")),
-        monitoring=_monitoring(root.block("monitoring", "MonitoringProps")),
+        monitoring=_monitoring(root.block("monitoring", "MonitoringProps"), base_dir),
         alarms=_alarms(root.block("alarms", "AlarmProps")),
         alerts=_alerts(root.block("alerts", "AlertProps")),
         retraining=_retraining(root.block("retraining", "RetrainingProps")),
@@ -323,7 +246,7 @@ def _monitor_block(b: _Block, build: Callable[[_Block], Any]) -> Any:
     return props
 
 
-def _monitoring(b: _Block) -> MonitoringProps:
+def _monitoring(b: _Block, base_dir: Path | None = None) -> MonitoringProps:
     mode = b.string("mode", "mode", "model-monitor")
     if mode not in MONITORING_MODES:
         raise prop_error("MonitoringProps.mode", f"{b.key}.mode",
@@ -359,7 +282,7 @@ def _monitoring(b: _Block) -> MonitoringProps:
 
     def model_bias(mb: _Block) -> ModelBiasProps:
         return ModelBiasProps(
-            analysis_config=_s3_ref(mb, "analysisConfigUri", "analysis_config"),
+            analysis_config=read_analysis_config(mb, "bias", base_dir),
             baseline_constraints=_s3_ref(mb, "baselineConstraintsUri", "baseline_constraints"),
             features_attribute=_attribute(mb, "featuresAttribute", "features_attribute"),
             inference_attribute=_attribute(mb, "inferenceAttribute", "inference_attribute"),
@@ -370,7 +293,7 @@ def _monitoring(b: _Block) -> MonitoringProps:
 
     def model_explainability(me: _Block) -> ModelExplainabilityProps:
         return ModelExplainabilityProps(
-            analysis_config=_s3_ref(me, "analysisConfigUri", "analysis_config"),
+            analysis_config=read_analysis_config(me, "shap", base_dir),
             baseline_constraints=_s3_ref(me, "baselineConstraintsUri", "baseline_constraints"),
             features_attribute=_attribute(me, "featuresAttribute", "features_attribute"),
             inference_attribute=_attribute(me, "inferenceAttribute", "inference_attribute"))
@@ -468,7 +391,8 @@ def _alarms(b: _Block) -> AlarmProps:
         drift_features=features,
         drift_threshold=b.number("driftThreshold", "drift_threshold", 0.2, positive=True),
         evaluation_periods=evaluation, datapoints_to_alarm=datapoints, period_seconds=period, statistic=statistic,
-        quality_metrics=tuple(quality))
+        quality_metrics=tuple(quality), bias_metrics=read_bias_alarms(b),
+        attribution_features=read_attribution_alarms(b))
     b.finish()
     return props
 

@@ -18,7 +18,8 @@ from stacks.components.monitors.common import builtin_image_uri, schedule_name
 from stacks.components.monitors.processing import INLINE_EVENT_DETAIL_TYPE, INLINE_EVENT_SOURCE
 from stacks.components.retraining import RetrainingTrigger
 from stacks.components.storage import MonitoringStorage
-from stacks.config import DATA_METRICS_NAMESPACE, StageConfig
+from stacks.config import DATA_METRICS_NAMESPACE, S3Ref, ShapAnalysisProps, StageConfig
+from stacks.endpoint_stack import explained_variant
 
 __all__ = ["MonitoringStack"]
 
@@ -54,14 +55,19 @@ class MonitoringStack(Stack):
             _layer(self, f"EngineDependencies{i}", arn) for i, arn in enumerate(m.processing.engine_layer_arns)]
         dq_schedule = names["dq"] if m.data_quality else None
         mq_schedule = names["mq"] if m.model_quality else None
+        clarify_schedules = {"bias": names["mb"] if m.model_bias and m.mode == "model-monitor" else None,
+                             "explainability": names["me"] if m.model_explainability and m.mode == "model-monitor"
+                             else None}
         if m.mode == "model-monitor":
             for props, monitor_class, kind in ((m.data_quality, DataQualityMonitor, "dq"),
                                                (m.model_quality, ModelQualityMonitor, "mq"),
                                                (m.model_bias, ModelBiasMonitor, "mb"),
                                                (m.model_explainability, ModelExplainabilityMonitor, "me")):
                 if props is not None:
+                    extra = {"model_name": endpoint.model_names.get(explained_variant(stage) or "")} \
+                        if kind == "me" else {}
                     self.monitors.append(monitor_class(self, monitor_class.__name__, props=props, context=context,
-                                                       schedule_name=names[kind]))
+                                                       schedule_name=names[kind], **extra))
         else:
             for props, construct_id, kind in ((m.data_quality, "ProcessingMonitor", "dq"),
                                               (m.model_quality, "ModelQualityProcessingMonitor", "mq")):
@@ -76,7 +82,12 @@ class MonitoringStack(Stack):
         self.alerts = AlertTopic(self, "Alerts", props=stage.alerts, retain=stage.is_aws)
         self.alarms = MonitorAlarms(self, "Alarms", props=stage.alarms, endpoint_name=endpoint.endpoint_name,
                                     data_quality_schedule=dq_schedule, model_quality_schedule=mq_schedule,
-                                    topic=self.alerts.topic, data_metrics_namespace=namespace)
+                                    topic=self.alerts.topic, data_metrics_namespace=namespace,
+                                    bias_schedule=clarify_schedules["bias"],
+                                    explainability_schedule=clarify_schedules["explainability"],
+                                    bias_config=m.model_bias.analysis_config.built if m.model_bias else None,
+                                    shap_config=(m.model_explainability.analysis_config.built
+                                                 if m.model_explainability else None))
         inline = m.mode == "processing" and m.processing.run_engine_in_lambda
         self.retraining = RetrainingTrigger(
             self, "Retraining", props=stage.retraining, alarms=self.alarms.alarms, topic=self.alerts.topic,
@@ -97,8 +108,13 @@ class MonitoringStack(Stack):
             CfnOutput(self, f"{monitor.node.id}ScheduleName", value=monitor.schedule_name)
 
 def _refs(props) -> tuple:
-    return tuple(getattr(props, name) for name in ("baseline_constraints", "baseline_statistics", "analysis_config")
+    """The S3 objects a monitor's jobs read besides captures: baselines, and a SHAP baseline file."""
+    refs = tuple(getattr(props, name) for name in ("baseline_constraints", "baseline_statistics")
                  if getattr(props, name, None) is not None)
+    built = getattr(getattr(props, "analysis_config", None), "built", None)
+    if isinstance(built, ShapAnalysisProps) and isinstance(built.baseline, S3Ref):
+        refs += (built.baseline,)
+    return refs
 
 
 def _layer(scope: Construct, construct_id: str, arn: str) -> lambda_.ILayerVersion:

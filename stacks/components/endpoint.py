@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Mapping
 
 from aws_cdk import Aws, Stack
 from aws_cdk import aws_ecr as ecr
@@ -14,8 +15,9 @@ from cdk_nag import NagPackSuppression, NagSuppressions
 from constructs import Construct
 
 from stacks.config import EndpointProps, S3Ref, parse_image_uri
+from stacks.naming import generate_unique_id
 
-__all__ = ["CaptureEndpoint", "grant_image_pull", "grant_s3_read", "policy_of", "s3_uri"]
+__all__ = ["CaptureEndpoint", "fixed_model_name", "grant_image_pull", "grant_s3_read", "policy_of", "s3_uri"]
 
 
 class CaptureEndpoint(Construct):
@@ -28,9 +30,11 @@ class CaptureEndpoint(Construct):
     """
 
     def __init__(self, scope: Construct, construct_id: str, *, props: EndpointProps, captures: s3.IBucket,
-                 artifacts: s3.IBucket, key: kms.IKey) -> None:
+                 artifacts: s3.IBucket, key: kms.IKey, model_names: Mapping[str, str] | None = None) -> None:
         super().__init__(scope, construct_id)
         self.props = props
+        # variant -> the model's fixed name, where something must know it at synthesis (Clarify's predictor)
+        self.model_names: dict[str, str] = dict(model_names or {})
         self.role = iam.Role(self, "ExecutionRole", assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"),
                              description="sagewatch endpoint: read model artefacts, write data capture")
         self.capture_prefix = props.capture.prefix
@@ -59,6 +63,7 @@ class CaptureEndpoint(Construct):
             model_data = variant.model_data or props.model_data
             model = sagemaker.CfnModel(
                 self, f"Model{_pascal(variant.name)}",
+                model_name=self.model_names.get(variant.name),
                 execution_role_arn=self.role.role_arn,
                 primary_container=sagemaker.CfnModel.ContainerDefinitionProperty(
                     image=variant.image_uri or props.serving_image_uri,
@@ -124,6 +129,14 @@ class CaptureEndpoint(Construct):
                 "Resource::*",
             ],
         )], apply_to_children=True)
+
+
+def fixed_model_name(project: str, target: str, props: EndpointProps, variant_name: str) -> str:
+    """A name for the model of ``variant_name`` that changes whenever the model does: every property of a model
+    requires its replacement, and a replaced resource with a fixed name needs a new name."""
+    variant = next(v for v in props.variants if v.name == variant_name)
+    return generate_unique_id(f"{project}-model", target, variant.name, variant.image_uri or props.serving_image_uri,
+                              variant.model_data or props.model_data, props.model_environment)
 
 
 def policy_of(role: iam.Role) -> Construct:

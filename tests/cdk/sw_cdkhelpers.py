@@ -99,6 +99,12 @@ def _ab_test(block: dict[str, Any]) -> None:
     block["retraining"] = {"action": "start-pipeline:churn-retraining"}
 
 
+# what the e2e test passes to `cdk deploy` to add the bias and explainability monitors and alarms on their metrics
+CLARIFY_OVERRIDES = {
+    "modelBias": "true", "modelExplainability": "true",
+    "biasMetrics": '[{"metricName": "DPPL", "facet": "support_calls", "facetValue": "0,1", "threshold": 0.3}]',
+    "attributionFeatures": '[{"feature": "monthly_charges", "threshold": 0.4}]'}
+
 STAGES = {
     "local": lambda: stage_for("local"),
     "aws": lambda: stage_for("aws", overrides=AWS_OVERRIDES),
@@ -111,6 +117,8 @@ STAGES = {
     "aws-ab-test": lambda: stage_for("aws", overrides=AWS_OVERRIDES, edit=_ab_test),
     "local-all-monitors": lambda: stage_for("local", edit=_all_monitors),
     "local-model-quality": lambda: stage_for("local", overrides=MODEL_QUALITY_OVERRIDES),
+    "local-clarify": lambda: stage_for("local", overrides=CLARIFY_OVERRIDES),
+    "aws-clarify": lambda: stage_for("aws", overrides={**AWS_OVERRIDES, **CLARIFY_OVERRIDES}),
     "local-processing-model-quality": lambda: stage_for("local", overrides={"monitoring": "processing",
                                                                              **MODEL_QUALITY_OVERRIDES}),
 }

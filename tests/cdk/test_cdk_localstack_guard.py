@@ -15,7 +15,7 @@ from sw_cdkhelpers import templates_of
 pytestmark = pytest.mark.localstack_guard
 
 NAMESPACE = "localstack.cloudformation.resource_providers"
-LOCAL_STAGES = ("local", "local-processing", "local-all-monitors")  # every type the local target can use
+LOCAL_STAGES = ("local", "local-processing", "local-all-monitors", "local-clarify")  # every type the local target can use
 
 
 def _providers():

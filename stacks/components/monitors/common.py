@@ -27,7 +27,19 @@ ANALYZER_IMAGE_ACCOUNTS = {
     "us-east-1": "156813124566", "us-east-2": "777275614652", "us-west-2": "159807026194",
     "eu-west-1": "468650794304", "eu-central-1": "048819808253",
 }
-CLARIFY_IMAGE_ACCOUNTS = {"us-east-1": "205585389593", "us-west-2": "306415355426"}
+# Clarify: image_uri_config/clarify.json of the SDK (sagemaker-clarify-processing 1.0), the public and China
+# regions (the classified us-isof regions are left out).
+CLARIFY_IMAGE_ACCOUNTS = {
+    "af-south-1": "811711786498", "ap-east-1": "098760798382", "ap-northeast-1": "377024640650",
+    "ap-northeast-2": "263625296855", "ap-northeast-3": "912233562940", "ap-south-1": "452307495513",
+    "ap-southeast-1": "834264404009", "ap-southeast-2": "007051062584", "ap-southeast-3": "705930551576",
+    "ca-central-1": "675030665977", "cn-north-1": "122526803553", "cn-northwest-1": "122578899357",
+    "eu-central-1": "017069133835", "eu-central-2": "730335477804", "eu-north-1": "763603941244",
+    "eu-south-1": "638885417683", "eu-west-1": "131013547314", "eu-west-2": "440796970383",
+    "eu-west-3": "341593696636", "me-south-1": "835444307964", "sa-east-1": "520018980103",
+    "us-east-1": "205585389593", "us-east-2": "211330385671", "us-gov-west-1": "598674086554",
+    "us-west-1": "740489534195", "us-west-2": "306415355426",
+}
 ENDPOINT_LOCAL_PATH = "/opt/ml/processing/input/endpoint"  # SDK default EndpointInput.LocalPath (contract §4.1)
 OUTPUT_LOCAL_PATH = "/opt/ml/processing/output"
 
@@ -95,6 +107,10 @@ def builtin_image_uri(scope: Construct, kind: str, region: str | None) -> str:
     mapping = stack.node.try_find_child(mapping_id) or CfnMapping(
         stack, mapping_id, mapping={r: {"account": a} for r, a in sorted(accounts.items())}, lazy=True)
     account = mapping.find_in_map(region or Aws.REGION, "account")  # type: ignore[union-attr]
+    if kind == "clarify":  # the China regions' registries are under amazonaws.com.cn
+        suffix = Aws.URL_SUFFIX if region is None else "amazonaws.com.cn" if region.startswith("cn-") \
+            else "amazonaws.com"
+        return f"{account}.dkr.ecr.{region or Aws.REGION}.{suffix}/{repository}"
     return f"{account}.dkr.ecr.{region or Aws.REGION}.amazonaws.com/{repository}"
 
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
+from stacks.components.monitors.analysis_config import ClarifyAnalysisConfig
 from stacks.components.monitors.common import (MonitorContext, endpoint_input, ground_truth_input,
                                                job_output_config, job_resources, schedule_job_definition,
                                                stopping_condition)
@@ -25,12 +28,14 @@ class ModelBiasMonitor(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, props: ModelBiasProps, context: MonitorContext,
                  schedule_name: str) -> None:
         super().__init__(scope, construct_id)
-        self.job_definition_name = context.job_definition_name("mb-job", props)
+        self.analysis_config = ClarifyAnalysisConfig(self, "AnalysisConfig", source=props.analysis_config,
+                                                     baselines=context.baselines, role=context.role)
+        self.job_definition_name = context.job_definition_name("mb-job", replace(props, analysis_config=None), self.analysis_config.fingerprint)
         self.job_definition = J(
             self, "JobDefinition",
             job_definition_name=self.job_definition_name,
             model_bias_app_specification=J.ModelBiasAppSpecificationProperty(
-                image_uri=context.clarify_image_uri, config_uri=context.uri(props.analysis_config),
+                image_uri=context.clarify_image_uri, config_uri=self.analysis_config.uri,
                 environment=context.environment()),
             model_bias_baseline_config=J.ModelBiasBaselineConfigProperty(
                 constraints_resource=J.ConstraintsResourceProperty(s3_uri=context.uri(props.baseline_constraints))),
