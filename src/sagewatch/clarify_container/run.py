@@ -21,7 +21,7 @@ from sagewatch.job.run import run_job
 from sagewatch.job.spec import OptMlPaths, parse_job_spec
 from sagewatch.schemas.clarify_config import ANALYSIS_CONFIG_FILE, AnalysisConfig, load_analysis_config
 
-__all__ = ["run_clarify", "analysis_mode", "job_environment", "feature_names", "CONFIG_PATH", "MODEL_BIAS",
+__all__ = ["run_clarify", "analysis_mode", "config_file_in", "job_environment", "feature_names", "CONFIG_PATH", "MODEL_BIAS",
            "MODEL_EXPLAINABILITY"]
 
 CONFIG_PATH = "/opt/ml/processing/input/config/" + ANALYSIS_CONFIG_FILE  # Clarify's config input (contract §7.1)
@@ -97,6 +97,22 @@ def feature_names(config: AnalysisConfig) -> tuple[str, ...]:
     return tuple(h for h in headers if h not in skip)
 
 
+def config_file_in(path: Path) -> Path:
+    """``path``, or the one JSON file of its folder when ``path`` is not there: a ``ConfigUri`` object keeps its own
+    key's name when the service downloads it (a CDK file asset is ``<hash>.json``).
+
+    >>> import tempfile
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> _ = (folder / "5f1e.json").write_text("{}")
+    >>> config_file_in(folder / "analysis_config.json").name
+    '5f1e.json'
+    """
+    if path.exists() or not path.parent.is_dir():
+        return path
+    candidates = sorted(p for p in path.parent.iterdir() if p.is_file() and p.suffix.lower() == ".json")
+    return candidates[0] if len(candidates) == 1 else path
+
+
 def _load_config(path: Path) -> AnalysisConfig:
     if not path.is_file():
         raise JobError(f"{ANALYSIS_CONFIG_FILE} not found at {path}: a Clarify job reads its configuration from the "
@@ -119,7 +135,7 @@ def run_clarify(environ: Mapping[str, str]) -> str:
     paths = OptMlPaths.from_env(environ)
     env = job_environment(environ)
     mode = analysis_mode(env, paths)
-    config_file = paths.relocate(env.get("analysis_config", "").strip() or CONFIG_PATH)
+    config_file = config_file_in(paths.relocate(env.get("analysis_config", "").strip() or CONFIG_PATH))
     config = _load_config(config_file)
     needs_model = mode == MODEL_EXPLAINABILITY or mode is None
     predictor = endpoint_predictor(config) if needs_model else None

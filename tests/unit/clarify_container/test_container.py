@@ -140,3 +140,14 @@ def test_monitoring_bias_checks_drift_against_the_baseline_and_names_the_endpoin
     dimensions = json.loads(lines[0])["Dimensions"]
     assert {"Name": "Endpoint", "Value": "credit"} in dimensions
     assert {"Name": "MonitoringSchedule", "Value": "bias-hourly"} in dimensions
+
+
+def test_a_config_object_under_another_name_is_read_when_it_is_the_folder_s_only_json(tmp_path):
+    env = job(tmp_path, categorical_config())
+    folder = tmp_path / "processing/input/config"
+    (folder / "analysis_config.json").rename(folder / "3f9a0c.json")  # a CDK file asset keeps its hash as name
+    assert main(env) == 0
+    assert "pre_training_bias_metrics" in json.loads((tmp_path / "processing/output/analysis.json").read_text())
+    (folder / "other.json").write_text("{}")  # two candidates: nothing is guessed
+    assert main(env) == 255
+    assert "analysis_config.json not found" in message(tmp_path)
