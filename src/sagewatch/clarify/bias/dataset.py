@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 
@@ -89,9 +90,14 @@ def read_table(source: str | Path, config: AnalysisConfig, *, start_time: dateti
 
 
 def run_bias_analysis(config: AnalysisConfig, source: str | Path, *, start_time: datetime | None = None,
-                      end_time: datetime | None = None, fmt: DatasetFormat | None = None) -> BiasReport:
-    """Read ``source`` as ``config`` says and compute its bias report (the reader's skips included)."""
+                      end_time: datetime | None = None, fmt: DatasetFormat | None = None,
+                      model: Any = None) -> BiasReport:
+    """Read ``source`` as ``config`` says and compute its bias report (the reader's skips included); with a
+    local ``model``, the predicted labels are the model's (:mod:`sagewatch.clarify.bias.model_predictions`)."""
     table, skips = read_table(source, config, start_time=start_time, end_time=end_time, fmt=fmt)
+    if model is not None:
+        from sagewatch.clarify.bias.model_predictions import add_model_predictions
+        table, config = add_model_predictions(table, config, model)
     report = bias_report(table, bias_spec(config, table.column_names))
     merged: Mapping[str, int] = {**skips, **{k: skips.get(k, 0) + v for k, v in report.skips.items()}}
     return BiasReport(report.document, report.rows, dict(merged))

@@ -9,7 +9,9 @@ that holds the labels and the model's predicted labels.
   ``analysis.json`` given as ``baseline_constraints`` (bias drift, §7.6) and writes
   ``constraint_violations.json`` too; the metric lines go to ``aws/sagemaker/Endpoints/bias-metrics``.
 
-Predictions from a model (Clarify's shadow endpoint, ``predictor``) are not computed here.
+Predictions from a model (Clarify's shadow endpoint, ``predictor``) are not computed here; a local model
+named by ``sagewatch_model`` (the CLI's ``--model``) gives the predicted labels when the config names no
+``predicted_label`` column (:mod:`sagewatch.clarify.bias.model_predictions`).
 """
 
 from __future__ import annotations
@@ -53,6 +55,19 @@ def _capture_format(spec: JobSpec) -> DatasetFormat | None:
     return fmt if isinstance(fmt, CaptureJsonFormat) else None
 
 
+def _local_model(spec: JobSpec) -> Any:
+    """The model named by ``sagewatch_model``, if any (no default path: bias reads predictions from a column)."""
+    if spec.model_path is None:
+        return None
+    from sagewatch.clarify.explain.model import load_local_model
+    if not spec.model_path.exists():
+        raise JobError(f"no model at {spec.model_path} (sagewatch_model)")
+    try:
+        return load_local_model(spec.model_path)
+    except SagewatchError as e:
+        raise JobError(str(e)) from e
+
+
 class ModelBias(Analysis):
     name = "MODEL_BIAS"
 
@@ -70,7 +85,7 @@ class ModelBias(Analysis):
             raise JobError(f"{ANALYSIS_CONFIG_FILE} not found at {path} (set {CONFIG_SETTING} to its path)")
         config = load_analysis_config(path)
         report = run_bias_analysis(config, spec.dataset_source, start_time=spec.start_time, end_time=spec.end_time,
-                                   fmt=_capture_format(spec))
+                                   fmt=_capture_format(spec), model=_local_model(spec))
         if progress:
             progress(report.rows)
         return Analysed(report, dict(report.skips))
