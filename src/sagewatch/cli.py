@@ -142,7 +142,9 @@ def build_parser() -> argparse.ArgumentParser:
                           description="Profile a baseline dataset and suggest constraints (a SageMaker baselining "
                                       "job). Writes statistics.json, constraints.json and sagewatch_report.json. "
                                       "With --monitor model-quality: the model's metrics on a labelled dataset "
-                                      "and the suggested metric thresholds.")
+                                      "and the suggested metric thresholds. With --monitor model-bias or "
+                                      "model-explainability: Clarify's bias metrics or SHAP feature attributions "
+                                      "(analysis.json).")
     _add_dataset_options(base)
     base.add_argument("--categorical-drift-method", choices=("LInfinity", "ChiSquared"),
                       help="written into the suggested monitoring_config (default LInfinity)")
@@ -152,7 +154,9 @@ def build_parser() -> argparse.ArgumentParser:
                                      "statistics (a SageMaker monitoring execution). With --monitor model-quality: "
                                      "the model's metrics on labelled data (e.g. captures merged with ground "
                                      "truth by 'sagewatch merge', --format merged) checked against the baseline's "
-                                     "metric thresholds. Exit status 0 whether or not violations are found; see "
+                                     "metric thresholds. With --monitor model-bias or model-explainability: "
+                                     "bias drift or feature-attribution drift against a baseline analysis.json "
+                                     "(--baseline). Exit status 0 whether or not violations are found; see "
                                      "--fail-on-violations.")
     _add_dataset_options(mon)
     mon.add_argument("--baseline-statistics", type=Path, metavar="FILE", help="baseline statistics.json")

@@ -157,6 +157,41 @@ def test_bias_outputs_are_byte_identical_on_rerun(bias, tmp_path):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
 
 
+def test_bias_on_captures_merged_with_ground_truth(tmp_path):
+    rng = np.random.default_rng(2)
+    captures, labels, truth = [], [], []
+    for i in range(120):
+        age, sex, income = int(rng.integers(18, 80)), int(rng.integers(0, 2)), round(float(rng.normal(50, 10)), 2)
+        label = int(income + 4 * sex > 54)
+        prediction = sex if i % 2 else label
+        truth.append((sex, label, prediction))
+        captures.append(json.dumps({"captureData": {
+            "endpointInput": {"observedContentType": "text/csv", "mode": "INPUT", "data": f"{age},{sex},{income}",
+                              "encoding": "CSV"},
+            "endpointOutput": {"observedContentType": "text/csv", "mode": "OUTPUT", "data": str(prediction),
+                               "encoding": "CSV"}},
+            "eventMetadata": {"eventId": f"e{i}", "inferenceTime": "2024-05-01T10:00:00Z"}, "eventVersion": "0"}))
+        labels.append(json.dumps({"groundTruthData": {"data": str(label), "encoding": "CSV"},
+                                  "eventMetadata": {"eventId": f"e{i}"}, "eventVersion": "0"}))
+    (tmp_path / "captures").mkdir()
+    (tmp_path / "captures" / "part.jsonl").write_text("\n".join(captures) + "\n")
+    (tmp_path / "labels").mkdir()
+    (tmp_path / "labels" / "part.jsonl").write_text("\n".join(labels) + "\n")
+    _run("merge", tmp_path / "captures", tmp_path / "labels", "-o", tmp_path / "merged")
+    # merged columns: endpointOutput, then endpointInput, then groundTruthData
+    config = _config(tmp_path / "c.json", {"headers": ["prediction", "age", "sex", "income", "label"],
+                                           "label": "label", "predicted_label": "prediction",
+                                           "label_values_or_threshold": [1],
+                                           "facet": [{"name_or_index": "sex", "value_or_threshold": [1]}],
+                                           "methods": {"post_training_bias": {"methods": ["DPPL"]}}})
+    _run("baseline", tmp_path / "merged", "--format", "merged", *BIAS, "--analysis-config", config, "-o",
+         tmp_path / "out", "--no-progress")
+    (metric,) = json.loads((tmp_path / "out" / "analysis.json").read_text())[
+        "post_training_bias_metrics"]["facets"]["sex"][0]["metrics"]
+    sex, _, prediction = np.array(truth).T
+    assert metric["value"] == pytest.approx(prediction[sex == 0].mean() - prediction[sex == 1].mean(), abs=1e-12)
+
+
 # --- feature attribution -------------------------------------------------------------------------------------
 
 FEATURES = ["x1", "x2", "x3"]
