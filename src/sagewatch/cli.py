@@ -1,8 +1,9 @@
 """The ``sagewatch`` command line: baseline, monitor, merge, report, demo, local.
 
-``baseline`` and ``monitor`` run either monitor on the same dataset options: ``--monitor data-quality`` (the
-default) or ``--monitor model-quality`` with the model-quality settings of the processing-job contract
-(``--problem-type``, ``--inference-attribute``, ...). ``merge`` joins data-capture files with ground-truth
+``baseline`` and ``monitor`` run any monitor on the same dataset options: ``--monitor data-quality`` (the
+default), ``--monitor model-quality`` with the model-quality settings of the processing-job contract
+(``--problem-type``, ``--inference-attribute``, ...), or ``--monitor model-bias`` / ``model-explainability`` with
+Clarify's ``analysis_config.json`` (``--analysis-config``, ``--model``; see :mod:`sagewatch.cli_clarify`). ``merge`` joins data-capture files with ground-truth
 labels into the merged records a model-quality ``monitor`` reads (``--format merged``).
 
 Errors end in one line on stderr and exit status 1, never a traceback: ``sagewatch <command>:
@@ -24,12 +25,15 @@ from pathlib import Path
 from typing import Any
 
 from sagewatch import __version__
+from sagewatch.cli_clarify import (CLARIFY_MONITORS, add_clarify_monitor_options, add_clarify_options,
+                                   check_clarify_options, clarify_settings, print_clarify_outcome,
+                                   write_clarify_report)
 from sagewatch.errors import SagewatchError
 
 __all__ = ["main", "build_parser"]
 
 FORMATS = ("csv", "json", "parquet", "capture", "merged")
-MONITORS = ("data-quality", "model-quality")
+MONITORS = ("data-quality", "model-quality", *CLARIFY_MONITORS)
 PROBLEM_TYPES = ("BinaryClassification", "MulticlassClassification", "Regression")
 #: the model-quality options and the processing-job settings they set (contract §4.2, §6.1)
 MODEL_QUALITY_OPTIONS = {"problem_type": "--problem-type", "inference_attribute": "--inference-attribute",
@@ -50,7 +54,8 @@ def _dataset_format(args: argparse.Namespace) -> dict[str, Any]:
             raise SagewatchError("--dataset-format is nested too deeply to be a dataset format") from e
         return value
     if args.format == "csv":
-        return {"csv": {"header": not args.no_header, "output_columns_position": args.output_columns_position}}
+        return {"csv": {"header": not args.no_header,
+                        "output_columns_position": args.output_columns_position or "START"}}
     if args.format == "json":
         return {"json": {"lines": not args.json_array}}
     if args.format == "parquet":
@@ -63,13 +68,14 @@ def _dataset_format(args: argparse.Namespace) -> dict[str, Any]:
 
 def _add_dataset_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("dataset", type=Path, help="a data file or a folder (read recursively, files in name order)")
-    parser.add_argument("--format", choices=FORMATS, default="csv",
+    parser.add_argument("--format", choices=FORMATS, default=None,
                         help="dataset format: csv, json (JSON Lines unless --json-array), parquet, capture "
                              "(SageMaker data-capture JSON Lines) or merged (captures merged with ground truth by "
-                             "'sagewatch merge'). Default: csv")
+                             "'sagewatch merge'). Default: csv; for model-bias and model-explainability the "
+                             "dataset_type of --analysis-config")
     parser.add_argument("--no-header", action="store_true",
                         help="csv: the first line is data; columns are named _c0, _c1, ...")
-    parser.add_argument("--output-columns-position", choices=("START", "END"), default="START",
+    parser.add_argument("--output-columns-position", choices=("START", "END"), default=None,
                         help="csv: where the model output columns are (SageMaker's output_columns_position). "
                              "Default: START")
     parser.add_argument("--json-array", action="store_true", help="json: the file is one JSON array, not JSON Lines")
@@ -85,6 +91,7 @@ def _add_dataset_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--report", type=Path, metavar="HTML", help="also write an HTML report to this file")
     parser.add_argument("--no-progress", action="store_true", help="do not show a progress bar")
     _add_model_quality_options(parser)
+    add_clarify_options(parser)
 
 
 def _threshold(text: str) -> float:
@@ -99,8 +106,10 @@ def _threshold(text: str) -> float:
 
 def _add_model_quality_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--monitor", choices=MONITORS, default="data-quality",
-                        help="which monitor: data-quality (the default) or model-quality (metrics of predictions "
-                             "against ground-truth labels; needs the options below)")
+                        help="which monitor: data-quality (the default), model-quality (metrics of predictions "
+                             "against ground-truth labels), model-bias (Clarify's pre- and post-training bias "
+                             "metrics) or model-explainability (SHAP feature attributions); each needs its options "
+                             "below")
     group = parser.add_argument_group("model quality (with --monitor model-quality)")
     group.add_argument("--problem-type", choices=PROBLEM_TYPES,
                        help="BinaryClassification, MulticlassClassification or Regression (monitor: default from "
@@ -133,7 +142,9 @@ def build_parser() -> argparse.ArgumentParser:
                           description="Profile a baseline dataset and suggest constraints (a SageMaker baselining "
                                       "job). Writes statistics.json, constraints.json and sagewatch_report.json. "
                                       "With --monitor model-quality: the model's metrics on a labelled dataset "
-                                      "and the suggested metric thresholds.")
+                                      "and the suggested metric thresholds. With --monitor model-bias or "
+                                      "model-explainability: Clarify's bias metrics or SHAP feature attributions "
+                                      "(analysis.json).")
     _add_dataset_options(base)
     base.add_argument("--categorical-drift-method", choices=("LInfinity", "ChiSquared"),
                       help="written into the suggested monitoring_config (default LInfinity)")
@@ -143,12 +154,14 @@ def build_parser() -> argparse.ArgumentParser:
                                      "statistics (a SageMaker monitoring execution). With --monitor model-quality: "
                                      "the model's metrics on labelled data (e.g. captures merged with ground "
                                      "truth by 'sagewatch merge', --format merged) checked against the baseline's "
-                                     "metric thresholds. Exit status 0 whether or not violations are found; see "
+                                     "metric thresholds. With --monitor model-bias or model-explainability: "
+                                     "bias drift or feature-attribution drift against a baseline analysis.json "
+                                     "(--baseline). Exit status 0 whether or not violations are found; see "
                                      "--fail-on-violations.")
     _add_dataset_options(mon)
     mon.add_argument("--baseline-statistics", type=Path, metavar="FILE", help="baseline statistics.json")
-    mon.add_argument("--baseline-constraints", type=Path, metavar="FILE", required=True,
-                     help="baseline constraints.json")
+    mon.add_argument("--baseline-constraints", type=Path, metavar="FILE",
+                     help="baseline constraints.json (required for data-quality and model-quality)")
     mon.add_argument("--start-time", metavar="TIME", help="capture: analyse records from this time "
                                                           "(inclusive), e.g. 2024-05-01T10:00:00Z")
     mon.add_argument("--end-time", metavar="TIME", help="capture: analyse records before this time (exclusive)")
@@ -157,6 +170,7 @@ def build_parser() -> argparse.ArgumentParser:
     mon.add_argument("--metrics-dir", type=Path, metavar="DIR",
                      help="write CloudWatch metric lines (JSON Lines) into this folder")
     mon.add_argument("--fail-on-violations", action="store_true", help="exit with status 2 when violations exist")
+    add_clarify_monitor_options(mon)
 
     rep = sub.add_parser("report", help="render an HTML report from result files",
                          description="Render a self-contained HTML report (distributions, drift distances, "
@@ -229,9 +243,8 @@ def _model_quality_settings(args: argparse.Namespace) -> dict[str, Any]:
 
 def _spec(args: argparse.Namespace, monitoring: bool):
     from sagewatch.job.spec import JobSpec, OptMlPaths, parse_time
-    return JobSpec(
-        dataset_source=args.dataset, output_path=args.output, dataset_format=_dataset_format(args),
-        paths=OptMlPaths(args.output),
+    settings: dict[str, Any] = dict(
+        dataset_source=args.dataset, output_path=args.output, paths=OptMlPaths(args.output),
         baseline_statistics=getattr(args, "baseline_statistics", None) if monitoring else None,
         baseline_constraints=getattr(args, "baseline_constraints", None) if monitoring else None,
         start_time=parse_time(args.start_time, "--start-time") if monitoring and args.start_time else None,
@@ -242,12 +255,27 @@ def _spec(args: argparse.Namespace, monitoring: bool):
         record_preprocessor_script=args.preprocessor, metrics_dir=getattr(args, "metrics_dir", None),
         **_model_quality_settings(args),
     )
+    clarify = clarify_settings(args)
+    settings.update(clarify)
+    if not clarify:
+        settings["dataset_format"] = _dataset_format(args)
+    return JobSpec(**settings)
 
 
 def _check_model_quality_options(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     """Usage errors (exit 2) for option combinations that cannot work, before any file is read."""
     if args.command not in ("baseline", "monitor"):
         return
+    check_clarify_options(parser, args)
+    if args.monitor in CLARIFY_MONITORS:
+        given = [option for key, option in MODEL_QUALITY_OPTIONS.items() if getattr(args, key) is not None]
+        if given:
+            parser.error(f"{given[0]} is a model-quality option: add --monitor model-quality")
+        return
+    if args.format is None:
+        args.format = "csv"
+    if args.command == "monitor" and args.baseline_constraints is None:
+        parser.error(f"--monitor {args.monitor} needs --baseline-constraints (the baseline constraints.json)")
     given = [option for key, option in MODEL_QUALITY_OPTIONS.items() if getattr(args, key) is not None]
     if args.monitor != "model-quality":
         if given:
@@ -368,10 +396,15 @@ def _run(args: argparse.Namespace) -> int:
         _print_model_metrics(outcome)
     if outcome.skips and sum(outcome.skips.values()):
         print(f"skipped records: {outcome.skips}")
-    _print_violations(outcome)
+    if args.monitor in CLARIFY_MONITORS:
+        print_clarify_outcome(args, outcome)
+    else:
+        _print_violations(outcome)
     for path in outcome.outputs:
         print(f"wrote {path}")
-    if args.monitor == "model-quality":
+    if args.monitor in CLARIFY_MONITORS:
+        write_clarify_report(args, outcome)
+    elif args.monitor == "model-quality":
         constraints = args.baseline_constraints if monitoring else args.output / "constraints.json"
         _write_report(args.output, args.report, None, model_quality_constraints=constraints)
     else:

@@ -11,7 +11,9 @@ that holds the labels and the model's predicted labels.
 
 Post-training metrics without a ``predicted_label`` column ask the model injected by the caller
 (``run_job(spec, model=...)``, a :class:`~sagewatch.clarify.predictions.Predictor`: the Clarify container's
-shadow endpoint of ``predictor``); without one they fail naming ``predicted_label``.
+shadow endpoint of ``predictor``), else the local model named by ``sagewatch_model`` (the CLI's ``--model``:
+its ``predict``, or with ``probability_threshold`` its positive-class probability); without either they fail
+naming ``predicted_label``.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from typing import Any
 from sagewatch.clarify.bias.dataset import run_bias_analysis
 from sagewatch.clarify.bias.drift import DriftResult, bias_metric_lines, check_bias_drift
 from sagewatch.clarify.bias.report import BiasReport
-from sagewatch.clarify.predictions import Predictor
+from sagewatch.clarify.predictions import Predictor, local_predictor
 from sagewatch.datasets import parse_dataset_format
 from sagewatch.datasets.formats import CaptureJsonFormat, DatasetFormat
 from sagewatch.errors import JobError, SagewatchError
@@ -33,7 +35,7 @@ from sagewatch.job.analyses import Analysed, Analysis, Checked, register_analysi
 from sagewatch.job.spec import JobSpec
 from sagewatch.schemas.clarify_analysis import (ANALYSIS_FILE, BiasAnalysis, dumps_analysis, dumps_bias_violations,
                                                 load_bias_analysis, parse_bias_analysis)
-from sagewatch.schemas.clarify_config import ANALYSIS_CONFIG_FILE, load_analysis_config
+from sagewatch.schemas.clarify_config import ANALYSIS_CONFIG_FILE, AnalysisConfig, load_analysis_config
 from sagewatch.schemas.constraints import VIOLATIONS_FILE
 from sagewatch.schemas.metric_lines import format_metric_time
 from sagewatch.schemas.report import REPORT_FILE
@@ -56,6 +58,28 @@ def _capture_format(spec: JobSpec) -> DatasetFormat | None:
     return fmt if isinstance(fmt, CaptureJsonFormat) else None
 
 
+def _local_model(spec: JobSpec, config: AnalysisConfig) -> Predictor | None:
+    """The model named by ``sagewatch_model`` as a predictor, if any (no default path: bias reads predictions from a
+    column): its ``predict``, or with ``probability_threshold`` what it answers for explanation (the positive
+    class' probability)."""
+    if spec.model_path is None:
+        return None
+    if config.predicted_label is not None:
+        raise JobError(f"{ANALYSIS_CONFIG_FILE}: field 'predicted_label' names the predicted labels and a model "
+                       "(sagewatch_model) would give them too: leave out the model or predicted_label")
+    from sagewatch.clarify.explain.model import load_local_model, predict_function
+    if not spec.model_path.exists():
+        raise JobError(f"no model at {spec.model_path} (sagewatch_model)")
+    try:
+        model = load_local_model(spec.model_path)
+    except SagewatchError as e:
+        raise JobError(str(e)) from e
+    if config.probability_threshold is None and callable(getattr(model, "predict", None)) \
+            and type(model).__name__ != "Booster":
+        return local_predictor(model.predict)
+    return local_predictor(predict_function(model))
+
+
 class ModelBias(Analysis):
     name = "MODEL_BIAS"
     accepts_model = True
@@ -75,7 +99,8 @@ class ModelBias(Analysis):
             raise JobError(f"{ANALYSIS_CONFIG_FILE} not found at {path} (set {CONFIG_SETTING} to its path)")
         config = load_analysis_config(path)
         report = run_bias_analysis(config, spec.dataset_source, start_time=spec.start_time, end_time=spec.end_time,
-                                   fmt=_capture_format(spec), predictor=model)
+                                   fmt=_capture_format(spec),
+                                   predictor=model if model is not None else _local_model(spec, config))
         if progress:
             progress(report.rows)
         return Analysed(report, dict(report.skips))
