@@ -100,8 +100,9 @@ class LocalLoop:
     """
 
     def __init__(self, endpoint_url: str, workdir: Path, *, log=print, context: dict[str, str] | None = None) -> None:
-        import boto3
         from botocore.config import Config
+
+        from sagewatch.localstack.sessions import emulator_session
 
         self.endpoint_url = endpoint_url.rstrip("/")
         self.workdir = Path(workdir)
@@ -109,9 +110,9 @@ class LocalLoop:
         self.log = log
         self.context = dict(context or {})
         self.model: Any = None  # the churn model, once upload_model_and_baseline trained it
-        session = boto3.Session(aws_access_key_id="test", aws_secret_access_key="test", region_name=REGION)
+        session = emulator_session(self.endpoint_url, region_name=REGION)
         config = Config(retries={"max_attempts": 3, "mode": "standard"}, read_timeout=120)
-        self.client = lambda service: session.client(service, endpoint_url=self.endpoint_url, config=config)
+        self.client = lambda service: session.client(service, config=config)
 
     # -- the CDK CLI ----------------------------------------------------------------------------------
     def cdk_environment(self) -> dict[str, str]:

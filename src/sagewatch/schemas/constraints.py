@@ -173,6 +173,21 @@ class Constraints:
     def dumps(self) -> str:
         return dumps_jackson(self.to_dict())
 
+    def to_json(self) -> str:
+        """The text of ``constraints.json`` (SageMaker's layout); the same as :meth:`dumps`."""
+        return self.dumps()
+
+    def write(self, folder: str | Path) -> Path:
+        """Write ``constraints.json`` into ``folder`` (created if needed); returns the file's path."""
+        target = Path(folder)
+        if target.exists() and not target.is_dir():
+            raise InvalidParameterError(f"write() takes a folder (it writes {CONSTRAINTS_FILE} into it); "
+                                        f"{target} is a file")
+        target.mkdir(parents=True, exist_ok=True)
+        path = target / CONSTRAINTS_FILE
+        path.write_text(self.dumps(), encoding="utf-8")
+        return path
+
 
 def load_constraints(path: str | Path) -> Constraints:
     """Read a ``constraints.json`` file; errors name the file."""
