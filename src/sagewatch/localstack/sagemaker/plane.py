@@ -1,4 +1,5 @@
-"""sagewatch's SageMaker monitoring plane: processing jobs, job definitions, schedules and their scheduler.
+"""sagewatch's SageMaker monitoring plane: processing jobs, job definitions, schedules, their alerts and their
+scheduler.
 
 :func:`overrides` returns the SageMaker handlers the plane owns, for
 :meth:`sagewatch.localstack.sagemaker.provider.SageMakerProvider.overrides`; :func:`get_plane` returns the one
@@ -16,6 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from sagewatch.localstack.sagemaker.common import sagemaker_arn, utcnow
+from sagewatch.localstack.sagemaker.monitoring.alerts import AlertService
 from sagewatch.localstack.sagemaker.monitoring.executions.launcher import ExecutionLauncher
 from sagewatch.localstack.sagemaker.monitoring.jobdefs import KINDS, JobDefinitionService
 from sagewatch.localstack.sagemaker.monitoring.scheduler import Scheduler
@@ -53,6 +55,7 @@ class MonitoringPlane:
         self.jobdefs = JobDefinitionService(clock, store=self.store)
         self.monitoring = MonitoringService(self.jobdefs, ExecutionLauncher(self.processing), clock,
                                             on_create=self._schedule_created)
+        self.alerts = AlertService(self.monitoring, clock)
         self.scheduler = Scheduler(self.monitoring, self.settings, clock)
         self.tags = TagStore(store=self.store)
 
@@ -61,7 +64,8 @@ class MonitoringPlane:
 
     def handlers(self) -> dict[str, Callable[..., Any]]:
         """Every SageMaker operation the plane owns; Create/Delete handlers also keep the resources' tags."""
-        table = {**self.processing.handlers(), **self.jobdefs.handlers(), **self.monitoring.handlers()}
+        table = {**self.processing.handlers(), **self.jobdefs.handlers(), **self.monitoring.handlers(),
+                 **self.alerts.handlers()}
         wrapped = {name: self._with_tags(name, handler) for name, handler in table.items()}
         return {**wrapped, **self.tags.handlers()}
 

@@ -1,6 +1,6 @@
 """sagewatch's own SageMaker state, in one store keyed by account and region (as LocalStack's
 ``AccountRegionBundle`` or moto's ``BackendDict``): processing jobs, job definitions, monitoring schedules and
-executions, and the tags of those resources. moto keeps the rest (models, endpoint configs, endpoints).
+executions, the schedules' alerts and their history, and the tags of those resources. moto keeps the rest (models, endpoint configs, endpoints).
 
 The services of :mod:`~sagewatch.localstack.sagemaker.plane` share one :class:`SageMakerStore`; each guards
 the collections it owns with its own lock, and reads the others' (a job definition a schedule uses cannot be
@@ -30,6 +30,10 @@ class RegionState:
         Name -> ``MonitoringSchedule``.
     executions : list
         ``MonitoringExecution`` in creation order.
+    alerts : dict
+        Schedule name -> alert name -> ``MonitoringAlert``.
+    alert_history : list
+        ``AlertHistoryEntry`` (one per change of an alert's status) in creation order.
     tags : dict
         ARN -> tag key -> value, for the resources above.
     """
@@ -40,6 +44,8 @@ class RegionState:
     job_definitions: dict[str, dict[str, Any]] = field(default_factory=dict)
     schedules: dict[str, Any] = field(default_factory=dict)
     executions: list[Any] = field(default_factory=list)
+    alerts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    alert_history: list[Any] = field(default_factory=list)
     tags: dict[str, dict[str, str]] = field(default_factory=dict)
 
 

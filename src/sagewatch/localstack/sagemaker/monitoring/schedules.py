@@ -35,6 +35,7 @@ from sagewatch.localstack.sagemaker.common import (
     utcnow,
     without_none,
 )
+from sagewatch.localstack.sagemaker.monitoring.alerts import default_alerts, evaluate_alerts, forget_alerts
 from sagewatch.localstack.sagemaker.monitoring.cron import ScheduleError, ScheduleExpression, analysis_window, parse_schedule_expression
 from sagewatch.localstack.sagemaker.monitoring.jobdefs import (
     MONITORING_TYPES,
@@ -238,6 +239,7 @@ class MonitoringService:
             if name in schedules:
                 raise ResourceInUse(f"Monitoring schedule {arn} already exists.")
             schedules[name] = schedule
+            self.store[account_id, region].alerts[name] = default_alerts(name, now)
         if self.on_create is not None:
             self.on_create()
         return schedule
@@ -296,6 +298,9 @@ class MonitoringService:
                     value = value[:1024]
                 setattr(execution, key, value)
             execution.last_modified_time = self.clock()
+            if execution.finished:
+                evaluate_alerts(self.store[execution.account_id, execution.region], execution.schedule_name,
+                                execution.last_modified_time)
 
     # --- handlers -----------------------------------------------------------------------------------------------
 
@@ -338,6 +343,7 @@ class MonitoringService:
             state = self.store[context.account_id, context.region]
             state.schedules.pop(schedule.name, None)
             state.executions[:] = [e for e in state.executions if e.schedule_name != schedule.name]
+            forget_alerts(state, schedule.name)
         return {}
 
     def handle_start(self, context: RequestContext, request: Mapping[str, Any]) -> dict[str, Any]:
