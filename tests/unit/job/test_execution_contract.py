@@ -83,10 +83,10 @@ def test_one_window_rule_for_both():
 
 def test_unregistered_monitoring_types_are_refused_by_name():
     plan = contract.ExecutionPlan(
-        monitoring_type="ModelBias", job_name="j", endpoint_name="ep", schedule_name="s", scheduled=SCHEDULED,
+        monitoring_type="BatchQuality", job_name="j", endpoint_name="ep", schedule_name="s", scheduled=SCHEDULED,
         window=contract.AnalysisWindow(SCHEDULED, SCHEDULED), captures=(), output_s3_uri="s3://b/r",
         app_specification={"ImageUri": "i"}, cluster_config={}, role_arn="r")
-    with pytest.raises(contract.UnsupportedMonitoringType, match="ModelBias monitoring executions"):
+    with pytest.raises(contract.UnsupportedMonitoringType, match="BatchQuality monitoring executions"):
         contract.job_request(plan)
 
 
