@@ -1,14 +1,16 @@
-"""Model-bias monitoring executions end to end, through boto3 as a user would drive them.
+"""Model-bias and model-explainability monitoring executions end to end, through boto3 as a user would drive them.
 
 A real endpoint (a scikit-learn classifier of y = [x0 + 2 x1 - x2 > 0], answering the predicted label) captures its
-traffic, invoked with ``InferenceId``; ground truth is uploaded in SageMaker's layout; the baseline ``analysis.json``
-comes from a MODEL_BIAS baselining processing job on the Clarify image over the same rows; a ModelBias job
-definition (``ConfigUri``: the monitoring ``analysis_config.json``) and a ``NOW`` or hourly schedule start an
-execution: a ``groundtruth-merge-…`` job, then a ``model-bias-monitoring-…`` job on the Clarify image.
+traffic, invoked with ``InferenceId``.
 
-The Clarify image (``sagemaker-clarify-processing``) must run the analyzer in the LocalStack under test: the
-emulator maps it itself once the Clarify container is part of the project; until then start LocalStack with
-``SAGEWATCH_IMAGE_MAP='{"sagemaker-clarify-processing": "python -m sagewatch.job"}'``.
+- Bias: ground truth is uploaded in SageMaker's layout; the baseline ``analysis.json`` comes from a MODEL_BIAS
+  baselining processing job on the Clarify image over the same rows; a ModelBias job definition (``ConfigUri``:
+  the monitoring ``analysis_config.json``) and a ``NOW`` or hourly schedule start an execution: a
+  ``groundtruth-merge-…`` job, then a ``model-bias-monitoring-…`` job on the Clarify image.
+- Explainability: the baseline ``analysis.json`` comes from a Clarify processing job (method ``shap``) over the
+  same rows, explaining the endpoint's model through a shadow endpoint; a ModelExplainability job definition and a
+  ``NOW`` schedule run a ``model-explainability-monitoring-…`` job, which explains the captured requests through a
+  shadow endpoint of the same model and compares the feature ranking with the baseline's (nDCG).
 """
 
 import json
@@ -91,7 +93,7 @@ def module_bucket(aws_client):
 @pytest.fixture(scope="module")
 def captured(aws_client, module_bucket):
     """A real endpoint with data capture, invoked INVOCATIONS times; (endpoint, ids, rows as sent, true labels,
-    the model's predicted labels)."""
+    the model's predicted labels, the model's name)."""
     deployer = Deployer(aws_client, module_bucket, lambda prefix: f"sw-mb-{prefix}-{uuid.uuid4().hex[:8]}")
     try:
         endpoint = deployer.deploy(capture=capture_config(module_bucket, "capture"))
@@ -106,7 +108,7 @@ def captured(aws_client, module_bucket):
             predictions.append(int(float(answer["Body"].read().decode().strip())))
         wait_for_capture(aws_client("s3"), module_bucket, f"capture/{endpoint}/", INVOCATIONS, settle=1.0)
         labels = (rows[:, 0] + 2 * rows[:, 1] - rows[:, 2] > 0).astype(int)
-        yield endpoint, ids, texts, labels, predictions
+        yield endpoint, ids, texts, labels, predictions, deployer.models[0]
     finally:
         deployer.cleanup()
 
@@ -116,7 +118,7 @@ def baseline(aws_client, module_bucket, captured):
     """analysis.json of a MODEL_BIAS baselining job on the Clarify image, over the invoked rows with their true
     and predicted labels (so that the same labels later measure exactly the baseline's values)."""
     sagemaker, s3 = aws_client("sagemaker"), aws_client("s3")
-    _, _, texts, labels, predictions = captured
+    _, _, texts, labels, predictions, _ = captured
     body = "".join(f"{t},{y},{p}\n" for t, y, p in zip(texts, labels, predictions))
     s3.put_object(Bucket=module_bucket, Key="baseline-data/rows.csv", Body=body.encode())
     config = {"dataset_type": "text/csv", "headers": FEATURES + ["label", "prediction"], "label": "label",
@@ -220,7 +222,7 @@ def facet_values(document, stage):
 def test_unchanged_bias_completes_with_files_and_metrics(aws_client, module_bucket, captured, baseline,
                                                          unique_name, cleanup):
     sagemaker, s3, cloudwatch = aws_client("sagemaker"), aws_client("s3"), aws_client("cloudwatch")
-    endpoint, ids, _, labels, _ = captured
+    endpoint, ids, _, labels, _, _ = captured
     gt_uri = upload_ground_truth(s3, module_bucket, ids, labels)
     definition = create_definition(sagemaker, module_bucket, endpoint, baseline, gt_uri, unique_name, cleanup)
     described = sagemaker.describe_model_bias_job_definition(JobDefinitionName=definition)
@@ -274,7 +276,7 @@ def test_unchanged_bias_completes_with_files_and_metrics(aws_client, module_buck
 def test_grown_bias_is_a_violation(aws_client, module_bucket, captured, baseline, unique_name, cleanup):
     """Every label of the sensitive group (x3 > 0) set to 1: the label rates of the groups move apart."""
     sagemaker, s3 = aws_client("sagemaker"), aws_client("s3")
-    endpoint, ids, texts, labels, _ = captured
+    endpoint, ids, texts, labels, _, _ = captured
     sensitive = np.array([float(t.split(",")[3]) > 0 for t in texts])
     gt_uri = upload_ground_truth(s3, module_bucket, ids, np.where(sensitive, 1, labels))
     definition = create_definition(sagemaker, module_bucket, endpoint, baseline, gt_uri, unique_name, cleanup)
@@ -296,7 +298,7 @@ def test_grown_bias_is_a_violation(aws_client, module_bucket, captured, baseline
 def test_hourly_schedule_runs_through_the_run_now_route(aws_client, endpoint_url, module_bucket, captured, baseline,
                                                         unique_name, cleanup):
     sagemaker, s3 = aws_client("sagemaker"), aws_client("s3")
-    endpoint, ids, _, labels, _ = captured
+    endpoint, ids, _, labels, _, _ = captured
     gt_uri = upload_ground_truth(s3, module_bucket, ids, labels)
     definition = create_definition(sagemaker, module_bucket, endpoint, baseline, gt_uri, unique_name, cleanup)
     schedule = start_schedule(sagemaker, definition, unique_name, cleanup, expression="cron(0 * ? * * *)")
@@ -334,3 +336,134 @@ def test_no_ground_truth_fails_the_execution_with_the_reason(aws_client, module_
     token = merge["ProcessingJobName"].split("-", 2)[2]
     assert sagemaker.list_processing_jobs(NameContains=f"model-bias-monitoring-{token}")[
         "ProcessingJobSummaries"] == []
+
+
+# --- model explainability ---------------------------------------------------------------------------------------
+
+
+def shap_config(model):
+    return {"methods": {"shap": {"baseline": [[0.0, 0.0, 0.0, 0.0]], "num_samples": 64, "agg_method": "mean_abs",
+                                 "seed": 7}},
+            "predictor": {"model_name": model, "instance_type": "ml.m5.xlarge", "initial_instance_count": 1,
+                          "content_type": "text/csv", "accept_type": "text/csv"},
+            "headers": FEATURES}
+
+
+@pytest.fixture(scope="module")
+def explain_baseline(aws_client, module_bucket, captured):
+    """analysis.json of a Clarify processing job (method shap) over the invoked rows, and the same file with the
+    feature ranking turned upside down (a baseline the current traffic drifted from)."""
+    sagemaker, s3 = aws_client("sagemaker"), aws_client("s3")
+    _, _, texts, _, _, model = captured
+    s3.put_object(Bucket=module_bucket, Key="explain-data/rows.csv", Body="".join(t + "\n" for t in texts).encode())
+    config = {"dataset_type": "text/csv", **shap_config(model)}
+    s3.put_object(Bucket=module_bucket, Key="explain-config/analysis_config.json", Body=json.dumps(config).encode())
+    name = f"sw-me-baseline-{uuid.uuid4().hex[:8]}"
+    results = f"s3://{module_bucket}/baselining/{name}/results"
+    sagemaker.create_processing_job(
+        ProcessingJobName=name, RoleArn=ROLE, ProcessingResources=CLUSTER, AppSpecification={"ImageUri": CLARIFY},
+        ProcessingInputs=[
+            {"InputName": "analysis_config", "S3Input": {
+                "S3Uri": f"s3://{module_bucket}/explain-config/analysis_config.json", "S3DataType": "S3Prefix",
+                "LocalPath": "/opt/ml/processing/input/config"}},
+            {"InputName": "dataset", "S3Input": {
+                "S3Uri": f"s3://{module_bucket}/explain-data", "S3DataType": "S3Prefix",
+                "LocalPath": "/opt/ml/processing/input/data"}}],
+        ProcessingOutputConfig={"Outputs": [{"OutputName": "analysis_result", "S3Output": {
+            "S3Uri": results, "LocalPath": "/opt/ml/processing/output", "S3UploadMode": "EndOfJob"}}]})
+    job = wait_for_job(sagemaker, name, timeout=300.0)
+    assert job["ProcessingJobStatus"] == "Completed", job.get("FailureReason")
+    analysis = read_json(s3, module_bucket, f"baselining/{name}/results/analysis.json")
+    values = analysis["explanations"]["kernel_shap"]["label0"]["global_shap_values"]
+    assert set(values) == set(FEATURES)
+    ranked = sorted(values, key=values.get)
+    reversed_values = dict(zip(ranked, sorted(values.values(), reverse=True)))
+    drifted = {**analysis, "explanations": {"kernel_shap": {"label0": {
+        **analysis["explanations"]["kernel_shap"]["label0"], "global_shap_values": reversed_values}}}}
+    s3.put_object(Bucket=module_bucket, Key="explain-drifted/analysis.json", Body=json.dumps(drifted).encode())
+    s3.put_object(Bucket=module_bucket, Key="explain-monitoring/analysis_config.json",
+                  Body=json.dumps(shap_config(model)).encode())
+    return {"analysis": f"{results}/analysis.json", "drifted": f"s3://{module_bucket}/explain-drifted/analysis.json",
+            "config": f"s3://{module_bucket}/explain-monitoring/analysis_config.json", "values": values}
+
+
+def start_explainability(sagemaker, bucket, endpoint, config_uri, baseline_uri, unique_name):
+    definition, schedule = unique_name("me-definition"), unique_name("me-now")
+    sagemaker.create_model_explainability_job_definition(
+        JobDefinitionName=definition, RoleArn=ROLE, JobResources=CLUSTER,
+        ModelExplainabilityAppSpecification={"ImageUri": CLARIFY, "ConfigUri": config_uri,
+                                             "Environment": {"publish_cloudwatch_metrics": "Enabled"}},
+        ModelExplainabilityBaselineConfig={"ConstraintsResource": {"S3Uri": baseline_uri}},
+        ModelExplainabilityJobInput={"EndpointInput": {"EndpointName": endpoint,
+                                                       "LocalPath": "/opt/ml/processing/input/endpoint"}},
+        ModelExplainabilityJobOutputConfig={"MonitoringOutputs": [{"S3Output": {
+            "S3Uri": f"s3://{bucket}/reports", "LocalPath": "/opt/ml/processing/output"}}]},
+        StoppingCondition={"MaxRuntimeInSeconds": 1800})
+    sagemaker.create_monitoring_schedule(MonitoringScheduleName=schedule, MonitoringScheduleConfig={
+        "ScheduleConfig": {"ScheduleExpression": "NOW", "DataAnalysisStartTime": "-PT1H",
+                           "DataAnalysisEndTime": "-PT0H"},
+        "MonitoringJobDefinitionName": definition, "MonitoringType": "ModelExplainability"})
+    return definition, schedule
+
+
+@pytest.fixture
+def explainability(aws_client, unique_name):
+    """Starts explainability schedules and deletes them (and their definitions) afterwards."""
+    sagemaker, made = aws_client("sagemaker"), []
+
+    def start(*args):
+        made.append(start_explainability(sagemaker, *args, unique_name))
+        return made[-1][1]
+
+    yield start
+    for definition, schedule in made:
+        for call in (lambda: sagemaker.delete_monitoring_schedule(MonitoringScheduleName=schedule),
+                     lambda: sagemaker.delete_model_explainability_job_definition(JobDefinitionName=definition)):
+            try:
+                call()
+            except ClientError:
+                pass
+
+
+def test_unchanged_attributions_complete_with_files_and_metrics(aws_client, module_bucket, captured,
+                                                                explain_baseline, explainability):
+    sagemaker, s3, cloudwatch = aws_client("sagemaker"), aws_client("s3"), aws_client("cloudwatch")
+    endpoint = captured[0]
+    schedule = explainability(module_bucket, endpoint, explain_baseline["config"], explain_baseline["analysis"])
+    execution = wait_for_execution(sagemaker, schedule, timeout=300.0)
+    assert execution["MonitoringExecutionStatus"] == "Completed", execution.get("FailureReason")
+    assert execution["MonitoringType"] == "ModelExplainability"
+    job = sagemaker.describe_processing_job(ProcessingJobName=execution["ProcessingJobArn"].rsplit("/", 1)[1])
+    scheduled = execution["ScheduledTime"].astimezone(timezone.utc)
+    assert job["ProcessingJobName"].startswith(f"model-explainability-monitoring-{scheduled:%Y%m%d%H%M}-")
+    assert job["AppSpecification"]["ImageUri"] == CLARIFY
+    assert (job["Environment"]["analysis_type"], json.loads(job["Environment"]["dataset_format"])) == (
+        "MODEL_EXPLAINABILITY", {"sagemakerCaptureJson": {"captureIndexNames": ["endpointInput", "endpointOutput"]}})
+    report = f"reports/{endpoint}/{schedule}/{scheduled:%Y/%m/%d/%H}"
+    analysis = read_json(s3, module_bucket, f"{report}/analysis.json")
+    assert set(analysis["explanations"]["kernel_shap"]["label0"]["global_shap_values"]) == set(FEATURES)
+    assert read_json(s3, module_bucket, f"{report}/constraint_violations.json")["violations"] == []
+    assert sagemaker.list_endpoints(NameContains="clarify")["Endpoints"] == []  # the shadow endpoint is gone
+
+    deadline = time.monotonic() + 30
+    namespace = "aws/sagemaker/Endpoints/explainability-metrics"
+    while not (metrics := [m for m in cloudwatch.list_metrics(Namespace=namespace)["Metrics"]
+                           if {"Name": "MonitoringSchedule", "Value": schedule} in m["Dimensions"]]):
+        assert time.monotonic() < deadline, "no explainability metrics in CloudWatch"
+        time.sleep(0.5)
+    assert all({"Name": "Endpoint", "Value": endpoint} in m["Dimensions"] for m in metrics)
+
+
+def test_a_changed_feature_ranking_is_an_attribution_drift_violation(aws_client, module_bucket, captured,
+                                                                     explain_baseline, explainability):
+    sagemaker, s3 = aws_client("sagemaker"), aws_client("s3")
+    endpoint = captured[0]
+    schedule = explainability(module_bucket, endpoint, explain_baseline["config"], explain_baseline["drifted"])
+    execution = wait_for_execution(sagemaker, schedule, timeout=300.0)
+    assert execution["MonitoringExecutionStatus"] == "CompletedWithViolations", execution.get("FailureReason")
+    scheduled = execution["ScheduledTime"].astimezone(timezone.utc)
+    violations = read_json(s3, module_bucket, f"reports/{endpoint}/{schedule}/{scheduled:%Y/%m/%d/%H}/"
+                                              "constraint_violations.json")["violations"]
+    assert [(v["label"], v["metric_name"], v["constraint_check_type"]) for v in violations] == [
+        ("label0", "shap", "feature_attribution_drift_check")]
+    assert violations[0]["description"].endswith("exceeds threshold 0.9")
