@@ -106,7 +106,7 @@ def handler(event, context):
     scheduled = _scheduled_time(event)
     if settings.run_engine_in_lambda:
         return _run_in_lambda(settings, monitoring.monitoring_window(scheduled, settings.window_hours))
-    ground_truth = _ground_truth_with_labels(settings, scheduled) if settings.monitoring_type == "ModelQuality" \
-        else ()
+    ground_truth = _ground_truth_with_labels(settings, scheduled) \
+        if settings.monitoring_type in monitoring.MERGED_TYPES else ()
     requests = monitoring.execution_requests(settings, scheduled, token=uuid.uuid4().hex, ground_truth=ground_truth)
     return _start(requests[0])

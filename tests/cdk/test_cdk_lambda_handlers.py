@@ -231,7 +231,8 @@ def test_processing_mode_merge_runs_on_the_sagewatch_image(aws, monkeypatch):
 @pytest.mark.parametrize("changes, message", [
     ({"run_engine_in_lambda": True}, r"run_engine_in_lambda runs data quality only"),
     ({"problem_type": None}, r"lacks \['problem_type'\], which model quality needs"),
-    ({"monitoring_type": "ModelBias"}, r"monitoring_type must be one of \['DataQuality', 'ModelQuality'\]"),
+    ({"monitoring_type": "BatchQuality"}, r"monitoring_type must be one of \['DataQuality', 'ModelQuality', "
+                                          r"'ModelBias', 'ModelExplainability'\]"),
 ])
 def test_model_quality_settings_are_checked(aws, monkeypatch, changes, message):
     monkeypatch.setenv("SAGEWATCH_MONITORING_SETTINGS", model_quality_settings(**changes))

@@ -3,8 +3,9 @@
 :mod:`sagewatch.job.spec` reads a processing job's environment inside the container; this module writes it,
 from outside: given an :class:`ExecutionPlan` (what to analyse and where the files are), :func:`job_requests`
 returns the ``CreateProcessingJob`` requests of the execution in the order they run, by monitoring type
-(:data:`REQUEST_BUILDERS`): one job for data quality, a ground-truth merge job followed by the analysis job for
-model quality (contract §2.3). :func:`job_request` is the last one, whose ARN the execution reports.
+(:data:`REQUEST_BUILDERS`): one job for data quality and model explainability, a ground-truth merge job followed by
+the analysis job for model quality and model bias (contract §2.3, §7). :func:`job_request` is the last one,
+whose ARN the execution reports.
 The emulator (:mod:`sagewatch.localstack.sagemaker.monitoring.executions`) and the processing-mode Lambda
 (:mod:`sagewatch.lambda_support.monitoring`) both build their jobs here, with one window calculation
 (:func:`analysis_window`), one job-name rule (:func:`execution_job_name`) and one table of container paths.
@@ -38,7 +39,9 @@ __all__ = [
     "UnsupportedMonitoringType", "GroundTruthHour", "MERGE_DATASET_FORMAT", "MERGE_DATASET_PATH",
     "GROUND_TRUTH_PATH", "MERGE_REPORT_PATH", "MERGE_REPORTS_FOLDER", "MERGE_JOB_PREFIX", "MODEL_QUALITY_JOB_PREFIX",
     "MERGER_REPOSITORY", "merger_image_uri", "merged_s3_prefix", "merge_report_s3_uri", "ground_truth_merge_request",
-    "model_quality_request", "data_quality_request",
+    "model_quality_request", "data_quality_request", "CLARIFY_CONFIG_PATH", "CLARIFY_CONFIG_FILE",
+    "CLARIFY_BASELINE_FILE", "MODEL_BIAS_JOB_PREFIX", "MODEL_EXPLAINABILITY_JOB_PREFIX", "BIAS_DATASET_FORMAT",
+    "model_bias_request", "model_explainability_request",
 ]
 
 # --- the container paths (contract §4.1) ----------------------------------------------------------------------
@@ -56,6 +59,8 @@ MERGE_DATASET_PATH = "/opt/ml/processing/input_data"
 GROUND_TRUTH_PATH = "/opt/ml/processing/groundtruth"
 # where the analysis job finds the merge job's counts (sagewatch's addition; SageMaker keeps none)
 MERGE_REPORT_PATH = "/opt/ml/processing/merge_report"
+# a Clarify job's analysis_config.json (contract §7.1)
+CLARIFY_CONFIG_PATH = "/opt/ml/processing/input/config"
 
 CONTAINER_PATHS: Mapping[str, str] = {
     "endpoint_input": ENDPOINT_INPUT_PATH,
@@ -69,6 +74,7 @@ CONTAINER_PATHS: Mapping[str, str] = {
     "merge_dataset": MERGE_DATASET_PATH,
     "ground_truth": GROUND_TRUTH_PATH,
     "merge_report": MERGE_REPORT_PATH,
+    "analysis_config": CLARIFY_CONFIG_PATH,
 }
 
 # the contract's §4.2 value for endpoint monitoring
@@ -81,6 +87,14 @@ MODEL_QUALITY_JOB_PREFIX = "model-quality-monitoring"
 MERGER_REPOSITORY = "sagemaker-model-monitor-groundtruth-merger"
 MERGE_REPORTS_FOLDER = "sagewatch-merge-reports"
 METRICS_OUTPUT_NAME = "cloudwatch_metrics"
+# Clarify monitoring executions (contract §7.1, §7.6); the job-name prefixes are sagewatch's, by analogy with
+# model quality's (the service's are UNCONFIRMED, contract §12)
+MODEL_BIAS_JOB_PREFIX = "model-bias-monitoring"
+MODEL_EXPLAINABILITY_JOB_PREFIX = "model-explainability-monitoring"
+CLARIFY_CONFIG_FILE = "analysis_config.json"
+CLARIFY_BASELINE_FILE = "analysis.json"
+# bias reads the features (endpointInput), the prediction (endpointOutput) and the merged ground truth
+BIAS_DATASET_FORMAT = '{"sagemakerMergeJson":{"captureIndexNames":["endpointInput","endpointOutput"]}}'
 DEFAULT_MAX_RUNTIME = 3600
 MAX_JOB_NAME_LENGTH = 63
 
@@ -295,7 +309,12 @@ class ExecutionPlan:
     ground_truth_s3_uri : str, optional
         Model quality: ``GroundTruthS3Input.S3Uri`` (named in the merge job's failure messages).
     problem_type, inference_attribute, probability_attribute, probability_threshold_attribute : optional
-        Model quality: ``ModelQualityAppSpecification.ProblemType`` and the ``EndpointInput`` attributes.
+        Model quality: ``ModelQualityAppSpecification.ProblemType`` and the ``EndpointInput`` attributes (model
+        bias and explainability pass the attributes too).
+    features_attribute : str, optional
+        Model bias and explainability: ``EndpointInput.FeaturesAttribute``.
+    config_uri : str, optional
+        Model bias and explainability: ``<T>AppSpecification.ConfigUri``, Clarify's ``analysis_config.json``.
     """
 
     monitoring_type: str
@@ -332,6 +351,8 @@ class ExecutionPlan:
     inference_attribute: str | None = None
     probability_attribute: str | None = None
     probability_threshold_attribute: float | str | None = None
+    features_attribute: str | None = None
+    config_uri: str | None = None
 
     @property
     def report_s3_uri(self) -> str:
@@ -487,7 +508,8 @@ def merge_report_s3_uri(plan: ExecutionPlan) -> str:
 
 def _require_merge(plan: ExecutionPlan) -> str:
     if not plan.merge_job_name:
-        raise InvalidParameterError("a ModelQuality execution plan needs merge_job_name (the ground-truth merge job)")
+        raise InvalidParameterError(f"a {plan.monitoring_type} execution plan needs merge_job_name (the ground-truth "
+                                    "merge job)")
     return plan.merge_job_name
 
 
@@ -530,12 +552,8 @@ def model_quality_request(plan: ExecutionPlan) -> dict[str, Any]:
     if not plan.problem_type:
         raise InvalidParameterError("a ModelQuality execution plan needs problem_type "
                                     "(ModelQualityAppSpecification.ProblemType)")
-    inputs = [_s3_input(f"endpoint_input_{number}", merged_s3_prefix(plan, capture),
-                        f"{MERGE_DATASET_PATH}/{plan.endpoint_name}/{capture.variant}/{capture.hour:%Y/%m/%d/%H}",
-                        plan.input_mode, plan.input_distribution)
-              for number, capture in enumerate(plan.captures, 1)]
+    inputs = _merged_inputs(plan, MERGE_DATASET_PATH)
     report = merge_report_s3_uri(plan)
-    inputs.append(_s3_input("merge_report", report, MERGE_REPORT_PATH))
     environment = dict(plan.environment)
     _publish_setting(plan, environment)
     environment.update({
@@ -547,15 +565,94 @@ def model_quality_request(plan: ExecutionPlan) -> dict[str, Any]:
         **_window_environment(plan),
         "sagewatch_merge_report": f"{MERGE_REPORT_PATH}/{_basename(report)}",
     })
-    attributes = (("inference_attribute", plan.inference_attribute),
+    _attribute_environment(plan, environment)
+    inputs += _script_inputs(plan, environment, statistics=False)
+    outputs = _report_outputs(plan, environment)
+    return _request(plan, plan.job_name, inputs, outputs, environment, plan.app_specification)
+
+
+def _merged_inputs(plan: ExecutionPlan, local_root: str) -> list[dict[str, Any]]:
+    """One ``endpoint_input_<n>`` per captured hour, read from the merge job's output (:func:`merged_s3_prefix`)
+    into ``<local_root>/<endpoint>/<variant>/yyyy/mm/dd/hh``, then the merge job's counts (``merge_report``)."""
+    inputs = [_s3_input(f"endpoint_input_{number}", merged_s3_prefix(plan, capture),
+                        f"{local_root}/{plan.endpoint_name}/{capture.variant}/{capture.hour:%Y/%m/%d/%H}",
+                        plan.input_mode, plan.input_distribution)
+              for number, capture in enumerate(plan.captures, 1)]
+    inputs.append(_s3_input("merge_report", merge_report_s3_uri(plan), MERGE_REPORT_PATH))
+    return inputs
+
+
+def _attribute_environment(plan: ExecutionPlan, environment: dict[str, str]) -> None:
+    """The ``EndpointInput`` attributes that are set, as the environment's text."""
+    attributes = (("features_attribute", plan.features_attribute),
+                  ("inference_attribute", plan.inference_attribute),
                   ("probability_attribute", plan.probability_attribute),
                   ("probability_threshold_attribute", plan.probability_threshold_attribute))
     for variable, value in attributes:
         if value is not None and str(value) != "":
             environment[variable] = str(value)
-    inputs += _script_inputs(plan, environment, statistics=False)
+
+
+# --- Clarify: model bias (after the ground-truth merge) and model explainability (contract §7.1, §7.6) ---------
+
+
+def _clarify_request(plan: ExecutionPlan, analysis_type: str, inputs: list[dict[str, Any]], dataset_format: str,
+                     extra: Mapping[str, str] | None = None) -> dict[str, Any]:
+    if not plan.config_uri:
+        raise InvalidParameterError(f"a {plan.monitoring_type} execution plan needs config_uri "
+                                    f"({plan.monitoring_type}AppSpecification.ConfigUri, the analysis_config.json)")
+    config_file = _basename(plan.config_uri) if plan.config_uri.endswith(".json") else CLARIFY_CONFIG_FILE
+    data_root = plan.input_local_path.rstrip("/")
+    inputs = [_s3_input("analysis_config", plan.config_uri, CLARIFY_CONFIG_PATH), *inputs]
+    environment = dict(plan.environment)
+    _publish_setting(plan, environment)
+    environment.update({
+        "analysis_type": analysis_type,
+        "analysis_config": f"{CLARIFY_CONFIG_PATH}/{config_file}",
+        "dataset_format": dataset_format,
+        "dataset_source": data_root,
+        "output_path": plan.output_local_path,
+        **_window_environment(plan),
+        # the names of the Clarify contract, next to the analyzer's sagemaker_* names
+        "endpoint_name": plan.endpoint_name,
+        "monitoring_schedule_name": plan.schedule_name,
+        **(extra or {}),
+    })
+    if plan.baseline_constraints_uri:
+        inputs.append(_s3_input("baseline", plan.baseline_constraints_uri, CONSTRAINTS_PATH))
+        environment["baseline_constraints"] = f"{CONSTRAINTS_PATH}/{_basename(plan.baseline_constraints_uri)}"
+    _attribute_environment(plan, environment)
     outputs = _report_outputs(plan, environment)
     return _request(plan, plan.job_name, inputs, outputs, environment, plan.app_specification)
+
+
+def model_bias_request(plan: ExecutionPlan) -> dict[str, Any]:
+    """The ``CreateProcessingJob`` request of the Clarify job of a model-bias execution (contract §7.1, §7.6).
+
+    It runs after :func:`ground_truth_merge_request` and reads what the merge wrote, one input per captured hour
+    (:func:`merged_s3_prefix`) at ``<EndpointInput LocalPath>/<endpoint>/<variant>/yyyy/mm/dd/hh`` with
+    ``dataset_format`` ``sagemakerMergeJson`` (``endpointInput`` and ``endpointOutput``: features, prediction and
+    ground truth); ``analysis_config`` = ``ConfigUri`` at ``/opt/ml/processing/input/config``; ``baseline`` = the
+    baseline ``analysis.json`` at ``/opt/ml/processing/baseline/constraints``; the ``EndpointInput`` attributes;
+    the job definition's ``ImageUri`` (the Clarify image).
+    """
+    _require_merge(plan)
+    report = merge_report_s3_uri(plan)
+    return _clarify_request(plan, "MODEL_BIAS", _merged_inputs(plan, plan.input_local_path.rstrip("/")),
+                            BIAS_DATASET_FORMAT,
+                            {"sagewatch_merge_report": f"{MERGE_REPORT_PATH}/{_basename(report)}"})
+
+
+def model_explainability_request(plan: ExecutionPlan) -> dict[str, Any]:
+    """The ``CreateProcessingJob`` request of the Clarify job of a model-explainability execution (contract §7.1,
+    §7.6): the captured hours of the window as data quality mounts them (``sagemakerCaptureJson``), the
+    ``analysis_config`` and ``baseline`` inputs and the environment of :func:`model_bias_request`."""
+    local_root = plan.input_local_path.rstrip("/")
+    inputs = [_s3_input(f"endpoint_input_{number}", capture.s3_uri,
+                        f"{local_root}/{plan.endpoint_name}/{capture.variant}/{capture.hour:%Y/%m/%d/%H}",
+                        plan.input_mode, plan.input_distribution)
+              for number, capture in enumerate(plan.captures, 1)]
+    return _clarify_request(plan, "MODEL_EXPLAINABILITY", inputs, CAPTURE_DATASET_FORMAT)
 
 
 # monitoring type -> the requests of its jobs, in the order they run (the last one is the execution's job);
@@ -563,6 +660,8 @@ def model_quality_request(plan: ExecutionPlan) -> dict[str, Any]:
 REQUEST_BUILDERS: dict[str, tuple[Callable[[ExecutionPlan], dict[str, Any]], ...]] = {
     "DataQuality": (data_quality_request,),
     "ModelQuality": (ground_truth_merge_request, model_quality_request),
+    "ModelBias": (ground_truth_merge_request, model_bias_request),
+    "ModelExplainability": (model_explainability_request,),
 }
 
 

@@ -27,7 +27,7 @@ RESERVED_KEYS = frozenset({
     "sagemaker_monitoring_schedule_name", "sagemaker_endpoint_datacapture_prefix", "start_time", "end_time",
     "metric_time", "baseline_constraints", "baseline_statistics", "record_preprocessor_script",
     "post_analytics_processor_script", "analysis_type", "problem_type", "inference_attribute",
-    "probability_attribute", "probability_threshold_attribute", "ground_truth_attribute",
+    "probability_attribute", "probability_threshold_attribute", "ground_truth_attribute", "features_attribute",
     "categorical_drift_method", "positive_label", "exclude_features_attribute", "monitoring_input_type",
     "report_enabled", "automl_problem_name", "detect_outliers", "detect_drift", "image_data",
     "CLOUDWATCH_METRICS_DIRECTORY", "ground_truth_source",
@@ -124,6 +124,7 @@ class JobSpec:
     probability_attribute: str | None = None
     probability_threshold_attribute: float | None = None
     ground_truth_attribute: str | None = None
+    features_attribute: str | None = None  # model bias on merged captures: where the endpointInput's features are
     positive_label: str | None = None
     # feature attribution (contract §7): Clarify's analysis_config.json and sagewatch's own settings
     analysis_config: Path | None = None
@@ -257,6 +258,7 @@ def parse_job_spec(environ: Mapping[str, str] | None = None) -> JobSpec:
         probability_attribute=settings.get("probability_attribute", "").strip() or None,
         probability_threshold_attribute=threshold,
         ground_truth_attribute=settings.get("ground_truth_attribute", "").strip() or None,
+        features_attribute=settings.get("features_attribute", "").strip() or None,
         positive_label=settings.get("positive_label", "").strip() or None,
         analysis_config=path("analysis_config"),
         model_path=path("sagewatch_model"),

@@ -7,6 +7,8 @@ The requests are the ones a monitoring execution makes (:mod:`sagewatch.job.exec
   ``/opt/ml/processing/input/endpoint/<endpoint>/<variant>/yyyy/mm/dd/hh``, the baseline files under
   ``/opt/ml/processing/baseline/{constraints,stats}``, the report written from ``/opt/ml/processing/output`` to
   ``<output>/<endpoint>/<schedule>/yyyy/mm/dd/hh`` and the contract's environment;
+- model bias and model explainability: the contract's Clarify jobs (the merge job first for bias, as for model
+  quality), on the job definition's image, with ``config_uri`` as their ``analysis_config.json``;
 - model quality, the contract's chain of two: the ground-truth merge job ``<prefix>-merge-<yyyymmddHHMM>-<token>``
   (captures joined to the labels under ``<ground truth>/yyyy/mm/dd/hh``), then the analysis job
   ``<prefix>-<yyyymmddHHMM>-<token>``, which :func:`next_request` rebuilds from the merge job's name once the merge
@@ -40,7 +42,7 @@ __all__ = [
     "MonitoringSettings", "MonitoringWindow", "split_s3_uri", "monitoring_window", "processing_job_name",
     "execution_plan", "job_environment", "processing_inputs", "report_s3_uri", "build_processing_job_request",
     "metric_data", "chunked", "execution_window", "ground_truth_candidates", "execution_requests",
-    "next_request", "MONITORING_TYPES", "ENDPOINT_INPUT_PATH", "OUTPUT_PATH", "METRICS_PATH", "CONSTRAINTS_PATH",
+    "next_request", "MONITORING_TYPES", "MERGED_TYPES", "CLARIFY_TYPES", "ENDPOINT_INPUT_PATH", "OUTPUT_PATH", "METRICS_PATH", "CONSTRAINTS_PATH",
     "STATISTICS_PATH", "CAPTURE_DATASET_FORMAT", "METRICS_OUTPUT_NAME", "RESULT_OUTPUT_NAME",
 ]
 
@@ -49,8 +51,11 @@ LOG = logging.getLogger(__name__)
 METRICS_PATH = contract.METRICS_OUTPUT_PATH
 CAPTURE_DATASET_FORMAT = contract.CAPTURE_DATASET_FORMAT
 MAX_PROCESSING_INPUTS = 10  # CreateProcessingJob accepts at most 10 inputs
-MONITORING_TYPES = ("DataQuality", "ModelQuality")
-MERGE_JOB_INFIX = "merge"  # the merge job of a model-quality execution: <prefix>-merge-<yyyymmddHHMM>-<token>
+MONITORING_TYPES = ("DataQuality", "ModelQuality", "ModelBias", "ModelExplainability")
+# the monitors whose execution starts with the ground-truth merge job: <prefix>-merge-<yyyymmddHHMM>-<token>
+MERGED_TYPES = ("ModelQuality", "ModelBias")
+CLARIFY_TYPES = ("ModelBias", "ModelExplainability")  # Clarify jobs, configured by an analysis_config.json
+MERGE_JOB_INFIX = "merge"
 TOKEN_LENGTH = 16
 # a merge job on an image other than SageMaker's analyzer (the sagewatch-analyzer image of processing mode on AWS,
 # which has no groundtruth-merger sibling in the account): the same image, with the merge entry point
@@ -94,6 +99,10 @@ class MonitoringSettings:
     probability_threshold_attribute: float | None = None
     start_time_offset: str | None = None
     end_time_offset: str | None = None
+    # model bias and explainability: <T>AppSpecification.ConfigUri (analysis_config.json) and
+    # EndpointInput.FeaturesAttribute; model bias also needs ground_truth_s3_uri
+    config_uri: str | None = None
+    features_attribute: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -107,9 +116,14 @@ class MonitoringSettings:
             missing = [name for name in ("problem_type", "ground_truth_s3_uri") if not getattr(self, name)]
             if missing:
                 raise ValueError(f"SAGEWATCH_MONITORING_SETTINGS lacks {missing}, which model quality needs")
-            if self.run_engine_in_lambda:
-                raise ValueError("run_engine_in_lambda runs data quality only: a model-quality execution is a "
-                                 "ground-truth merge job and an analysis job, started as processing jobs")
+        if self.monitoring_type in CLARIFY_TYPES:
+            missing = [name for name in ("config_uri",) + (("ground_truth_s3_uri",) if self.monitoring_type ==
+                                                             "ModelBias" else ()) if not getattr(self, name)]
+            if missing:
+                raise ValueError(f"SAGEWATCH_MONITORING_SETTINGS lacks {missing}, which {self.monitoring_type} needs")
+        if self.monitoring_type != "DataQuality" and self.run_engine_in_lambda:
+            raise ValueError(f"run_engine_in_lambda runs data quality only: a {self.monitoring_type} execution runs "
+                             "as processing jobs")
 
     @classmethod
     def from_json(cls, text: str) -> MonitoringSettings:
@@ -177,7 +191,8 @@ def execution_plan(settings: MonitoringSettings, window: MonitoringWindow, *, jo
         merge_job_name=merge_job_name, ground_truth=ground_truth, ground_truth_s3_uri=settings.ground_truth_s3_uri,
         problem_type=settings.problem_type, inference_attribute=settings.inference_attribute,
         probability_attribute=settings.probability_attribute,
-        probability_threshold_attribute=settings.probability_threshold_attribute)
+        probability_threshold_attribute=settings.probability_threshold_attribute,
+        features_attribute=settings.features_attribute, config_uri=settings.config_uri)
 
 
 def build_processing_job_request(settings: MonitoringSettings, window: MonitoringWindow, *, token: str
@@ -229,7 +244,7 @@ def _chain_plan(settings: MonitoringSettings, scheduled: datetime, token: str,
     hour = contract.floor_hour(scheduled)
     prefix = settings.job_name_prefix
     merge = None
-    if settings.monitoring_type == "ModelQuality":
+    if settings.monitoring_type in MERGED_TYPES:
         merge = contract.execution_job_name(f"{prefix}-{MERGE_JOB_INFIX}", hour, token, token_length=TOKEN_LENGTH)
     return execution_plan(settings, execution_window(settings, scheduled), scheduled=hour,
                           job_name=contract.execution_job_name(prefix, hour, token, token_length=TOKEN_LENGTH),

@@ -10,7 +10,7 @@ MODULES = [
     "sagewatch.clarify.bias.arithmetic", "sagewatch.clarify.bias.facets", "sagewatch.clarify.bias.counts",
     "sagewatch.clarify.bias.pretraining", "sagewatch.clarify.bias.posttraining", "sagewatch.clarify.bias.flip_test",
     "sagewatch.clarify.bias.registry", "sagewatch.clarify.bias.report", "sagewatch.clarify.bias.dataset",
-    "sagewatch.clarify.bias.drift",
+    "sagewatch.clarify.bias.drift", "sagewatch.clarify.bias.merged",
 ]
 
 

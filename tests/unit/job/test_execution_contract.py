@@ -83,10 +83,10 @@ def test_one_window_rule_for_both():
 
 def test_unregistered_monitoring_types_are_refused_by_name():
     plan = contract.ExecutionPlan(
-        monitoring_type="ModelBias", job_name="j", endpoint_name="ep", schedule_name="s", scheduled=SCHEDULED,
+        monitoring_type="BatchQuality", job_name="j", endpoint_name="ep", schedule_name="s", scheduled=SCHEDULED,
         window=contract.AnalysisWindow(SCHEDULED, SCHEDULED), captures=(), output_s3_uri="s3://b/r",
         app_specification={"ImageUri": "i"}, cluster_config={}, role_arn="r")
-    with pytest.raises(contract.UnsupportedMonitoringType, match="ModelBias monitoring executions"):
+    with pytest.raises(contract.UnsupportedMonitoringType, match="BatchQuality monitoring executions"):
         contract.job_request(plan)
 
 
@@ -103,3 +103,41 @@ def test_the_contract_and_the_lambda_glue_import_the_standard_library_only():
 def test_docstring_examples(name):
     result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
     assert result.failed == 0 and result.attempted > 0
+
+
+CLARIFY_IMAGE = "205585389593.dkr.ecr.us-east-1.amazonaws.com/sagemaker-clarify-processing:1.0"
+
+
+def test_the_lambda_builds_a_bias_execution_as_the_merge_then_the_clarify_job():
+    settings = lambda_settings(monitoring_type="ModelBias", image_uri=CLARIFY_IMAGE, baseline_statistics_uri=None,
+                               baseline_constraints_uri="s3://b/base/analysis.json", ground_truth_s3_uri="s3://g",
+                               config_uri="s3://b/cfg/analysis_config.json", probability_threshold_attribute=0.7,
+                               job_name_prefix="bias")
+    merge, clarify = lambda_monitoring.execution_requests(settings, SCHEDULED, token="abc123")
+    assert (merge["ProcessingJobName"], clarify["ProcessingJobName"]) == ("bias-merge-202405011100-abc123",
+                                                                          "bias-202405011100-abc123")
+    assert lambda_monitoring.next_request(settings, merge["ProcessingJobName"]) == clarify
+    assert clarify["AppSpecification"] == {"ImageUri": CLARIFY_IMAGE}
+    environment = clarify["Environment"]
+    assert (environment["analysis_type"], environment["analysis_config"], environment["baseline_constraints"],
+            environment["probability_threshold_attribute"]) == (
+        "MODEL_BIAS", "/opt/ml/processing/input/config/analysis_config.json",
+        "/opt/ml/processing/baseline/constraints/analysis.json", "0.7")
+    assert environment["dataset_format"] == contract.BIAS_DATASET_FORMAT
+
+
+def test_the_lambda_builds_an_explainability_execution_as_one_clarify_job():
+    settings = lambda_settings(monitoring_type="ModelExplainability", image_uri=CLARIFY_IMAGE,
+                               baseline_statistics_uri=None, baseline_constraints_uri="s3://b/base/analysis.json",
+                               config_uri="s3://b/cfg/analysis_config.json", job_name_prefix="explain")
+    (clarify,) = lambda_monitoring.execution_requests(settings, SCHEDULED, token="abc123")
+    assert clarify["Environment"]["analysis_type"] == "MODEL_EXPLAINABILITY"
+    assert [i["InputName"] for i in clarify["ProcessingInputs"]] == ["analysis_config", "endpoint_input_1",
+                                                                     "baseline"]
+
+
+@pytest.mark.parametrize("monitoring_type, missing", [("ModelBias", r"\['config_uri', 'ground_truth_s3_uri'\]"),
+                                                      ("ModelExplainability", r"\['config_uri'\]")])
+def test_the_lambda_settings_of_a_clarify_monitor_name_what_is_missing(monitoring_type, missing):
+    with pytest.raises(ValueError, match=f"lacks {missing}, which {monitoring_type} needs"):
+        lambda_settings(monitoring_type=monitoring_type, baseline_statistics_uri=None)

@@ -4,7 +4,11 @@ that holds the labels and the model's predicted labels.
 * the settings come from Clarify's ``analysis_config.json``: the file named by the job's ``analysis_config``
   setting, else ``/opt/ml/processing/input/config/analysis_config.json`` (contract §7.1);
 * the data is ``dataset_source``, read as the config's ``dataset_type`` says (a capture-format
-  ``dataset_format`` of a monitoring job, ``sagemakerCaptureJson``/``sagemakerMergeJson``, wins);
+  ``dataset_format`` of a monitoring job, ``sagemakerCaptureJson``/``sagemakerMergeJson``, wins). Merged
+  captures (``sagemakerMergeJson``, a model-bias execution) are read as Clarify's monitoring reads them
+  (:mod:`sagewatch.clarify.bias.merged`): features from ``endpointInput`` named by ``headers``, the label from
+  ``groundTruthData``, the predicted label from ``endpointOutput`` (``inference_attribute``, or
+  ``probability_attribute`` and ``probability_threshold_attribute``);
 * baselining (no baseline) writes ``analysis.json``; monitoring compares it with the baseline
   ``analysis.json`` given as ``baseline_constraints`` (bias drift, §7.6) and writes
   ``constraint_violations.json`` too; the metric lines go to ``aws/sagemaker/Endpoints/bias-metrics``.
@@ -26,12 +30,14 @@ from typing import Any
 
 from sagewatch.clarify.bias.dataset import run_bias_analysis
 from sagewatch.clarify.bias.drift import DriftResult, bias_metric_lines, check_bias_drift
+from sagewatch.clarify.bias.merged import MergedAttributes, run_merged_bias_analysis
 from sagewatch.clarify.bias.report import BiasReport
 from sagewatch.clarify.predictions import Predictor, local_predictor
 from sagewatch.datasets import parse_dataset_format
-from sagewatch.datasets.formats import CaptureJsonFormat, DatasetFormat
+from sagewatch.datasets.formats import CaptureJsonFormat, DatasetFormat, MergeJsonFormat
 from sagewatch.errors import JobError, SagewatchError
 from sagewatch.job.analyses import Analysed, Analysis, Checked, register_analysis
+from sagewatch.job.analyses.model_quality import _merge_counts as merge_counts  # one reader of the merge's counts
 from sagewatch.job.spec import JobSpec
 from sagewatch.schemas.clarify_analysis import (ANALYSIS_FILE, BiasAnalysis, dumps_analysis, dumps_bias_violations,
                                                 load_bias_analysis, parse_bias_analysis)
@@ -98,16 +104,24 @@ class ModelBias(Analysis):
         if not path.is_file():
             raise JobError(f"{ANALYSIS_CONFIG_FILE} not found at {path} (set {CONFIG_SETTING} to its path)")
         config = load_analysis_config(path)
-        report = run_bias_analysis(config, spec.dataset_source, start_time=spec.start_time, end_time=spec.end_time,
-                                   fmt=_capture_format(spec),
-                                   predictor=model if model is not None else _local_model(spec, config))
+        fmt = _capture_format(spec)
+        if isinstance(fmt, MergeJsonFormat):  # a model-bias execution: the predictions are the captured outputs
+            attributes = MergedAttributes(features=spec.features_attribute, inference=spec.inference_attribute,
+                                          probability=spec.probability_attribute,
+                                          probability_threshold=spec.probability_threshold_attribute)
+            report = run_merged_bias_analysis(config, spec.dataset_source, attributes, start_time=spec.start_time,
+                                              end_time=spec.end_time)
+        else:
+            report = run_bias_analysis(config, spec.dataset_source, start_time=spec.start_time,
+                                       end_time=spec.end_time, fmt=fmt,
+                                       predictor=model if model is not None else _local_model(spec, config))
         if progress:
             progress(report.rows)
         return Analysed(report, dict(report.skips))
 
     def suggest(self, analysed: Analysed, spec: JobSpec) -> Mapping[str, str]:
         report: BiasReport = analysed.summary
-        return {ANALYSIS_FILE: dumps_analysis(report.document), REPORT_FILE: self._report(report, None)}
+        return {ANALYSIS_FILE: dumps_analysis(report.document), REPORT_FILE: self._report(report, None, spec)}
 
     def check(self, analysed: Analysed, baseline: BiasAnalysis, spec: JobSpec) -> Checked:
         report: BiasReport = analysed.summary
@@ -115,7 +129,7 @@ class ModelBias(Analysis):
         result = check_bias_drift(current, baseline)
         files = {ANALYSIS_FILE: dumps_analysis(report.document),
                  VIOLATIONS_FILE: dumps_bias_violations(list(result.violations)),
-                 REPORT_FILE: self._report(report, result)}
+                 REPORT_FILE: self._report(report, result, spec)}
         return Checked(files, len(result.violations), result, report)
 
     def metrics(self, analysed: Analysed, checked: Checked, baseline: BiasAnalysis, spec: JobSpec, *,
@@ -126,9 +140,12 @@ class ModelBias(Analysis):
                                  schedule=spec.schedule_name)
 
     @staticmethod
-    def _report(report: BiasReport, result: DriftResult | None) -> str:
+    def _report(report: BiasReport, result: DriftResult | None, spec: JobSpec) -> str:
         document: dict[str, Any] = {"monitor": "ModelBias", "rows_evaluated": report.rows,
                                     "skipped_rows": dict(report.skips)}
+        merge = merge_counts(spec)
+        if merge is not None:  # a model-bias execution: what its ground-truth merge job joined and dropped
+            document["merge"] = merge
         if result is not None:
             document["violations"] = len(result.violations)
             document["metrics_not_evaluated"] = list(result.not_evaluated)

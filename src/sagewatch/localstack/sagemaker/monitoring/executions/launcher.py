@@ -2,19 +2,19 @@
 module (:mod:`.registry`) as a chain of processing jobs (contract §2.3, §4.2, §4.4, §9).
 
 - the baseline files are the definition's ``BaselineConfig`` (``BaseliningJobName`` alone points at that job's
-  output: ``constraints.json`` and ``statistics.json`` under its S3 output);
+  output: ``constraints.json`` and ``statistics.json`` under its S3 output, ``analysis.json`` for model bias and
+  model explainability);
 - the job is named ``model-monitoring-<yyyymmddHHMM of T>-<24 hex>`` (the data-quality pattern is unconfirmed;
   contract §12 decides this form; :func:`sagewatch.job.execution_contract.execution_job_name`);
 - the requests are :func:`sagewatch.job.execution_contract.job_requests` of the plan, run one after the other:
-  one job for data quality; the ground-truth merge job, then the analysis job for model quality. A job starts
-  when the one before it completed.
+  one job for data quality and model explainability; the ground-truth merge job, then the analysis job for model
+  quality and model bias. A job starts when the one before it completed.
 
 The execution is ``InProgress`` while the jobs before the last run; its ProcessingJobArn is the last job's and
 its status follows that job: ``Completed`` with an ExitMessage starting ``CompletedWithViolations`` gives
 ``CompletedWithViolations`` (contract §4.4, §12). An earlier job that fails or stops ends the execution
-``Failed`` (``Stopped``) with that job's FailureReason and ARN. Monitoring types without a module in the
-registry (model bias and model explainability today) fail at once with a FailureReason saying they are not
-supported yet.
+``Failed`` (``Stopped``) with that job's FailureReason and ARN. A monitoring type without a module in the
+registry would fail at once with a FailureReason saying it is not supported.
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ __all__ = ["ExecutionFailure", "ExecutionLauncher", "execution_status"]
 LOG = logging.getLogger(__name__)
 
 JOB_NAME_PREFIX = "model-monitoring"
+_BASELINE_FILES = {"ModelBias": "analysis.json", "ModelExplainability": "analysis.json"}
 
 
 def execution_status(job: Any) -> str:
@@ -101,7 +102,9 @@ class ExecutionLauncher:
             uri = next((o["S3Output"]["S3Uri"] for o in outputs if o.get("S3Output")), None)
             if uri is None:
                 raise ExecutionFailure(f"BaseliningJobName {job_name} names no processing job with an S3 output.")
-            constraints = constraints or f"{uri.rstrip('/')}/constraints.json"
+            # a Clarify baselining job's constraints are its analysis.json (contract §7.6)
+            constraints_file = _BASELINE_FILES.get(definition.monitoring_type, "constraints.json")
+            constraints = constraints or f"{uri.rstrip('/')}/{constraints_file}"
             statistics = statistics or f"{uri.rstrip('/')}/statistics.json"
         return constraints, statistics
 

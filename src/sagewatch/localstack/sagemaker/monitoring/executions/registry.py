@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from sagewatch.job.execution_contract import ExecutionPlan
-from sagewatch.localstack.sagemaker.monitoring.executions import data_quality, model_quality
+from sagewatch.localstack.sagemaker.monitoring.executions import (data_quality, model_bias, model_explainability,
+                                                                   model_quality)
 from sagewatch.localstack.sagemaker.monitoring.executions.base import ExecutionRun
 
 __all__ = ["EXECUTION_PLANNERS"]
@@ -18,4 +19,6 @@ __all__ = ["EXECUTION_PLANNERS"]
 EXECUTION_PLANNERS: dict[str, Callable[[ExecutionRun], ExecutionPlan]] = {
     "DataQuality": data_quality.plan_execution,
     "ModelQuality": model_quality.plan_execution,
+    "ModelBias": model_bias.plan_execution,
+    "ModelExplainability": model_explainability.plan_execution,
 }
