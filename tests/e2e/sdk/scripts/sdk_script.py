@@ -23,8 +23,10 @@ def parameters() -> dict[str, Any]:
 
 
 def emit(result: dict[str, Any]) -> None:
+    """Print *result* as one JSON line, on a line of its own (``wait=True, logs=False`` leaves the SDK's
+    progress marks, ``.....!``, without a line end)."""
     sys.stdout.flush()
-    print(json.dumps(result, default=str, sort_keys=True), flush=True)
+    print("\n" + json.dumps(result, default=str, sort_keys=True), flush=True)
 
 
 def wait_for(condition: Callable[[], Any], timeout: float, what: str, interval: float = 1.0) -> Any:
