@@ -84,8 +84,12 @@ def bias_methods(config: AnalysisConfig) -> tuple[MethodsSetting | None, Methods
     return pre, post
 
 
-def bias_spec(config: AnalysisConfig, columns: Sequence[str], *, source: str = ANALYSIS_CONFIG_FILE) -> BiasSpec:
+def bias_spec(config: AnalysisConfig, columns: Sequence[str], *, source: str = ANALYSIS_CONFIG_FILE,
+              model_predictions: bool = False) -> BiasSpec:
     """Resolve the bias settings of ``config`` against the dataset's ``columns``.
+
+    ``model_predictions`` says that a model will give the predicted labels (a ``predictor``): post-training
+    metrics then need no ``predicted_label`` column.
 
     >>> from sagewatch.schemas.clarify_config import parse_analysis_config
     >>> config = parse_analysis_config({"label": 2, "label_values_or_threshold": [1],
@@ -112,10 +116,9 @@ def bias_spec(config: AnalysisConfig, columns: Sequence[str], *, source: str = A
     predicted = None
     if config.predicted_label is not None:
         predicted = resolve_column(config.predicted_label, columns, field="predicted_label", source=source)
-    if post is not None and predicted is None:
-        raise fail("post-training bias metrics need predicted labels: name their column in predicted_label "
-                   "(predictions from a model through predictor are not computed by this analyzer yet)",
-                   "predicted_label")
+    if post is not None and predicted is None and not model_predictions:
+        raise fail("post-training bias metrics need predicted labels: name their column in predicted_label, or "
+                   "give the model in predictor (model_name or endpoint_name)", "predicted_label")
     facets = []
     for i, facet in enumerate(config.facet):
         column = resolve_column(facet.name_or_index, columns, field=f"facet[{i}].name_or_index", source=source)

@@ -45,7 +45,9 @@ def export_user_environment(spec) -> None:
         os.environ.setdefault(key, value)
 
 
-def main(environ=None) -> int:
+def run_entry_point(work, environ=None) -> int:
+    """The container contract around ``work(env) -> exit message``: the message file and exit status 0, or a
+    ``ClientError``/``AlgorithmError`` message and 255 (the Clarify container shares it)."""
     import os
     env = dict(os.environ if environ is None else environ)
     configure_process()
@@ -55,13 +57,11 @@ def main(environ=None) -> int:
     except OSError:
         pass
     try:
-        spec = parse_job_spec(env)
-        export_user_environment(spec)
-        outcome = run_job(spec)
+        message = work(env)
     except SagewatchError as e:
-        message = f"ClientError: {e}"
+        text = f"ClientError: {e}"
         print(f"sagewatch job failed: {e}", file=sys.stderr)
-        _write_message(paths.message_file, message[:1024], overwrite=False)
+        _write_message(paths.message_file, text[:1024], overwrite=False)
         return FAILURE_EXIT_CODE
     except BaseException as e:  # noqa: BLE001 - the container contract: any failure -> message + 255
         _write_message(paths.message_file, _algorithm_error(e), overwrite=False)
@@ -70,9 +70,19 @@ def main(environ=None) -> int:
         except BaseException:  # noqa: BLE001 - e.g. MemoryError again: the message is written already
             pass
         return FAILURE_EXIT_CODE
-    _write_message(paths.message_file, outcome.message, overwrite=True)
-    print(outcome.message)
+    _write_message(paths.message_file, message, overwrite=True)
+    print(message)
     return 0
+
+
+def _analyze(env: dict[str, str]) -> str:
+    spec = parse_job_spec(env)
+    export_user_environment(spec)
+    return run_job(spec).message
+
+
+def main(environ=None) -> int:
+    return run_entry_point(_analyze, environ)
 
 
 if __name__ == "__main__":

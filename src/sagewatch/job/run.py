@@ -127,7 +127,7 @@ def _run_post_analytics(handler: Callable[..., Any], written: list[Path]) -> Non
                        f"Please double check the script. {script_failure(e)}") from e
 
 
-def run_job(spec: JobSpec, *, progress: Callable[[int], None] | None = None) -> JobOutcome:
+def run_job(spec: JobSpec, *, progress: Callable[[int], None] | None = None, model: Any = None) -> JobOutcome:
     """Baseline (no baseline files) or monitor (with them) with the job's analysis; raises on failure.
 
     ``progress`` is called with the number of rows of each analysed chunk. Everything that can
@@ -135,15 +135,22 @@ def run_job(spec: JobSpec, *, progress: Callable[[int], None] | None = None) -> 
     post-analytics script: it must import and define ``postprocess_handler``). The handler runs
     after the result files are written, as in SageMaker; when it fails, the files of this run are
     removed again and :class:`JobError` is raised.
+
+    ``model`` is a :class:`~sagewatch.clarify.predictions.Predictor` for the analyses that ask a model
+    (``accepts_model``: model bias without a predicted-label column, feature attribution); it is an error for
+    the others.
     """
     analysis = get_analysis(spec.analysis_type)
+    if model is not None and not analysis.accepts_model:
+        raise JobError(f"analysis_type {analysis.name} takes no model; a model is only asked by MODEL_BIAS and "
+                       "MODEL_EXPLAINABILITY")
     baseline = analysis.baseline(spec) if spec.is_monitoring else None
     if not spec.dataset_source.exists():
         raise JobError(f"dataset_source {spec.dataset_source} does not exist")
     _check_outputs(spec)
     post_handler = _load_script(spec.post_analytics_processor_script, "postprocess_handler") \
         if spec.post_analytics_processor_script else None
-    analysed = analysis.analyse(spec, progress=progress)
+    analysed = analysis.analyse(spec, progress=progress, **({"model": model} if model is not None else {}))
     checked = None
     if baseline is None:
         files, violations = analysis.suggest(analysed, spec), 0

@@ -8,7 +8,8 @@ import pytest
 from localstack.aws.api import CommonServiceException
 
 from sagewatch.localstack.sagemaker.processing.service import validate_processing_request
-from sagewatch.localstack.sagemaker.processing.images import ImageError, ImageMap, is_analyzer_image, resolve_command
+from sagewatch.localstack.sagemaker.processing.images import (ImageError, ImageMap, is_analyzer_image, is_builtin_image,
+                                                             resolve_command)
 from sagewatch.localstack.sagemaker.processing.settings import ProcessingSettings
 
 OPT_ML = Path("/jobs/j1")
@@ -32,7 +33,7 @@ def test_analyzer_images_run_the_job_entry_point(image):
 
 @pytest.mark.parametrize("image", [
     "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3",
-    "205585389593.dkr.ecr.us-east-1.amazonaws.com/sagemaker-clarify-processing:1.0",
+    "205585389593.dkr.ecr.us-east-1.amazonaws.com/sagemaker-clarify-processing-fork:1.0",
     "example.com/sagemaker-model-monitor-analyzer",  # not an ECR registry
     "sagewatch-analyzer-fork:1",
 ])
@@ -133,3 +134,22 @@ def test_invalid_requests(change, fragment):
         validate_processing_request(_request(**change))
     assert error.value.code == "ValidationException"
     assert fragment in error.value.message
+
+
+@pytest.mark.parametrize("image", [
+    "205585389593.dkr.ecr.us-east-1.amazonaws.com/sagemaker-clarify-processing:1.0",
+    "306415355426.dkr.ecr.us-west-2.amazonaws.com/sagemaker-clarify-processing:1.0",
+    "017069133835.dkr.ecr.eu-west-1.amazonaws.com/sagemaker-clarify-processing:1.1",
+    "452307495513.dkr.ecr.cn-north-1.amazonaws.com.cn/sagemaker-clarify-processing",
+    "localhost:5000/mirror/sagemaker-clarify-processing@sha256:" + "a" * 64,
+])
+def test_clarify_images_run_the_clarify_container(image):
+    command = resolve_command({"ImageUri": image, "ContainerArguments": ["--x"]}, ImageMap(), OPT_ML)
+    assert command[1:] == ["-m", "sagewatch.clarify_container", "--x"]
+    assert is_builtin_image(image) and not is_analyzer_image(image)
+
+
+def test_clarify_image_is_run_by_sagewatch_even_when_mapped():
+    mapped = ImageMap.from_environ({"SAGEWATCH_IMAGE_MAP": '{"sagemaker-clarify-processing": "python -m other"}'})
+    image = "205585389593.dkr.ecr.us-east-1.amazonaws.com/sagemaker-clarify-processing:1.0"
+    assert resolve_command({"ImageUri": image}, mapped, OPT_ML)[1:] == ["-m", "sagewatch.clarify_container"]

@@ -24,7 +24,9 @@ from pathlib import Path
 import pyarrow as pa
 
 from sagewatch.clarify.bias.report import BiasReport, bias_report
-from sagewatch.clarify.config import bias_spec
+from sagewatch.clarify.bias.model_labels import with_model_labels
+from sagewatch.clarify.config import bias_methods, bias_spec
+from sagewatch.clarify.predictions import Predictor
 from sagewatch.datasets import CaptureJsonFormat, CsvFormat, DatasetFormat, JsonFormat, ParquetFormat, iter_dataset
 from sagewatch.errors import DatasetError, SchemaError
 from sagewatch.schemas.clarify_config import ANALYSIS_CONFIG_FILE, AnalysisConfig
@@ -89,10 +91,21 @@ def read_table(source: str | Path, config: AnalysisConfig, *, start_time: dateti
 
 
 def run_bias_analysis(config: AnalysisConfig, source: str | Path, *, start_time: datetime | None = None,
-                      end_time: datetime | None = None, fmt: DatasetFormat | None = None) -> BiasReport:
-    """Read ``source`` as ``config`` says and compute its bias report (the reader's skips included)."""
+                      end_time: datetime | None = None, fmt: DatasetFormat | None = None,
+                      predictor: Predictor | None = None) -> BiasReport:
+    """Read ``source`` as ``config`` says and compute its bias report (the reader's skips included).
+
+    Post-training metrics take the predicted labels from the config's ``predicted_label`` column; without one,
+    from ``predictor`` (the model's answers for the feature records, :mod:`.model_labels`).
+    """
     table, skips = read_table(source, config, start_time=start_time, end_time=end_time, fmt=fmt)
-    report = bias_report(table, bias_spec(config, table.column_names))
+    _, post = bias_methods(config)
+    if post is not None and config.predicted_label is None and predictor is not None:
+        table, spec, dropped = with_model_labels(table, config, predictor)
+        skips = {**skips, **{k: skips.get(k, 0) + v for k, v in dropped.items()}}
+    else:
+        spec = bias_spec(config, table.column_names)
+    report = bias_report(table, spec)
     merged: Mapping[str, int] = {**skips, **{k: skips.get(k, 0) + v for k, v in report.skips.items()}}
     return BiasReport(report.document, report.rows, dict(merged))
 

@@ -13,6 +13,11 @@ check        monitoring: the files to write and the number of violations
 metrics      monitoring: the CloudWatch metric lines (contract §4.5, §5)
 ===========  ==========================================================================
 
+An analysis that asks a model (Clarify's post-training bias and feature attribution) sets ``accepts_model``;
+``run_job(spec, model=...)`` then hands its ``analyse`` the injected model, a
+:class:`~sagewatch.clarify.predictions.Predictor` (the Clarify container's shadow endpoint, or a local model),
+and refuses a model for any other analysis.
+
 Adding a monitor = one module here that defines an :class:`Analysis` subclass and registers an
 instance at its bottom with :func:`register_analysis`, plus its name in ``_BUILTIN_MODULES``
 (the way :mod:`sagewatch.drift.registry` registers drift measures).
@@ -61,6 +66,8 @@ class Analysis(ABC):
 
     #: the ``analysis_type`` value that selects it (upper case)
     name: str = ""
+    #: whether ``analyse`` takes ``model=`` (a :class:`~sagewatch.clarify.predictions.Predictor`)
+    accepts_model: bool = False
 
     @abstractmethod
     def baseline(self, spec: JobSpec) -> Any:
@@ -68,7 +75,7 @@ class Analysis(ABC):
 
     @abstractmethod
     def analyse(self, spec: JobSpec, *, progress: Callable[[int], None] | None = None) -> Analysed:
-        """Read ``spec.dataset_source`` and summarise it."""
+        """Read ``spec.dataset_source`` and summarise it (analyses with ``accepts_model`` also take ``model=``)."""
 
     @abstractmethod
     def suggest(self, analysed: Analysed, spec: JobSpec) -> Mapping[str, str]:

@@ -9,7 +9,9 @@ that holds the labels and the model's predicted labels.
   ``analysis.json`` given as ``baseline_constraints`` (bias drift, §7.6) and writes
   ``constraint_violations.json`` too; the metric lines go to ``aws/sagemaker/Endpoints/bias-metrics``.
 
-Predictions from a model (Clarify's shadow endpoint, ``predictor``) are not computed here.
+Post-training metrics without a ``predicted_label`` column ask the model injected by the caller
+(``run_job(spec, model=...)``, a :class:`~sagewatch.clarify.predictions.Predictor`: the Clarify container's
+shadow endpoint of ``predictor``); without one they fail naming ``predicted_label``.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from typing import Any
 from sagewatch.clarify.bias.dataset import run_bias_analysis
 from sagewatch.clarify.bias.drift import DriftResult, bias_metric_lines, check_bias_drift
 from sagewatch.clarify.bias.report import BiasReport
+from sagewatch.clarify.predictions import Predictor
 from sagewatch.datasets import parse_dataset_format
 from sagewatch.datasets.formats import CaptureJsonFormat, DatasetFormat
 from sagewatch.errors import JobError, SagewatchError
@@ -55,6 +58,7 @@ def _capture_format(spec: JobSpec) -> DatasetFormat | None:
 
 class ModelBias(Analysis):
     name = "MODEL_BIAS"
+    accepts_model = True
 
     def baseline(self, spec: JobSpec) -> BiasAnalysis:
         if spec.baseline_constraints is None:
@@ -64,13 +68,14 @@ class ModelBias(Analysis):
         except SagewatchError as e:
             raise JobError(f"cannot load the baseline: {e}") from e
 
-    def analyse(self, spec: JobSpec, *, progress: Callable[[int], None] | None = None) -> Analysed:
+    def analyse(self, spec: JobSpec, *, progress: Callable[[int], None] | None = None,
+                model: Predictor | None = None) -> Analysed:
         path = config_path(spec)
         if not path.is_file():
             raise JobError(f"{ANALYSIS_CONFIG_FILE} not found at {path} (set {CONFIG_SETTING} to its path)")
         config = load_analysis_config(path)
         report = run_bias_analysis(config, spec.dataset_source, start_time=spec.start_time, end_time=spec.end_time,
-                                   fmt=_capture_format(spec))
+                                   fmt=_capture_format(spec), predictor=model)
         if progress:
             progress(report.rows)
         return Analysed(report, dict(report.skips))

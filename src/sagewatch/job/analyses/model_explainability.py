@@ -1,7 +1,8 @@
 """The feature-attribution analysis (``analysis_type=MODEL_EXPLAINABILITY``, contract §7.5, §7.6).
 
-Baselining: SHAP values of the dataset with a local model → ``analysis.json`` (``explanations.kernel_shap``, or
-``tree_shap`` with the exact tree explainer) and ``explanations_shap/out.csv``. Monitoring: the same on the
+Baselining: SHAP values of the dataset with a local model (or the model injected by the caller,
+``run_job(spec, model=...)``: the Clarify container's endpoint of ``predictor``) → ``analysis.json``
+(``explanations.kernel_shap``, or ``tree_shap`` with the exact tree explainer) and ``explanations_shap/out.csv``. Monitoring: the same on the
 current data, then the nDCG check against the baseline ``analysis.json`` (``baseline_constraints``) →
 ``constraint_violations.json`` and ``explainability-metrics`` lines. Both write ``sagewatch_report.json``
 (with the per-feature attribution shift when monitoring) and monitoring writes ``sagewatch_attribution.html``.
@@ -44,6 +45,7 @@ from sagewatch.clarify.explain.explain import Explanation, explain_records
 from sagewatch.clarify.explain.model import load_local_model
 from sagewatch.clarify.explain.settings import ShapSettings, read_shap_method
 from sagewatch.clarify.explain.shift import render_attribution_page
+from sagewatch.clarify.predictions import Predictor, shap_predict
 from sagewatch.datasets import iter_dataset, load_preprocessor, parse_dataset_format
 from sagewatch.datasets.formats import CaptureJsonFormat
 from sagewatch.errors import JobError, SagewatchError
@@ -193,6 +195,7 @@ def _feature_matrix(table: pa.Table, columns: list[str], features: tuple[str, ..
 
 class ModelExplainability(Analysis):
     name = "MODEL_EXPLAINABILITY"
+    accepts_model = True
 
     def baseline(self, spec: JobSpec) -> ExplanationsFile:
         if spec.baseline_constraints is None:
@@ -213,11 +216,15 @@ class ModelExplainability(Analysis):
         except SagewatchError as e:
             raise JobError(str(e)) from e
 
-    def analyse(self, spec: JobSpec, *, progress: Callable[[int], None] | None = None) -> Analysed:
+    def analyse(self, spec: JobSpec, *, progress: Callable[[int], None] | None = None,
+                model: Predictor | None = None) -> Analysed:
         config = _load_config(spec)
         explainer = spec.explainer or KERNEL_SHAP
+        if model is not None and explainer != KERNEL_SHAP:
+            raise JobError(f"sagewatch_explainer {explainer} needs the model file (sagewatch_model); a model "
+                           "reached through an endpoint is explained with kernel_shap")
         fmt = parse_dataset_format(spec.dataset_format)
-        model = self._model(spec)
+        local_model = self._model(spec) if model is None else None
         preprocessor = load_preprocessor(spec.record_preprocessor_script) if spec.record_preprocessor_script \
             else None
         reader = iter_dataset(spec.dataset_source, fmt, start_time=spec.start_time, end_time=spec.end_time,
@@ -240,8 +247,10 @@ class ModelExplainability(Analysis):
                            + (f" ({sum(skips.values())} records skipped: {skips})" if skips else ""))
         base_dir = _config_path(spec).parent
         try:
-            explanation = explain_records(records, config.features, config.shap, model=model, explainer=explainer,
-                                          label_headers=config.label_headers, base_dir=base_dir)
+            explanation = explain_records(records, config.features, config.shap, model=local_model,
+                                          predict=shap_predict(model) if model is not None else None,
+                                          explainer=explainer, label_headers=config.label_headers,
+                                          base_dir=base_dir)
         except SagewatchError as e:
             raise JobError(str(e)) from e
         return Analysed(ExplainabilitySummary(explanation, config, rows), skips)

@@ -6,6 +6,9 @@
   ``<this python> -m sagewatch.job``.
 - The ground-truth merger of model-quality executions, any image whose repository is
   ``sagemaker-model-monitor-groundtruth-merger`` (contract §2.3), runs ``<this python> -m sagewatch.job.merge``.
+- SageMaker Clarify's processing image, any image whose repository is ``sagemaker-clarify-processing``
+  (``<account>.dkr.ecr.<region>.amazonaws.com/sagemaker-clarify-processing:1.0`` of every region, any registry or
+  tag; contract §7.1, §10), runs ``<this python> -m sagewatch.clarify_container``.
 - ``SAGEWATCH_IMAGE_MAP`` may add images: a JSON object, or the path of a file holding one, mapping an image to
   a command. A key is a repository name (``my-processor``: any registry and tag), or a glob matched against
   the whole image URI (``*.amazonaws.com/my-processor:1.*``). A value is a command line (a string, split as
@@ -34,12 +37,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["ImageMap", "ImageError", "analyzer_command", "merger_command", "is_analyzer_image", "is_merger_image",
-           "repository_name", "resolve_command"]
+__all__ = ["ImageMap", "ImageError", "analyzer_command", "merger_command", "clarify_command", "is_analyzer_image",
+           "is_merger_image", "is_clarify_image", "is_builtin_image", "repository_name", "resolve_command"]
 
 ENV_IMAGE_MAP = "SAGEWATCH_IMAGE_MAP"
 ANALYZER_ALIAS = "sagewatch-analyzer"
 MERGER_REPOSITORY = "sagemaker-model-monitor-groundtruth-merger"
+CLARIFY_REPOSITORY = "sagemaker-clarify-processing"
 CONTAINER_ROOT = "/opt/ml"
 _ANALYZER_URI = re.compile(
     r"^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/sagemaker-model-monitor-analyzer"
@@ -61,6 +65,41 @@ def analyzer_command() -> list[str]:
 def merger_command() -> list[str]:
     """``[<this python>, "-m", "sagewatch.job.merge"]``."""
     return [sys.executable, "-m", "sagewatch.job.merge"]
+
+
+def clarify_command() -> list[str]:
+    """``[<this python>, "-m", "sagewatch.clarify_container"]``."""
+    return [sys.executable, "-m", "sagewatch.clarify_container"]
+
+
+def is_clarify_image(image_uri: str) -> bool:
+    """True for SageMaker Clarify's processing image of any region, registry or tag.
+
+    Examples
+    --------
+    >>> is_clarify_image("205585389593.dkr.ecr.us-east-1.amazonaws.com/sagemaker-clarify-processing:1.0")
+    True
+    >>> is_clarify_image("306415355426.dkr.ecr.us-west-2.amazonaws.com/sagemaker-clarify-processing:1.0")
+    True
+    >>> is_clarify_image("452307495513.dkr.ecr.cn-north-1.amazonaws.com.cn/sagemaker-clarify-processing")
+    True
+    >>> is_clarify_image("localhost:5000/sagemaker-clarify-processing@sha256:" + "0" * 64)
+    True
+    >>> is_clarify_image("205585389593.dkr.ecr.us-east-1.amazonaws.com/sagemaker-clarify-processing-extra:1.0")
+    False
+    """
+    return repository_name(image_uri) == CLARIFY_REPOSITORY
+
+
+def is_builtin_image(image_uri: str) -> bool:
+    """True for the images sagewatch runs itself (analyzer, merger, Clarify), whatever ``SAGEWATCH_IMAGE_MAP`` says.
+
+    >>> is_builtin_image("205585389593.dkr.ecr.us-east-1.amazonaws.com/sagemaker-clarify-processing:1.0")
+    True
+    >>> is_builtin_image("my-processor:1")
+    False
+    """
+    return is_analyzer_image(image_uri) or is_merger_image(image_uri) or is_clarify_image(image_uri)
 
 
 def is_merger_image(image_uri: str) -> bool:
@@ -222,6 +261,9 @@ def resolve_command(app_specification: Mapping[str, object], image_map: ImageMap
     ...                       ImageMap(), Path("/jobs/j1"))
     >>> cmd[1:]
     ['-m', 'sagewatch.job', '--x']
+    >>> resolve_command({"ImageUri": "205585389593.dkr.ecr.us-east-1.amazonaws.com/sagemaker-clarify-processing:1.0"},
+    ...                 ImageMap(), Path("/jobs/j1"))[1:]
+    ['-m', 'sagewatch.clarify_container']
     """
     image_uri = str(app_specification.get("ImageUri") or "").strip()
     entry = list(app_specification.get("ContainerEntrypoint") or [])
@@ -230,6 +272,8 @@ def resolve_command(app_specification: Mapping[str, object], image_map: ImageMap
         command = analyzer_command()
     elif is_merger_image(image_uri):
         command = merger_command()
+    elif is_clarify_image(image_uri):
+        command = clarify_command()
     else:
         mapped = image_map.lookup(image_uri)
         if mapped is None:

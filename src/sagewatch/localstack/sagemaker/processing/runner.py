@@ -35,8 +35,7 @@ from typing import Any
 
 from sagewatch.localstack.sagemaker.common import jsonable
 from sagewatch.localstack.sagemaker.processing.aws import LOG_GROUP, AwsAccess
-from sagewatch.localstack.sagemaker.processing.images import (ImageError, is_analyzer_image, is_merger_image, relocate,
-                                                             resolve_command)
+from sagewatch.localstack.sagemaker.processing.images import ImageError, is_builtin_image, relocate, resolve_command
 from sagewatch.schemas.metric_lines import namespace_of_line, parse_metric_lines
 from sagewatch.schemas.s3_uri import split_s3_uri
 
@@ -179,7 +178,7 @@ class JobRunner:
         deadline = time.monotonic() + limit if limit else None
         app = self.request["AppSpecification"]
         image = app["ImageUri"]
-        if self.settings.image_map_error and not (is_analyzer_image(image) or is_merger_image(image)):
+        if self.settings.image_map_error and not is_builtin_image(image):
             raise _Ended("Failed", f"ClientError: {self.settings.image_map_error}")
         if self.opt_ml.exists():
             shutil.rmtree(self.opt_ml)
