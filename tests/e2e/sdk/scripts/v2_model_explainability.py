@@ -47,7 +47,9 @@ if not executions:  # the SDK lists only executions that have a processing job
     raise SystemExit(f"the SDK lists no execution of the schedule; its latest execution summary: {summary}")
 execution_job = executions[-1].describe()
 execution_output = execution_job["ProcessingOutputConfig"]["Outputs"][0]["S3Output"]["S3Uri"].rstrip("/")
-violations = monitor.latest_monitoring_constraint_violations()
+# the SDK reads files only of a Completed job; a failed one is reported through the result instead
+completed = execution_job["ProcessingJobStatus"] == "Completed"
+violations = monitor.latest_monitoring_constraint_violations() if completed else None
 described = monitor.describe_schedule()
 
 # A daily schedule with the analysis config and constraints given explicitly: created, listed, deleted.
@@ -66,6 +68,8 @@ cron_definition = session.sagemaker_client.describe_model_explainability_job_def
 listed = sorted(s["MonitoringScheduleName"] for s in session.sagemaker_client.list_monitoring_schedules(
     EndpointName=params["endpoint"])["MonitoringScheduleSummaries"])
 attached = ModelExplainabilityMonitor.attach(params["cron_schedule"], sagemaker_session=session)
+
+attached_name = attached.monitoring_schedule_name  # delete_monitoring_schedule() sets it to None
 
 definitions = [monitor.job_definition_name, cron_monitor.job_definition_name]
 monitor.delete_monitoring_schedule()
@@ -94,7 +98,8 @@ emit({
     "execution_failure": execution_job.get("FailureReason"),
     "execution_image": execution_job["AppSpecification"]["ImageUri"],
     "execution_output": execution_output,
-    "execution_analysis": read_json(S3Downloader.read_file, session, f"{execution_output}/analysis.json"),
+    "execution_analysis": read_json(S3Downloader.read_file, session, f"{execution_output}/analysis.json")
+    if completed else None,
     "violations": violations.body_dict if violations else None,
     "last_execution": (described.get("LastMonitoringExecutionSummary") or {}).get("MonitoringExecutionStatus"),
     "cron": {"status": cron_described["MonitoringScheduleStatus"],
@@ -103,7 +108,7 @@ emit({
              "endpoint_input": cron_definition["ModelExplainabilityJobInput"]["EndpointInput"],
              "config": read_json(S3Downloader.read_file, session,
                                  cron_definition["ModelExplainabilityAppSpecification"]["ConfigUri"]),
-             "attached": attached.monitoring_schedule_name},
+             "attached": attached_name},
     "listed": listed,
     "definitions_after_delete": after_delete,
     "resources_before": before,
