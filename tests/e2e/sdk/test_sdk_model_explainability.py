@@ -7,7 +7,7 @@ important feature of the baseline: the ranking of global SHAP values turns over 
 feature-attribution drift (nDCG below 0.9). A daily schedule with the analysis config and baseline given
 explicitly is created, listed, attached and deleted.
 
-The v3 line's ``suggest_baseline`` raises after its job has run (see ``test_sdk_model_bias.py``).
+The v3 line's ``suggest_baseline`` and ``list_executions`` raise (see ``test_sdk_model_bias.py``).
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ pytestmark = pytest.mark.e2e
 INVOCATIONS = 30
 CLARIFY_IMAGE = "205585389593.dkr.ecr.us-east-1.amazonaws.com/sagemaker-clarify-processing:1.0"
 V3_SUGGEST_ERROR = "'ProcessingJob' object has no attribute 'sagemaker_session'"
+V3_LIST_ERROR = "'MonitoringExecution' object has no attribute 'job_name'"
 
 
 def shifted_traffic() -> np.ndarray:
@@ -56,8 +57,9 @@ def test_model_explainability_monitor_baseline_schedule_and_drift(line, run_sdk,
         "baseline_output": f"s3://{bucket}/shap-baselining", "reports": f"s3://{bucket}/shap-reports",
         "schedule": schedule, "cron_schedule": cron_schedule})
 
-    if line == "v3":
+    if line == "v3":  # two bugs of sagemaker-core 2.27.0 the script works around (module docstring)
         assert result["suggest_error"] == V3_SUGGEST_ERROR
+        assert result["list_executions_error"] == V3_LIST_ERROR
     # the baselining job: Clarify's SHAP with the model behind a shadow endpoint
     baselining = result["baselining_job"]
     assert baselining["status"] == "Completed", baselining["failure"]

@@ -12,7 +12,7 @@ from botocore.exceptions import ClientError
 from sagemaker.core.clarify import DataConfig, ModelConfig, SHAPConfig
 from sagemaker.core.helper.session_helper import Session
 from sagemaker.core.model_monitor import (Constraints, CronExpressionGenerator, EndpointInput,
-                                         ExplainabilityAnalysisConfig, ModelExplainabilityMonitor)
+                                         ExplainabilityAnalysisConfig, ModelExplainabilityMonitor, ModelMonitor)
 from sagemaker.core.s3 import S3Downloader
 from sdk_script import clarify_job_summary, emit, model_endpoints, parameters, read_json, wait_for_execution
 
@@ -50,14 +50,23 @@ created = monitor.describe_schedule()
 job_definition = session.sagemaker_client.describe_model_explainability_job_definition(
     JobDefinitionName=monitor.job_definition_name)
 summary = wait_for_execution(session, params["schedule"], timeout=170.0)
-executions = monitor.list_executions()
+try:
+    executions = monitor.list_executions()
+    list_error = None
+except AttributeError as error:
+    # sagemaker-core 2.27.0 (on AWS too): ClarifyModelMonitor.list_executions re-wraps each execution through
+    # ``execution.job_name``, which sagemaker-core's MonitoringExecution (a ProcessingJob resource) does not have;
+    # the base class's list works, and each of its executions reads its own files.
+    list_error = str(error)
+    executions = ModelMonitor.list_executions(monitor)
 if not executions:  # the SDK lists only executions that have a processing job
     raise SystemExit(f"the SDK lists no execution of the schedule; its latest execution summary: {summary}")
 execution_job = executions[-1].describe()
 execution_output = execution_job["ProcessingOutputConfig"]["Outputs"][0]["S3Output"]["S3Uri"].rstrip("/")
 # the SDK reads files only of a Completed job; a failed one is reported through the result instead
 completed = execution_job["ProcessingJobStatus"] == "Completed"
-violations = monitor.latest_monitoring_constraint_violations() if completed else None
+violations = (monitor.latest_monitoring_constraint_violations() if list_error is None
+              else executions[-1].constraint_violations()) if completed else None
 described = monitor.describe_schedule()
 
 # A daily schedule with the analysis config and constraints given explicitly: created, listed, deleted.
@@ -92,6 +101,7 @@ for name in definitions:
 
 emit({
     "suggest_error": suggest_error,
+    "list_executions_error": list_error,
     "baselining_job": baselining,
     "baseline_constraints": constraints.body_dict,
     "created": {"status": created["MonitoringScheduleStatus"], "type": created.get("MonitoringType"),
