@@ -11,14 +11,18 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-SRC = Path(__file__).resolve().parents[1] / "src"
+ROOT = Path(__file__).resolve().parents[1]
+SRC = ROOT / "src"
+#: the roots scanned: the package, and the CDK kit (``stacks/``, imported from the repository root)
+ROOTS = ((SRC, SRC / "sagewatch"), (ROOT, ROOT / "stacks"))
 
 
 def _module_graph() -> dict[str, set[str]]:
     modules = {}
-    for path in SRC.rglob("*.py"):
-        name = ".".join(path.relative_to(SRC).with_suffix("").parts)
-        modules[name.removesuffix(".__init__")] = path
+    for base, folder in ROOTS:
+        for path in folder.rglob("*.py"):
+            name = ".".join(path.relative_to(base).with_suffix("").parts)
+            modules[name.removesuffix(".__init__")] = path
     graph: dict[str, set[str]] = {name: set() for name in modules}
     for name, path in modules.items():
         for node in ast.parse(path.read_text(encoding="utf-8")).body:
@@ -82,6 +86,12 @@ def _circles(graph: dict[str, set[str]]) -> list[list[str]]:
 
 def test_the_package_has_no_import_circle():
     assert _circles(_module_graph()) == []
+
+
+def test_the_graph_covers_the_package_and_the_cdk_kit():
+    graph = _module_graph()
+    assert "sagewatch.job.run" in graph and "stacks.config_readers" in graph
+    assert "stacks.config" in graph["stacks.config_readers"]
 
 
 def test_the_circle_finder_finds_a_circle():

@@ -93,6 +93,16 @@ def mmd_permutation_test(*, kernel: np.ndarray, n: int, n_permutations: int,
     return float(stat[0]), stat[1:]
 
 
+def _cpu_independent(value: float) -> float:
+    """``value`` to 10 significant digits: the kernel's ``exp`` and the permutation sums go through SIMD and BLAS
+    kernels whose last digits differ between CPUs, and reported numbers must not.
+
+    >>> _cpu_independent(0.024265258239866805)
+    0.02426525824
+    """
+    return float(f"{value:.10g}")
+
+
 def mmd_test(baseline: ArrayLike, current: ArrayLike, *, threshold: float | None = None,
              n_permutations: int = DEFAULT_N_PERMUTATIONS, bandwidth: float | None = None,
              max_samples: int = DEFAULT_MAX_SAMPLES,
@@ -164,8 +174,9 @@ def mmd_test(baseline: ArrayLike, current: ArrayLike, *, threshold: float | None
     p_value = float((1 + np.count_nonzero(null >= observed)) / (1 + n_permutations))
     return DriftResult(
         name="mmd", drift_score=p_value, drifted=p_value < thr, threshold=thr, score_type="p_value",
-        statistic="mmd_permutation_p_value",
-        details={"mmd2": observed, "bandwidth": sigma, "n_permutations": n_permutations,
+        statistic="mmd_permutation_p_value", threshold_meaning=MEANING,
+        details={"mmd2": _cpu_independent(observed), "bandwidth": _cpu_independent(sigma),
+                 "n_permutations": n_permutations,
                  "n_baseline": int(x.shape[0]), "n_current": int(y.shape[0]), "n_features": int(x.shape[1])})
 
 

@@ -28,7 +28,7 @@ from __future__ import annotations
 import math
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
@@ -87,6 +87,8 @@ class SketchDistribution:
     weights: np.ndarray
     n: int
     rank_error: float = 0.0
+    _cum_prob: np.ndarray = field(init=False, repr=False)   # derived once in __post_init__
+    _cum_exact: np.ndarray = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         items = np.asarray(self.items, dtype=np.float64)

@@ -11,8 +11,7 @@ every result against scikit-learn on random data.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from functools import cached_property
+from dataclasses import dataclass, field
 
 import numpy as np
 from sklearn.metrics import auc
@@ -33,6 +32,10 @@ class ScoreOrder:
     order: np.ndarray
     score: np.ndarray
     truth: np.ndarray
+    counts: tuple[np.ndarray, np.ndarray, np.ndarray] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "counts", self._counts())
 
     @classmethod
     def of(cls, truth: np.ndarray, score: np.ndarray) -> ScoreOrder:
@@ -51,9 +54,8 @@ class ScoreOrder:
     def __len__(self) -> int:
         return len(self.order)
 
-    @cached_property
-    def counts(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """:func:`counts_at_thresholds`, computed once for the ROC curve, its area and the PR curve."""
+    def _counts(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """:func:`counts_at_thresholds`, derived once with the order for the ROC curve, its area and the PR curve."""
         n = len(self)
         threshold_idxs = np.empty(0, dtype=np.int64) if n == 0 else \
             np.concatenate([np.flatnonzero(np.diff(self.score)), [n - 1]])

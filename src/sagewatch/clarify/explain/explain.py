@@ -159,7 +159,8 @@ def _numbers(records: Any, n_features: int) -> np.ndarray:
 def explain_records(records: Any, feature_names: Sequence[str], settings: ShapSettings, *,
                     predict: Callable[[np.ndarray], Any] | None = None, model: Any = None,
                     explainer: str = KERNEL_SHAP, label_headers: Sequence[str] | None = None,
-                    batch_size: int | None = None, base_dir: Path | None = None) -> Explanation:
+                    batch_size: int | None = None, base_dir: Path | None = None,
+                    concurrency: int = 1) -> Explanation:
     """Explain ``records`` with SHAP.
 
     Parameters
@@ -182,6 +183,9 @@ def explain_records(records: Any, feature_names: Sequence[str], settings: ShapSe
         Records per ``predict`` call.
     base_dir : Path, optional
         Where a relative baseline file name is looked up.
+    concurrency : int
+        Kernel SHAP: ``predict`` calls in flight at once, on worker threads (see
+        :func:`~sagewatch.clarify.explain.kernel.kernel_shap_values`); the values do not depend on it.
 
     Examples
     --------
@@ -214,7 +218,7 @@ def explain_records(records: Any, feature_names: Sequence[str], settings: ShapSe
             raise InvalidParameterError("Kernel SHAP needs a predict function (predict=...) or a model")
         checked = CheckedModel(predict if predict is not None else predict_function(model), batch_size=batch_size)
         local = kernel_shap_values(checked, data, background, num_samples=settings.num_samples, seed=settings.seed,
-                                   use_logit=settings.use_logit, explain=explain)
+                                   use_logit=settings.use_logit, explain=explain, concurrency=concurrency)
     labels = label_names(local.values.shape[1], label_headers)
     explained = names if explain is None else [names[i] for i in explain]
     values = global_shap_values(local.values, settings.agg_method)  # (labels, features)
