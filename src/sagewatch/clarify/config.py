@@ -77,8 +77,15 @@ def resolve_column(value: str | int, columns: Sequence[str], *, field: str,
 
 
 def bias_methods(config: AnalysisConfig) -> tuple[MethodsSetting | None, MethodsSetting | None]:
-    """The ``methods`` of the pre- and post-training stages (None: the stage is not asked for)."""
+    """The ``methods`` of the pre- and post-training stages (None: the stage is not asked for).
+
+    A config with no ``methods`` section at all asks for every metric of both stages: it is the file of a
+    model-bias monitor (the SageMaker SDK's ``BiasAnalysisConfig``: the bias settings, ``headers`` and
+    ``label``; the predicted labels come from the monitoring input), whose executions compute both.
+    """
     methods = config.methods
+    if methods is None:
+        return "all", "all"
     pre = methods.pre_training_bias.methods if methods and methods.pre_training_bias else None
     post = methods.post_training_bias.methods if methods and methods.post_training_bias else None
     return pre, post

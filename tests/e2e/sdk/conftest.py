@@ -109,7 +109,10 @@ def schedules(aws_client) -> Iterator[list[str]]:
         sagemaker.delete_monitoring_schedule(MonitoringScheduleName=name)
         definition = described["MonitoringScheduleConfig"].get("MonitoringJobDefinitionName")
         delete = {"DataQuality": sagemaker.delete_data_quality_job_definition,
-                  "ModelQuality": sagemaker.delete_model_quality_job_definition}.get(described.get("MonitoringType"))
+                  "ModelQuality": sagemaker.delete_model_quality_job_definition,
+                  "ModelBias": sagemaker.delete_model_bias_job_definition,
+                  "ModelExplainability": sagemaker.delete_model_explainability_job_definition,
+                  }.get(described.get("MonitoringType"))
         if definition and delete:
             try:
                 delete(JobDefinitionName=definition)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sagewatch.clarify.config import bias_spec
+from sagewatch.clarify.config import bias_methods, bias_spec
 from sagewatch.errors import SchemaError
 from sagewatch.schemas.clarify_config import load_analysis_config, parse_analysis_config
 
@@ -97,3 +97,18 @@ def test_spec_errors_name_the_field(change, field, text):
     with pytest.raises(SchemaError) as info:
         bias_spec(parse_analysis_config(document), ["sex", "x", "y"])
     assert info.value.field == field and text in str(info.value)
+
+
+def test_config_without_methods_asks_for_both_bias_stages():
+    # the SageMaker SDK's ModelBiasMonitor writes its ConfigUri file from BiasAnalysisConfig: BiasConfig plus
+    # headers and label, no methods section (predicted labels come from the EndpointInput attributes)
+    document = {"label_values_or_threshold": [1], "facet": [{"name_or_index": "sex", "value_or_threshold": [0]}],
+                "headers": ["y", "sex", "x"], "label": "y"}
+    config = parse_analysis_config(document)
+    assert bias_methods(config) == ("all", "all")
+    spec = bias_spec(config, ["y", "sex", "x", "p"], model_predictions=True)
+    assert spec.pre_training == "all" and spec.post_training == "all"
+
+
+def test_methods_without_a_bias_stage_still_ask_for_none():
+    assert bias_methods(parse_analysis_config({**BIAS, "methods": {"shap": {"num_samples": 10}}})) == (None, None)
