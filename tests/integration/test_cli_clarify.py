@@ -178,9 +178,9 @@ def test_bias_on_captures_merged_with_ground_truth(tmp_path):
     (tmp_path / "labels").mkdir()
     (tmp_path / "labels" / "part.jsonl").write_text("\n".join(labels) + "\n")
     _run("merge", tmp_path / "captures", tmp_path / "labels", "-o", tmp_path / "merged")
-    # merged columns: endpointOutput, then endpointInput, then groundTruthData
-    config = _config(tmp_path / "c.json", {"headers": ["prediction", "age", "sex", "income", "label"],
-                                           "label": "label", "predicted_label": "prediction",
+    # Clarify's monitoring config: headers name the captured features and the label; the prediction is the
+    # captured output (one value), the label the ground truth (docs/clarify.md, Bias on merged captures)
+    config = _config(tmp_path / "c.json", {"headers": ["age", "sex", "income", "label"], "label": "label",
                                            "label_values_or_threshold": [1],
                                            "facet": [{"name_or_index": "sex", "value_or_threshold": [1]}],
                                            "methods": {"post_training_bias": {"methods": ["DPPL"]}}})

@@ -271,11 +271,12 @@ def test_launcher_finds_captures_or_fails_clearly(clock, endpoint, scheduled_hou
         assert execution.processing_job_arn == "arn:job"
 
 
-def test_other_monitoring_types_fail_as_not_supported_yet(clock):
+def test_an_explainability_execution_runs_the_clarify_job_of_its_definition(clock):
     jobdefs = JobDefinitionService(clock)
     jobdefs.create(ACCOUNT, REGION, KINDS["ModelExplainability"], {
         "JobDefinitionName": "explain", "RoleArn": ROLE, "JobResources": CLUSTER,
         "ModelExplainabilityAppSpecification": {"ImageUri": "clarify", "ConfigUri": "s3://b/analysis_config.json"},
+        "ModelExplainabilityBaselineConfig": {"ConstraintsResource": {"S3Uri": "s3://b/base/analysis.json"}},
         "ModelExplainabilityJobInput": {"EndpointInput": {"EndpointName": "ep", "LocalPath": "/opt/ml/processing/in"}},
         "ModelExplainabilityJobOutputConfig": {"MonitoringOutputs": [{"S3Output": {
             "S3Uri": "s3://b/explain", "LocalPath": "/opt/ml/processing/output"}}]}})
@@ -285,10 +286,13 @@ def test_other_monitoring_types_fail_as_not_supported_yet(clock):
         "MonitoringType": "ModelExplainability"}})
     schedule = monitoring.get(ACCOUNT, REGION, "s")
     execution = monitoring.start_execution(schedule, datetime(2024, 5, 1, 11, tzinfo=UTC))
-    ExecutionLauncher(FakeProcessing()).run(monitoring, schedule, execution)
-    assert (execution.status, execution.failure_reason) == (
-        "Failed", "ModelExplainability monitoring executions are not supported by this emulator yet; only DataQuality, "
-                  "ModelQuality executions run.")
+    processing = FakeProcessing()
+    ExecutionLauncher(processing).run(monitoring, schedule, execution)
+    assert execution.status == "CompletedWithViolations", execution.failure_reason
+    [request] = processing.requests
+    assert request["AppSpecification"]["ImageUri"] == "clarify"
+    assert request["Environment"]["analysis_type"] == "MODEL_EXPLAINABILITY"
+    assert request["ProcessingJobName"].startswith("model-explainability-monitoring-")
     with pytest.raises(CommonServiceException) as error:
         jobdefs.handlers()["DeleteModelExplainabilityJobDefinition"](CONTEXT, {"JobDefinitionName": "explain"})
     assert error.value.code == "ResourceInUse"
