@@ -26,7 +26,7 @@ from typing import Any
 
 from sagewatch import __version__
 from sagewatch.cli_clarify import (CLARIFY_MONITORS, add_clarify_monitor_options, add_clarify_options,
-                                   check_clarify_options, clarify_settings, print_clarify_outcome,
+                                   check_clarify_options, clarify_settings, print_clarify_outcome, unit_interval,
                                    write_clarify_report)
 from sagewatch.errors import SagewatchError
 
@@ -94,16 +94,6 @@ def _add_dataset_options(parser: argparse.ArgumentParser) -> None:
     add_clarify_options(parser)
 
 
-def _threshold(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = float("nan")
-    if not 0.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError(f"must be a number from 0 to 1, got {text!r}")
-    return value
-
-
 def _add_model_quality_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--monitor", choices=MONITORS, default="data-quality",
                         help="which monitor: data-quality (the default), model-quality (metrics of predictions "
@@ -120,7 +110,7 @@ def _add_model_quality_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--probability-attribute", metavar="COLUMN",
                        help="BinaryClassification: the score column, for auc and the ROC and PR curves; without "
                             "--inference-attribute a score at or above the threshold predicts the positive class")
-    group.add_argument("--probability-threshold-attribute", type=_threshold, metavar="P",
+    group.add_argument("--probability-threshold-attribute", type=unit_interval, metavar="P",
                        help="BinaryClassification: the threshold for --probability-attribute (default 0.5)")
     group.add_argument("--ground-truth-attribute", metavar="COLUMN",
                        help="the label column of a csv, json or parquet dataset (merged records carry their label)")

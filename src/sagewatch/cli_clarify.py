@@ -26,7 +26,8 @@ DATASET_TYPE_FORMATS = {"text/csv": "csv", "application/jsonlines": "json", "app
 _CAPTURE_PARTS = ["endpointInput", "endpointOutput"]
 
 
-def _threshold(text: str) -> float:
+def unit_interval(text: str) -> float:
+    """An option value from 0 to 1 (a probability threshold, an nDCG threshold); argparse's error otherwise."""
     try:
         value = float(text)
     except ValueError:
@@ -59,7 +60,7 @@ def add_clarify_monitor_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--baseline", type=Path, metavar="FILE",
                        help="the baseline analysis.json (written by 'sagewatch baseline' with the same --monitor, "
                             "or by Clarify); required for both monitors")
-    group.add_argument("--attribution-threshold", type=_threshold, metavar="NDCG",
+    group.add_argument("--attribution-threshold", type=unit_interval, metavar="NDCG",
                        help="model-explainability: the nDCG below which a label's attribution ranking violates "
                             "(default 0.9)")
 
