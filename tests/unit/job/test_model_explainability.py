@@ -229,3 +229,20 @@ def test_config_reader_takes_label_by_index_and_excluded_columns():
     assert config.features == ("a", "b") and config.label_headers == ("no", "yes")
     with pytest.raises(JobError, match="analysis_config.json: label 'q' is not one of the headers"):
         read_explainability_config({"headers": ["a"], "label": "q", "methods": {"shap": {}}})
+
+
+def test_without_dataset_format_the_config_dataset_type_decides(job, tmp_path):
+    # a baselining job names no dataset_format: Clarify reads the data as dataset_type says (default text/csv,
+    # no header line since headers are given)
+    X, y = _data(1)
+    _write_csv(tmp_path / "plain", X, y, header=False)
+    outcome = run_job(job(tmp_path / "plain", tmp_path / "out", dataset_format=""))
+    assert outcome.message == "Completed: Job completed successfully with no violations."
+    assert json.loads((tmp_path / "out" / "sagewatch_report.json").read_text())["dataset"]["item_count"] == 40
+    same = run_job(job(tmp_path / "plain", tmp_path / "csv", header=False))
+    assert (tmp_path / "out" / "analysis.json").read_bytes() == (tmp_path / "csv" / "analysis.json").read_bytes()
+    config = json.loads(job.config.read_text())
+    job.config.write_text(json.dumps({**config, "dataset_type": "image/png"}))
+    with pytest.raises(JobError, match="dataset_type must be one of text/csv"):
+        run_job(job(tmp_path / "plain", tmp_path / "bad", dataset_format=""))
+    assert same.message.startswith("Completed")

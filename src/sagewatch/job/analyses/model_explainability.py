@@ -47,7 +47,7 @@ from sagewatch.clarify.explain.settings import ShapSettings, read_shap_method
 from sagewatch.clarify.explain.shift import render_attribution_page
 from sagewatch.clarify.predictions import Predictor, shap_predict
 from sagewatch.datasets import iter_dataset, load_preprocessor, parse_dataset_format
-from sagewatch.datasets.formats import CaptureJsonFormat
+from sagewatch.datasets.formats import CaptureJsonFormat, CsvFormat, JsonFormat, ParquetFormat
 from sagewatch.errors import JobError, SagewatchError
 from sagewatch.job.analyses import Analysed, Analysis, Checked, register_analysis
 from sagewatch.job.spec import JobSpec
@@ -64,6 +64,9 @@ __all__ = ["ModelExplainability", "ExplainabilityConfig", "ExplainabilitySummary
 CONFIG_PATH = "/opt/ml/processing/input/config/analysis_config.json"  # Clarify's config input (contract §7.1)
 MODEL_PATH = "/opt/ml/processing/input/model"
 ATTRIBUTION_PAGE_FILE = "sagewatch_attribution.html"
+_DATASET_FORMATS = {"text/csv": CsvFormat(header=False), "application/jsonlines": JsonFormat(lines=True),
+                    "application/json": JsonFormat(lines=False), "application/x-parquet": ParquetFormat(),
+                    "application/sagemakercapturejson": CaptureJsonFormat()}
 _POSITIONAL = re.compile(r"^_c\d+$")
 
 
@@ -75,6 +78,7 @@ class ExplainabilityConfig:
     headers: tuple[str, ...]
     shap: ShapSettings
     label_headers: tuple[str, ...] | None
+    dataset_type: str = "text/csv"  # Clarify's default (SDK DataConfig); read when the job sets no dataset_format
 
 
 @dataclass(frozen=True)
@@ -133,8 +137,12 @@ def read_explainability_config(document: Any) -> ExplainabilityConfig:
     label_headers = predictor.get("label_headers") if isinstance(predictor, Mapping) else None
     if label_headers is not None and (not isinstance(label_headers, list) or not label_headers):
         raise _config_error("predictor.label_headers must be a non-empty list")
+    dataset_type = document.get("dataset_type", "text/csv")
+    if dataset_type not in _DATASET_FORMATS:
+        raise _config_error(f"dataset_type must be one of {', '.join(_DATASET_FORMATS)} for feature attribution, "
+                            f"got {dataset_type!r}")
     return ExplainabilityConfig(features, tuple(headers), shap,
-                                tuple(str(h) for h in label_headers) if label_headers else None)
+                                tuple(str(h) for h in label_headers) if label_headers else None, dataset_type)
 
 
 def _load_config(spec: JobSpec) -> ExplainabilityConfig:
@@ -223,7 +231,10 @@ class ModelExplainability(Analysis):
         if model is not None and explainer != KERNEL_SHAP:
             raise JobError(f"sagewatch_explainer {explainer} needs the model file (sagewatch_model); a model "
                            "reached through an endpoint is explained with kernel_shap")
-        fmt = parse_dataset_format(spec.dataset_format)
+        # the job's dataset_format (a monitoring execution's captures) wins; else the config's dataset_type, whose
+        # CSV files have no header line since headers are given (Clarify's rule)
+        fmt = parse_dataset_format(spec.dataset_format) if spec.dataset_format \
+            else _DATASET_FORMATS[config.dataset_type]
         local_model = self._model(spec) if model is None else None
         preprocessor = load_preprocessor(spec.record_preprocessor_script) if spec.record_preprocessor_script \
             else None
