@@ -27,10 +27,7 @@ class Aws:
         return [prefix + "AllTraffic/"] if prefix == "capture/ep/" else []
 
     def any_object(self, bucket, prefix):
-        return prefix == "capture/ep/AllTraffic/2024/05/01/10/"
-
-    def list_objects(self, bucket, prefix):
-        return [(key, 1) for key in self.keys if key.startswith(prefix)]
+        return prefix == "capture/ep/AllTraffic/2024/05/01/10/" or any(key.startswith(prefix) for key in self.keys)
 
 
 def _request(keys, statistics=STATISTICS):
@@ -67,7 +64,7 @@ def test_a_sagewatch_baseline_brings_its_report_as_one_more_input():
 
 def test_a_sagemaker_baseline_has_no_report_and_the_request_is_sagemakers():
     request = _request(["baselining/job-1/statistics.json", "baselining/job-1/constraints.json",
-                        "baselining/job-1/sagewatch_report.json.bak"])
+                        "baselining/sagewatch_report.json", "other/job-1/sagewatch_report.json"])
     assert [i["InputName"] for i in request["ProcessingInputs"]] == ["endpoint_input_1", "constraints", "baseline"]
     assert BASELINE_REPORT_VARIABLE not in request["Environment"]
 

@@ -79,12 +79,12 @@ def captures_in_window(run: ExecutionRun, *, why: str = "") -> tuple[AnalysisWin
 
 
 def baseline_report(aws: AwsAccess, statistics_uri: str | None) -> str | None:
-    """The URI of the ``sagewatch_report.json`` beside the baseline statistics, when that object exists."""
+    """The URI of the ``sagewatch_report.json`` beside the baseline statistics, when there is one (an ``S3Prefix``
+    input, like the statistics' own)."""
     if not statistics_uri:
         return None
     uri = baseline_report_input.baseline_report_uri(statistics_uri)
-    bucket, key = split_s3_uri(uri)
-    return uri if any(found == key for found, _ in aws.list_objects(bucket, key)) else None
+    return uri if aws.any_object(*split_s3_uri(uri)) else None
 
 
 def data_quality_plan(*, job_name: str, schedule_name: str, definition: ExecutionDefinition, scheduled: datetime,
