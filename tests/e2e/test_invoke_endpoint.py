@@ -12,11 +12,13 @@ import pytest
 from sw_endpoints import (
     CLEAR_ROWS,
     XGBOOST_IMAGE,
+    capture_config,
     constant_model_tarball,
     deploying,
     tar_gz,
     trained_model_tarball,
     variant,
+    wait_for_capture,
     wait_until,
 )
 
@@ -180,6 +182,43 @@ def test_custom_attributes_reach_the_capture_and_inference_ids(aws_client, deplo
     assert answer["InvokedProductionVariant"] == "AllTraffic"
     # the model server answers no custom attributes of its own, so none come back (as on AWS)
     assert "CustomAttributes" not in answer
+
+
+ECHO_ATTRIBUTES = textwrap.dedent(
+    """
+    HEADER = "X-Amzn-SageMaker-Custom-Attributes"
+
+    def model_fn(model_dir):
+        return None
+
+    def transform_fn(model, body, content_type, accept, context):
+        asked = context.get_request_header(0, HEADER)
+        context.set_response_header(0, HEADER, f"echo={asked}")
+        return f"model saw {asked}", "text/plain"
+    """
+)
+
+
+def test_custom_attributes_travel_both_ways_and_into_the_capture(aws_client, deployer):
+    """The request's CustomAttributes reach the model (X-Amzn-SageMaker-Custom-Attributes) and the capture record's
+    eventMetadata.customAttributes; the model's own header comes back to the caller as CustomAttributes."""
+    runtime, s3 = aws_client("sagemaker-runtime"), aws_client("s3")
+    source = deployer.upload("echo/sourcedir.tar.gz", tar_gz({"inference.py": ECHO_ATTRIBUTES.encode()}))
+    model = deployer.model(tar_gz({"model.json": b"{}"}),
+                           environment={"SAGEMAKER_PROGRAM": "inference.py", "SAGEMAKER_SUBMIT_DIRECTORY": source})
+    endpoint = deployer.endpoint(deployer.config([variant(model)], capture_config(deployer.bucket, "attributes")))
+    answer = runtime.invoke_endpoint(EndpointName=endpoint, Body=b"1,2", ContentType="text/csv",
+                                     CustomAttributes="trace=abc;tenant=acme", InferenceId="attributes-1")
+    assert answer["Body"].read() == b"model saw trace=abc;tenant=acme"
+    assert answer["CustomAttributes"] == "echo=trace=abc;tenant=acme"
+    plain = runtime.invoke_endpoint(EndpointName=endpoint, Body=b"1,2", ContentType="text/csv",
+                                    InferenceId="attributes-2")
+    assert plain["CustomAttributes"] == "echo=None"
+    aws_client("sagemaker").delete_endpoint(EndpointName=endpoint)  # closes and uploads the open capture file
+    records = {record.inference_id: record
+               for _, record in wait_for_capture(s3, deployer.bucket, f"attributes/{endpoint}/AllTraffic/", 2)}
+    assert records["attributes-1"].custom_attributes == ("trace=abc;tenant=acme",)
+    assert records["attributes-2"].custom_attributes is None
 
 
 def test_cloudwatch_metrics_appear(aws_client, deployer, script_endpoint):

@@ -401,7 +401,7 @@ def test_model_quality_run_now_without_ground_truth_fails_clearly(aws_client, en
     assert execution["ProcessingJobArn"].rsplit("/", 1)[1].startswith("groundtruth-merge-202405011100-")
     with pytest.raises(ClientError) as error:  # a definition in use cannot be deleted
         sagemaker.delete_model_quality_job_definition(JobDefinitionName=definition)
-    assert error.value.response["Error"]["Code"] == "ResourceInUse"
+    assert error.value.response["Error"]["Code"] == "ValidationException"
     sagemaker.delete_monitoring_schedule(MonitoringScheduleName=name)
     sagemaker.delete_model_quality_job_definition(JobDefinitionName=definition)
 

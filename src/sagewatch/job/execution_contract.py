@@ -26,6 +26,8 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, NamedTuple
 
 from sagewatch.errors import InvalidParameterError
+from sagewatch.job.baseline_report_input import (BASELINE_REPORT_INPUT_NAME, BASELINE_REPORT_PATH,
+                                                  BASELINE_REPORT_VARIABLE)
 from sagewatch.schemas.metric_lines import format_metric_time
 from sagewatch.schemas.s3_uri import join_s3_uri
 
@@ -340,6 +342,7 @@ class ExecutionPlan:
     capture_destination_uri: str | None = None
     baseline_constraints_uri: str | None = None
     baseline_statistics_uri: str | None = None
+    baseline_report_uri: str | None = None  # data quality: the baseline's sagewatch_report.json (baseline_report_input)
     preprocessor_uri: str | None = None
     postprocessor_uri: str | None = None
     publish_cloudwatch_metrics: bool | None = None
@@ -460,6 +463,9 @@ def data_quality_request(plan: ExecutionPlan) -> dict[str, Any]:
     if plan.capture_destination_uri:
         environment["sagemaker_endpoint_datacapture_prefix"] = plan.capture_destination_uri
     inputs += _script_inputs(plan, environment, statistics=True)
+    if plan.baseline_report_uri:  # sagewatch's: the baseline's row sample, for the multivariate MMD test
+        inputs.append(_s3_input(BASELINE_REPORT_INPUT_NAME, plan.baseline_report_uri, BASELINE_REPORT_PATH))
+        environment[BASELINE_REPORT_VARIABLE] = f"{BASELINE_REPORT_PATH}/{_basename(plan.baseline_report_uri)}"
     outputs = _report_outputs(plan, environment)
     return _request(plan, plan.job_name, inputs, outputs, environment, plan.app_specification)
 

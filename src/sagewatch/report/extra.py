@@ -104,18 +104,25 @@ class BaselineSample:
     skip_reason: str | None = None
 
 
-def load_baseline_sample(statistics_path: Path | None) -> BaselineSample | None:
+def load_baseline_sample(statistics_path: Path | None, *, report_path: Path | None = None) -> BaselineSample | None:
     """The row sample of the baseline's ``sagewatch_report.json``; ``None`` when there is none.
+
+    The report is looked for at ``report_path`` when given (a monitoring execution mounts it apart from the
+    statistics, as its own processing input named by ``sagewatch_baseline_report``), else next to
+    ``statistics_path`` (a baseline folder on disk, as the CLI reads it).
 
     The file is optional (SageMaker baselines have none). A file that is present but malformed (not
     UTF-8, not JSON, too deeply nested, or a ``sample`` block that breaks its declared schema,
     :class:`~sagewatch.schemas.report.ReportFile`) does not fail the job: the multivariate test
     is skipped and the report says why (``multivariate.reason``).
     """
-    if statistics_path is None:
+    if report_path is None and statistics_path is None:
         return None
-    sidecar = statistics_path.parent / REPORT_FILE
+    sidecar = report_path if report_path is not None else statistics_path.parent / REPORT_FILE
     if not sidecar.is_file():
+        if report_path is not None:  # named by the job's environment, so its absence is worth saying
+            return BaselineSample(None, f"the baseline's {REPORT_FILE} is not at {report_path}, multivariate test "
+                                        "skipped")
         return None
     try:
         report = validate_document(ReportFile, read_json_file(sidecar, "baseline sagewatch report"),

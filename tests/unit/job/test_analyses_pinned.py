@@ -149,7 +149,7 @@ def test_records_skipped_are_counted_and_an_empty_result_names_them(tmp_path):
 def _baseline(names, *, evaluate=True):
     return type("B", (), {"constraints": Constraints(tuple(FeatureConstraint(n, "Integral") for n in names),
                                                      MonitoringConfig(evaluate_constraints=evaluate)),
-                          "statistics": None, "statistics_path": None})()
+                          "statistics": None, "statistics_path": None, "report_path": None})()
 
 
 def test_check_renames_headerless_columns_by_position(tmp_path):

@@ -8,7 +8,7 @@ import pytest
 
 pytest.importorskip("localstack", reason="the services import LocalStack (extra 'localstack')")
 
-from sagewatch.localstack.errors import ResourceInUse  # noqa: E402
+from sagewatch.localstack.errors import ValidationException  # noqa: E402
 from sagewatch.localstack.sagemaker import store as store_module  # noqa: E402
 from sagewatch.localstack.sagemaker.monitoring.jobdefs import KINDS, JobDefinitionService  # noqa: E402
 from sagewatch.localstack.sagemaker.monitoring.schedules import MonitoringService  # noqa: E402
@@ -45,7 +45,7 @@ def test_services_share_one_store_keyed_by_account_and_region():
     assert list(east.schedules) == ["s"] and west.schedules == {}
     assert set(east.job_definitions["DataQuality"]) == set(west.job_definitions["DataQuality"]) == {"dq"}
     # the schedule in us-east-1 keeps its definition there, without the services being wired together
-    with pytest.raises(ResourceInUse, match="used by monitoring schedule s"):
+    with pytest.raises(ValidationException, match="used by monitoring schedule s"):
         jobdefs.delete(ACCOUNT, "us-east-1", KINDS["DataQuality"], "dq")
     jobdefs.delete(ACCOUNT, "eu-west-1", KINDS["DataQuality"], "dq")
     assert west.job_definitions["DataQuality"] == {}

@@ -64,3 +64,23 @@ def test_missing_baseline_report_is_not_an_error(tmp_path):
     (tmp_path / "statistics.json").write_text("{}", encoding="utf-8")
     assert load_baseline_sample(tmp_path / "statistics.json") is None
     assert "no row sample" in _multivariate(tmp_path / "statistics.json")["reason"]
+
+
+def test_a_report_mounted_apart_from_the_statistics_is_read_from_its_own_path(tmp_path):
+    x = np.arange(ROWS, dtype=float)
+    text = json.dumps({"version": "1.0", "sample": {"columns": ["x", "y"], "rows_seen": ROWS,
+                                                    "data": [[float(a), float(2 * a)] for a in x]}})
+    (tmp_path / "stats").mkdir()
+    (tmp_path / "stats" / "statistics.json").write_text("{}", encoding="utf-8")
+    (tmp_path / "sagewatch").mkdir()
+    (tmp_path / "sagewatch" / "sagewatch_report.json").write_text(text, encoding="utf-8")
+    sample = load_baseline_sample(tmp_path / "stats" / "statistics.json",
+                                  report_path=tmp_path / "sagewatch" / "sagewatch_report.json")
+    assert sample.skip_reason is None and sample.columns["y"].tolist() == (x * 2).tolist()
+
+
+def test_a_report_named_by_the_environment_but_absent_says_so(tmp_path):
+    missing = tmp_path / "sagewatch" / "sagewatch_report.json"
+    sample = load_baseline_sample(None, report_path=missing)
+    assert sample.columns is None
+    assert sample.skip_reason == f"the baseline's sagewatch_report.json is not at {missing}, multivariate test skipped"

@@ -79,10 +79,12 @@ def _counted(chunks: Iterable[pa.Table], progress: Callable[[int], None]) -> Ite
 class DataQualityBaseline:
     """The baseline of a data-quality monitoring job: constraints, and statistics when given."""
 
-    def __init__(self, constraints: Constraints, statistics: DatasetProfile | None, statistics_path) -> None:
+    def __init__(self, constraints: Constraints, statistics: DatasetProfile | None, statistics_path,
+                 report_path=None) -> None:
         self.constraints = constraints
         self.statistics = statistics
         self.statistics_path = statistics_path
+        self.report_path = report_path  # the baseline's sagewatch_report.json when mounted apart from its statistics
 
 
 class DataQuality(Analysis):
@@ -97,7 +99,7 @@ class DataQuality(Analysis):
             statistics = load_statistics(spec.baseline_statistics) if spec.baseline_statistics else None
         except SagewatchError as e:
             raise JobError(f"cannot load the baseline: {e}") from e
-        return DataQualityBaseline(constraints, statistics, spec.baseline_statistics)
+        return DataQualityBaseline(constraints, statistics, spec.baseline_statistics, spec.baseline_report)
 
     def analyse(self, spec: JobSpec, *, progress: Callable[[int], None] | None = None) -> Analysed:
         fmt = parse_dataset_format(spec.dataset_format)
@@ -138,7 +140,8 @@ class DataQuality(Analysis):
                  CONSTRAINTS_FILE: suggest_constraints(profile).dumps(),
                  VIOLATIONS_FILE: dumps_violations(list(check.violations)),
                  EXTRA_REPORT_FILE: self._extra_report(profile, baseline.statistics, check, analysed.skips,
-                                                       constraints, baseline.statistics_path)}
+                                                       constraints, baseline.statistics_path,
+                                                       baseline.report_path)}
         return Checked(files, len(check.violations), check, profile)
 
     def metrics(self, analysed: Analysed, checked: Checked, baseline: DataQualityBaseline, spec: JobSpec, *,
@@ -147,10 +150,11 @@ class DataQuality(Analysis):
                                     endpoint=spec.endpoint_name, schedule=spec.schedule_name)
 
     @staticmethod
-    def _extra_report(profile, statistics, check, skips, constraints, statistics_path) -> str:
+    def _extra_report(profile, statistics, check, skips, constraints, statistics_path, report_path=None) -> str:
         from sagewatch.report.extra import drift_report_document, load_baseline_sample
+        sample = load_baseline_sample(statistics_path, report_path=report_path)
         return json.dumps(drift_report_document(profile, statistics, check, skips, constraints=constraints,
-                                                baseline_sample=load_baseline_sample(statistics_path)), indent=2)
+                                                baseline_sample=sample), indent=2)
 
 
 register_analysis(DataQuality())

@@ -324,9 +324,9 @@ class JobDefinitionService:
     def delete(self, account_id: str, region: str, kind: Kind, name: str) -> None:
         definition = self.get(account_id, region, kind.monitoring_type, name)
         schedule = self.used_by(account_id, region, kind.monitoring_type, name)
-        if schedule is not None:
-            raise ResourceInUse(f"Job definition {definition.arn} is used by monitoring schedule {schedule}; delete the "
-                         "schedule first.")
+        if schedule is not None:  # ValidationException: botocore lists only ResourceNotFound for the Delete calls
+            raise ValidationException(f"Job definition {definition.arn} is used by monitoring schedule {schedule}; "
+                                      "delete the schedule first.")
         with self._lock:
             self._family(account_id, region, kind.monitoring_type).pop(name, None)
 

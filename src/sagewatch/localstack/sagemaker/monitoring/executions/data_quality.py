@@ -7,6 +7,9 @@
   ``DataCaptureConfig.DestinationS3Uri`` (from DescribeEndpoint, else DescribeEndpointConfig), one input per
   variant and hour, mounted at ``<LocalPath>/<endpoint>/<variant>/yyyy/mm/dd/hh``; none at all fails the
   execution (``Job inputs had no data: ...``) without starting a job;
+- a baseline made by sagewatch keeps its ``sagewatch_report.json`` (with the row sample of the multivariate MMD
+  test) beside its statistics; when that file is there, it becomes one more input
+  (:mod:`sagewatch.job.baseline_report_input`), so the MMD test runs here as it does in the CLI;
 - everything else (baseline and script paths, the report folder, the environment) is the execution contract's
   (:func:`sagewatch.job.execution_contract.data_quality_request`).
 
@@ -17,6 +20,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sagewatch.job import baseline_report_input
 from sagewatch.job.execution_contract import AnalysisWindow, CaptureHour, ExecutionPlan
 from sagewatch.localstack.sagemaker.common import iso_z
 from sagewatch.localstack.sagemaker.monitoring.executions.base import ExecutionFailure, ExecutionRun
@@ -24,7 +28,8 @@ from sagewatch.localstack.sagemaker.monitoring.jobdefs import ExecutionDefinitio
 from sagewatch.localstack.sagemaker.processing.aws import AwsAccess
 from sagewatch.schemas.s3_uri import split_s3_uri
 
-__all__ = ["capture_destination", "find_captures", "captures_in_window", "data_quality_plan", "plan_execution"]
+__all__ = ["capture_destination", "find_captures", "captures_in_window", "baseline_report", "data_quality_plan",
+           "plan_execution"]
 
 
 def capture_destination(aws: AwsAccess, endpoint_name: str) -> str:
@@ -73,10 +78,20 @@ def captures_in_window(run: ExecutionRun, *, why: str = "") -> tuple[AnalysisWin
     return window, destination, captures
 
 
+def baseline_report(aws: AwsAccess, statistics_uri: str | None) -> str | None:
+    """The URI of the ``sagewatch_report.json`` beside the baseline statistics, when there is one (an ``S3Prefix``
+    input, like the statistics' own)."""
+    if not statistics_uri:
+        return None
+    uri = baseline_report_input.baseline_report_uri(statistics_uri)
+    return uri if aws.any_object(*split_s3_uri(uri)) else None
+
+
 def data_quality_plan(*, job_name: str, schedule_name: str, definition: ExecutionDefinition, scheduled: datetime,
                       window: tuple[datetime, datetime], captures: list[CaptureHour],
                       constraints_uri: str | None = None, statistics_uri: str | None = None,
-                      capture_destination_uri: str | None = None) -> ExecutionPlan:
+                      capture_destination_uri: str | None = None,
+                      baseline_report_uri: str | None = None) -> ExecutionPlan:
     """The :class:`~sagewatch.job.execution_contract.ExecutionPlan` of a data-quality execution of *definition*."""
     endpoint_input = definition.endpoint_input or {}
     s3_output = definition.s3_output
@@ -92,6 +107,7 @@ def data_quality_plan(*, job_name: str, schedule_name: str, definition: Executio
         stopping_condition=definition.stopping_condition, kms_key_id=definition.output_config.get("KmsKeyId"),
         network_config=definition.network_config, capture_destination_uri=capture_destination_uri,
         baseline_constraints_uri=constraints_uri, baseline_statistics_uri=statistics_uri,
+        baseline_report_uri=baseline_report_uri,
         preprocessor_uri=app.get("RecordPreprocessorSourceUri"),
         postprocessor_uri=app.get("PostAnalyticsProcessorSourceUri"))
 
@@ -106,4 +122,5 @@ def plan_execution(run: ExecutionRun) -> ExecutionPlan:
     constraints, statistics = run.baseline()
     return data_quality_plan(job_name=run.job_name, schedule_name=run.schedule_name, definition=definition,
                              scheduled=run.scheduled, window=window, captures=captures, constraints_uri=constraints,
-                             statistics_uri=statistics, capture_destination_uri=destination)
+                             statistics_uri=statistics, capture_destination_uri=destination,
+                             baseline_report_uri=baseline_report(run.aws, statistics))
