@@ -113,6 +113,7 @@ _META = pa.struct(
 _TS = pa.timestamp("s", tz="UTC")
 _LINE_BREAKS = re.compile(rb"[\r\n]")  # JSON text holds no raw line break: \r alone ends a line too
 _PAYLOAD_SKIPS = {STATUS_BAD_JSON: R.BAD_JSON, STATUS_TOO_DEEP: R.TOO_DEEP, STATUS_TOO_WIDE: R.TOO_WIDE}
+_REASON_CODE = {reason: code for code, reason in enumerate(R.SKIP_REASONS, start=1)}
 _META_SCHEMA = pa.schema([("event_id", pa.string()), ("inference_id", pa.string()), ("inference_time", _TS)])
 
 
@@ -264,7 +265,7 @@ class _Batch:
 
     def __init__(self, table: pa.Table, parts: list[str]) -> None:
         self.n = table.num_rows
-        self.status = np.full(self.n, "", dtype=object)
+        self.status = np.zeros(self.n, dtype=np.int8)  # 0 alive, else 1 + index in SKIP_REASONS
         capture = as_array(table.column("captureData"))
         meta = as_array(table.column("eventMetadata"))
         self.capture_valid = _np(capture.is_valid())
@@ -292,10 +293,10 @@ class _Batch:
 
     def mark(self, mask: np.ndarray, reason: str) -> None:
         """Give ``reason`` to the still-alive records in ``mask``."""
-        self.status[mask & (self.status == "")] = reason
+        self.status[mask & (self.status == 0)] = _REASON_CODE[reason]
 
     def alive(self) -> np.ndarray:
-        return self.status == ""
+        return self.status == 0
 
 
 def _decode_base64(batch: _Batch, part: str, kinds: np.ndarray) -> pa.Array:
@@ -311,14 +312,14 @@ def _decode_base64(batch: _Batch, part: str, kinds: np.ndarray) -> pa.Array:
         try:
             text = base64.b64decode(data[int(i)].as_py() or "", validate=True).decode("utf-8")
         except (binascii.Error, ValueError):
-            batch.status[i] = R.BAD_BASE64
+            batch.status[i] = _REASON_CODE[R.BAD_BASE64]
             continue
         if "csv" in ctype:
             kinds[i] = CSV
         elif "json" in ctype:
             kinds[i] = JSON_KEYED
         else:
-            batch.status[i] = R.UNSUPPORTED_CONTENT_TYPE
+            batch.status[i] = _REASON_CODE[R.UNSUPPORTED_CONTENT_TYPE]
             continue
         mask[i] = True
         replacements.append(text)
@@ -585,8 +586,8 @@ def _assemble(
 
 
 def _record_skips(b: _Batch) -> SkipCounts:
-    reasons, counts = np.unique(b.status[b.status != ""].astype(str), return_counts=True)
-    return SkipCounts(dict(zip(reasons.tolist(), counts.tolist())))
+    counts = np.bincount(b.status, minlength=len(R.SKIP_REASONS) + 1)[1:]
+    return SkipCounts(dict(zip(R.SKIP_REASONS, counts.tolist())))
 
 
 def _empty(skips: SkipCounts, n_records: int) -> FlattenResult:
