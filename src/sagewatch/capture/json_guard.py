@@ -65,7 +65,9 @@ def lines_start_with_object(data: bytes | memoryview) -> bool:
     arr = np.frombuffer(data, dtype=np.uint8)
     if len(arr) == 0:
         return True
-    starts = np.concatenate(([0], np.flatnonzero((arr == _LF) | (arr == _CR)) + 1))
+    has_cr = b"\r" in (data if isinstance(data, bytes) else bytes(data))  # memchr: cheaper than a second compare
+    breaks = (arr == _LF) | (arr == _CR) if has_cr else arr == _LF
+    starts = np.concatenate(([0], np.flatnonzero(breaks) + 1))
     starts = starts[starts < len(arr)]
     first = arr[starts]
     padded = starts[(first == _SPACE) | (first == _TAB)]
