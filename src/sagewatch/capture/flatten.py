@@ -68,7 +68,7 @@ from sagewatch.schemas.capture import (
     serialize_capture_record,
     to_utc,
 )
-from sagewatch.capture.json_guard import lines_start_with_object
+from sagewatch.capture.json_guard import scan_lines
 from sagewatch.capture.skips import SkipCounts
 from sagewatch.capture.tabular import (
     STATUS_BAD_JSON,
@@ -208,10 +208,11 @@ def _read_records(data: bytes, schema: pa.Schema) -> tuple[pa.Table, int, SkipCo
         end -= 1
     if end == 0:
         return schema.empty_table(), 0, SkipCounts.zero()
-    expected = data.count(b"\n", 0, end) + 1
+    scan = scan_lines(memoryview(data)[:end])
+    expected = scan.line_feeds + 1
     bulk_failed = True
     # pyarrow.json does not check that strings are UTF-8: a block that is not goes line by line
-    if _is_utf8(memoryview(data)[:end]) and lines_start_with_object(memoryview(data)[:end]):
+    if _is_utf8(memoryview(data)[:end]) and scan.objects_only:
         # (else pyarrow.json may crash: json_guard)
         try:
             table = _pj_read(pa.py_buffer(memoryview(data)[:end]), schema)
