@@ -204,16 +204,16 @@ def test_sizes_past_every_boundary_keep_every_record(tmp_path):
         "endpointInput": {"observedContentType": "text/csv", "mode": "INPUT", "data": f"{i},{i % 7}", "encoding": "CSV"},
         "endpointOutput": {"observedContentType": "text/csv", "mode": "OUTPUT", "data": f"{i / 10}", "encoding": "CSV"}},
         "eventMetadata": {"eventId": f"e{i}", "inferenceTime": f"{T0 + timedelta(seconds=i % 3600):%Y-%m-%dT%H:%M:%SZ}"},
-        "eventVersion": "0"}) for i in range(5000)]
+        "eventVersion": "0"}) for i in range(2000)]
     canonical[1234] = "not json"
-    (tmp_path / "a.jsonl").write_text("\n".join(canonical[:2500]) + "\n")
-    (tmp_path / "b.jsonl").write_text("\n".join(canonical[2500:]))  # no final line break
-    for block_bytes, chunk_rows in ((512, 333), (1 << 16, 1000), (1 << 25, 4096)):
+    (tmp_path / "a.jsonl").write_text("\n".join(canonical[:1000]) + "\n")
+    (tmp_path / "b.jsonl").write_text("\n".join(canonical[1000:]))  # no final line break
+    for block_bytes, chunk_rows in ((1024, 333), (1 << 16, 1000), (1 << 25, 4096)):
         reader = iter_dataset(tmp_path, FORMAT, start_time=WINDOW[0], end_time=WINDOW[1], chunk_rows=chunk_rows,
                               block_bytes=block_bytes)
         table = pa.concat_tables(list(reader))
-        assert table.column("_c1").to_pylist() == [str(i) for i in range(5000) if i != 1234]
-        assert (reader.records, reader.skips.to_dict()) == (5000, {"bad_json": 1})
+        assert table.column("_c1").to_pylist() == [str(i) for i in range(2000) if i != 1234]
+        assert (reader.records, reader.skips.to_dict()) == (2000, {"bad_json": 1})
 
 
 # ----------------------------------------------------------------------------------------------- inferenceTime
