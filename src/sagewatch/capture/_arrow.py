@@ -13,7 +13,6 @@ from sagewatch.schemas.capture import parse_inference_time
 __all__ = ["parse_time_array", "join_lines", "as_array"]
 
 _UTC_SECONDS = pa.timestamp("s", tz="UTC")
-_FIRST_DAY = datetime(1, 1, 1)  # year 0000 is not a date (Python's datetime starts here)
 
 
 def as_array(values: pa.Array | pa.ChunkedArray) -> pa.Array:
@@ -94,7 +93,7 @@ def _written_as_parsed(values: pa.Array, parsed: pa.Array) -> pa.Array:
             value = value * 10 + digit[:, column]
         return value
 
-    seconds = pc.cast(parsed, pa.int64()).to_numpy(zero_copy_only=False)[rows]
+    seconds = pc.fill_null(pc.cast(parsed, pa.int64()), 0).to_numpy(zero_copy_only=False)[rows]
     days = (seconds // 86400).astype("datetime64[D]")
     months = days.astype("datetime64[M]")
     year = number(0, 4)
