@@ -68,7 +68,7 @@ from sagewatch.schemas.capture import (
     serialize_capture_record,
     to_utc,
 )
-from sagewatch.capture.json_guard import lines_start_with_object
+from sagewatch.capture.json_guard import scan_lines
 from sagewatch.capture.skips import SkipCounts
 from sagewatch.capture.tabular import (
     STATUS_BAD_JSON,
@@ -113,6 +113,7 @@ _META = pa.struct(
 _TS = pa.timestamp("s", tz="UTC")
 _LINE_BREAKS = re.compile(rb"[\r\n]")  # JSON text holds no raw line break: \r alone ends a line too
 _PAYLOAD_SKIPS = {STATUS_BAD_JSON: R.BAD_JSON, STATUS_TOO_DEEP: R.TOO_DEEP, STATUS_TOO_WIDE: R.TOO_WIDE}
+_REASON_CODE = {reason: code for code, reason in enumerate(R.SKIP_REASONS, start=1)}
 _META_SCHEMA = pa.schema([("event_id", pa.string()), ("inference_id", pa.string()), ("inference_time", _TS)])
 
 
@@ -207,10 +208,11 @@ def _read_records(data: bytes, schema: pa.Schema) -> tuple[pa.Table, int, SkipCo
         end -= 1
     if end == 0:
         return schema.empty_table(), 0, SkipCounts.zero()
-    expected = data.count(b"\n", 0, end) + 1
+    scan = scan_lines(memoryview(data)[:end])
+    expected = scan.line_feeds + 1
     bulk_failed = True
     # pyarrow.json does not check that strings are UTF-8: a block that is not goes line by line
-    if _is_utf8(memoryview(data)[:end]) and lines_start_with_object(memoryview(data)[:end]):
+    if _is_utf8(memoryview(data)[:end]) and scan.objects_only:
         # (else pyarrow.json may crash: json_guard)
         try:
             table = _pj_read(pa.py_buffer(memoryview(data)[:end]), schema)
@@ -264,7 +266,7 @@ class _Batch:
 
     def __init__(self, table: pa.Table, parts: list[str]) -> None:
         self.n = table.num_rows
-        self.status = np.full(self.n, "", dtype=object)
+        self.status = np.zeros(self.n, dtype=np.int8)  # 0 alive, else 1 + index in SKIP_REASONS
         capture = as_array(table.column("captureData"))
         meta = as_array(table.column("eventMetadata"))
         self.capture_valid = _np(capture.is_valid())
@@ -292,10 +294,10 @@ class _Batch:
 
     def mark(self, mask: np.ndarray, reason: str) -> None:
         """Give ``reason`` to the still-alive records in ``mask``."""
-        self.status[mask & (self.status == "")] = reason
+        self.status[mask & (self.status == 0)] = _REASON_CODE[reason]
 
     def alive(self) -> np.ndarray:
-        return self.status == ""
+        return self.status == 0
 
 
 def _decode_base64(batch: _Batch, part: str, kinds: np.ndarray) -> pa.Array:
@@ -311,14 +313,14 @@ def _decode_base64(batch: _Batch, part: str, kinds: np.ndarray) -> pa.Array:
         try:
             text = base64.b64decode(data[int(i)].as_py() or "", validate=True).decode("utf-8")
         except (binascii.Error, ValueError):
-            batch.status[i] = R.BAD_BASE64
+            batch.status[i] = _REASON_CODE[R.BAD_BASE64]
             continue
         if "csv" in ctype:
             kinds[i] = CSV
         elif "json" in ctype:
             kinds[i] = JSON_KEYED
         else:
-            batch.status[i] = R.UNSUPPORTED_CONTENT_TYPE
+            batch.status[i] = _REASON_CODE[R.UNSUPPORTED_CONTENT_TYPE]
             continue
         mask[i] = True
         replacements.append(text)
@@ -328,6 +330,8 @@ def _decode_base64(batch: _Batch, part: str, kinds: np.ndarray) -> pa.Array:
 
 
 def _majority(sig: np.ndarray) -> np.ndarray:
+    if (sig == sig[0]).all():  # the usual batch: one layout, no sort needed
+        return sig[0]
     uniq, first, counts = np.unique(sig, axis=0, return_index=True, return_counts=True)
     best = np.flatnonzero(counts == counts.max())
     return uniq[best[np.argmin(first[best])]]
@@ -585,8 +589,8 @@ def _assemble(
 
 
 def _record_skips(b: _Batch) -> SkipCounts:
-    reasons, counts = np.unique(b.status[b.status != ""].astype(str), return_counts=True)
-    return SkipCounts(dict(zip(reasons.tolist(), counts.tolist())))
+    counts = np.bincount(b.status, minlength=len(R.SKIP_REASONS) + 1)[1:]
+    return SkipCounts(dict(zip(R.SKIP_REASONS, counts.tolist())))
 
 
 def _empty(skips: SkipCounts, n_records: int) -> FlattenResult:

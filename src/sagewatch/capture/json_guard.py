@@ -25,7 +25,7 @@ import pyarrow.compute as pc
 
 from sagewatch.capture._arrow import as_array, join_lines
 
-__all__ = ["JsonTooDeep", "JsonShape", "lines_start_with_object", "json_shape", "loads_bounded"]
+__all__ = ["JsonTooDeep", "JsonShape", "LineScan", "scan_lines", "lines_start_with_object", "json_shape", "loads_bounded"]
 
 _LF, _CR, _SPACE, _TAB, _BRACE = 10, 13, 32, 9, 123
 _GROUP_BYTES = 1 << 24  # texts scanned together per numpy pass (bounds the scan's memory)
@@ -52,6 +52,46 @@ def loads_bounded(text: str | bytes) -> Any:
         raise JsonTooDeep("JSON nested too deep for the parser") from None
 
 
+@dataclass(frozen=True)
+class LineScan:
+    """What one pass over a JSON Lines buffer found (see :func:`scan_lines`)."""
+
+    objects_only: bool
+    """Every non-blank line (split at ``\\n`` and ``\\r``) starts with ``{`` after blanks."""
+    line_feeds: int
+    """The number of ``\\n`` bytes."""
+
+
+def scan_lines(data: bytes | memoryview) -> LineScan:
+    """Look at every line start of a buffer once (numpy): is it safe for ``pyarrow.json``, how many lines.
+
+    >>> scan_lines(b'{"a": 1}\\r\\n  {"a": 2}\\n\\n')
+    LineScan(objects_only=True, line_feeds=3)
+    >>> scan_lines(b'{"a": 1}\\n null')
+    LineScan(objects_only=False, line_feeds=1)
+    """
+    arr = np.frombuffer(data, dtype=np.uint8)
+    if len(arr) == 0:
+        return LineScan(True, 0)
+    has_cr = b"\r" in (data if isinstance(data, bytes) else bytes(data))  # memchr: cheaper than a second compare
+    if has_cr:
+        ends = np.flatnonzero((arr == _LF) | (arr == _CR))
+        line_feeds = int(np.count_nonzero(arr[ends] == _LF))
+    else:
+        ends = np.flatnonzero(arr == _LF)
+        line_feeds = len(ends)
+    starts = np.concatenate(([0], ends + 1))
+    starts = starts[starts < len(arr)]
+    first = arr[starts]
+    padded = starts[(first == _SPACE) | (first == _TAB)]
+    if len(padded):  # lines indented with blanks: look at their first other byte
+        other = np.flatnonzero((arr != _SPACE) & (arr != _TAB))
+        at = np.searchsorted(other, padded)
+        first = np.concatenate([first[(first != _SPACE) & (first != _TAB)],
+                                arr[other[at[at < len(other)]]]])
+    return LineScan(bool(np.all((first == _BRACE) | (first == _LF) | (first == _CR))), line_feeds)
+
+
 def lines_start_with_object(data: bytes | memoryview) -> bool:
     """True when every non-blank line (split at ``\\n`` and ``\\r``) starts with ``{`` after blanks.
 
@@ -62,19 +102,7 @@ def lines_start_with_object(data: bytes | memoryview) -> bool:
     >>> lines_start_with_object(b'{"a": 1}\\n null\\n')
     False
     """
-    arr = np.frombuffer(data, dtype=np.uint8)
-    if len(arr) == 0:
-        return True
-    starts = np.concatenate(([0], np.flatnonzero((arr == _LF) | (arr == _CR)) + 1))
-    starts = starts[starts < len(arr)]
-    first = arr[starts]
-    padded = starts[(first == _SPACE) | (first == _TAB)]
-    if len(padded):  # lines indented with blanks: look at their first other byte
-        other = np.flatnonzero((arr != _SPACE) & (arr != _TAB))
-        at = np.searchsorted(other, padded)
-        first = np.concatenate([first[(first != _SPACE) & (first != _TAB)],
-                                arr[other[at[at < len(other)]]]])
-    return bool(np.all((first == _BRACE) | (first == _LF) | (first == _CR)))
+    return scan_lines(data).objects_only
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,7 @@ from sagewatch.capture.flatten import CaptureLayout
 from sagewatch.schemas.capture import format_inference_time, to_utc
 from sagewatch.capture.skips import SkipCounts
 import sagewatch.datasets.sources as S
+from sagewatch.datasets.ahead import read_ahead
 from sagewatch.datasets.files import CAPTURE_SUFFIXES, find_data_files
 from sagewatch.datasets.formats import (
     CaptureJsonFormat,
@@ -179,6 +180,13 @@ class DatasetReader:
             return S.read_json_array_file(path, state)
         return S.read_parquet_file(path, state)
 
+    def _pieces(self, state: S.ReadState) -> Iterator[tuple[pa.Table | None, SkipCounts, CaptureLayout | None, int]]:
+        """Every table of every file, then ``None`` at the end of each file, with the read's totals so far."""
+        for path in self.files:
+            for table in self._file_tables(path, state):
+                yield table, state.skips, state.layout, state.records
+            yield None, state.skips, state.layout, state.records
+
     def __iter__(self) -> Iterator[pa.Table]:
         capture = isinstance(self.format, CaptureJsonFormat)
         state = S.ReadState(
@@ -189,14 +197,17 @@ class DatasetReader:
         )
         self.skips, self.files_read, self.rows, self.records, self.layout = SkipCounts.zero(), 0, 0, 0, None
         batcher = _Rebatcher(self.chunk_rows)
-        for path in self.files:
-            for table in self._file_tables(path, state):
-                self.skips, self.layout, self.records = state.skips, state.layout, state.records
-                for chunk in batcher.push(table):
-                    self.rows += chunk.num_rows
-                    yield chunk
-            self.files_read += 1
-            self.skips, self.layout, self.records = state.skips, state.layout, state.records
+        pieces = self._pieces(state)
+        if capture and self.preprocessor is None:  # flatten the next block while this one is profiled
+            pieces = read_ahead(pieces)
+        for table, skips, layout, records in pieces:
+            self.skips, self.layout, self.records = skips, layout, records
+            if table is None:  # the end of a file
+                self.files_read += 1
+                continue
+            for chunk in batcher.push(table):
+                self.rows += chunk.num_rows
+                yield chunk
         for chunk in batcher.flush():
             self.rows += chunk.num_rows
             yield chunk

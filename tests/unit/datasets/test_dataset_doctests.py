@@ -7,7 +7,7 @@ import importlib
 
 import pytest
 
-MODULES = ["formats", "readers", "preprocessor"]
+MODULES = ["formats", "readers", "preprocessor", "ahead"]
 
 
 @pytest.mark.parametrize("name", MODULES)

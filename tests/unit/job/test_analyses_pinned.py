@@ -32,7 +32,7 @@ class _Named(Analysis):
 
 @pytest.fixture
 def registry(monkeypatch):
-    get_analysis(None)  # the built-ins are loaded into the real table first
+    available_analyses()  # all the built-ins are loaded into the real table first
     table = dict(analyses._REGISTRY)
     monkeypatch.setattr(analyses, "_REGISTRY", table)
     return table

@@ -249,3 +249,107 @@ def test_list_and_errors(service):
     with pytest.raises(CommonServiceException) as error:
         service.handle_stop(CONTEXT, {"ProcessingJobName": "a-job"})
     assert error.value.code == "ValidationException"
+
+
+# --------------------------------------------------------------------------- the analyzer started while inputs download
+def _standbys(folder: Path) -> list:
+    import psutil
+
+    found = []
+    for child in psutil.Process().children(recursive=True):
+        try:
+            if "sagewatch.job.standby" in child.cmdline() and Path(child.cwd()) == folder:
+                found.append(child)
+        except psutil.Error:
+            pass
+    return found
+
+
+class _GatedAws(FakeAws):
+    """Downloads wait until the test has looked at the job's processes; then they succeed or fail."""
+
+    def __init__(self, fail=False):
+        super().__init__()
+        self.downloading, self.release, self.fail = threading.Event(), threading.Event(), fail
+
+    def download(self, bucket, key, destination):
+        self.downloading.set()
+        assert self.release.wait(60)
+        if self.fail:
+            from botocore.exceptions import ClientError
+
+            raise ClientError({"Error": {"Code": "NoSuchKey", "Message": "gone"}}, "GetObject")
+        super().download(bucket, key, destination)
+
+
+def _gated_service(tmp_path, aws, **settings):
+    return ProcessingService(ProcessingSettings(work_root=tmp_path / "jobs", **settings),
+                             aws_factory=lambda account, region: aws, publish=lambda entries, account, region: None)
+
+
+def _analyzer_job(name):
+    return {
+        "ProcessingJobName": name, "RoleArn": ROLE, "ProcessingResources": CLUSTER,
+        "AppSpecification": {"ImageUri": "156813124566.dkr.ecr.us-east-1.amazonaws.com/sagemaker-model-monitor-analyzer"},
+        "ProcessingInputs": [{"InputName": "d", "S3Input": {"S3Uri": "s3://bkt/data", "S3DataType": "S3Prefix",
+                                                            "LocalPath": "/opt/ml/processing/input/d"}}],
+        "ProcessingOutputConfig": {"Outputs": [{"OutputName": "o", "S3Output": {
+            "S3Uri": "s3://bkt/results", "LocalPath": "/opt/ml/processing/output", "S3UploadMode": "EndOfJob"}}]},
+        "Environment": {"dataset_format": '{"csv": {"header": true}}', "dataset_source": "/opt/ml/processing/input/d",
+                        "output_path": "/opt/ml/processing/output"},
+    }
+
+
+def test_the_analyzer_starts_while_the_inputs_download_and_runs_once_they_are_in(tmp_path):
+    aws = _GatedAws()
+    aws.put("bkt", "data/d.csv", "a,b\n1,2\n3,4\n")
+    service = _gated_service(tmp_path, aws)
+    service.create_job(ACCOUNT, REGION, _analyzer_job("warm"))
+    folder = tmp_path / "jobs" / ACCOUNT / REGION / "warm"
+    assert aws.downloading.wait(30)
+    try:
+        waiting = _standbys(folder)
+        assert len(waiting) == 1  # started in the job's folder before its inputs are there
+        assert not (folder / "output" / "message").exists()
+    finally:
+        aws.release.set()
+    described = _wait(service, "warm")
+    assert described["ProcessingJobStatus"] == "Completed", described.get("FailureReason")
+    assert described["ExitMessage"] == "Completed: Job completed successfully with no violations."
+    assert {"results/statistics.json", "results/constraints.json"} <= {k for _, k in aws.objects}
+    assert any("Completed: Job completed" in e["message"] for events in aws.logs.values() for e in events)
+    assert not waiting[0].is_running() or waiting[0].status() == "zombie"
+
+
+def test_a_job_that_fails_before_its_process_runs_dismisses_the_standby(tmp_path):
+    aws = _GatedAws(fail=True)
+    aws.put("bkt", "data/d.csv", "a\n1\n")
+    service = _gated_service(tmp_path, aws)
+    service.create_job(ACCOUNT, REGION, _analyzer_job("broken"))
+    folder = tmp_path / "jobs" / ACCOUNT / REGION / "broken"
+    assert aws.downloading.wait(30)
+    waiting = _standbys(folder)
+    aws.release.set()
+    described = _wait(service, "broken")
+    assert described["ProcessingJobStatus"] == "Failed"
+    assert described["FailureReason"].startswith("ClientError: Cannot download s3://bkt/data/d.csv")
+    assert len(waiting) == 1 and not _standbys(folder)
+    assert not (folder / "output" / "message").exists() and not (folder / "processing" / "output").exists()
+
+
+def test_without_warm_analyzer_the_job_starts_cold(tmp_path):
+    aws = _GatedAws()
+    aws.put("bkt", "data/d.csv", "a\n1\n")
+    service = _gated_service(tmp_path, aws, warm_analyzer=False)
+    service.create_job(ACCOUNT, REGION, _analyzer_job("cold"))
+    assert aws.downloading.wait(30)
+    try:
+        assert _standbys(tmp_path / "jobs" / ACCOUNT / REGION / "cold") == []
+    finally:
+        aws.release.set()
+    assert _wait(service, "cold")["ProcessingJobStatus"] == "Completed"
+
+
+def test_warm_analyzer_setting():
+    assert ProcessingSettings.from_environ({}).warm_analyzer is True
+    assert ProcessingSettings.from_environ({"SAGEWATCH_WARM_ANALYZER": "0"}).warm_analyzer is False

@@ -19,8 +19,9 @@ An analysis that asks a model (Clarify's post-training bias and feature attribut
 and refuses a model for any other analysis.
 
 Adding a monitor = one module here that defines an :class:`Analysis` subclass and registers an
-instance at its bottom with :func:`register_analysis`, plus its name in ``_BUILTIN_MODULES``
-(the way :mod:`sagewatch.drift.registry` registers drift measures).
+instance at its bottom with :func:`register_analysis`, plus its name in ``_BUILTIN_MODULES`` (the way
+:mod:`sagewatch.drift.registry` registers drift measures). The module is named after the analysis in lower
+case, so that a job imports only its own analysis.
 """
 
 from __future__ import annotations
@@ -140,8 +141,12 @@ def get_analysis(analysis_type: str | None) -> Analysis:
     ...
     sagewatch.errors.JobError: analysis_type 'MODEL_FAIRNESS' is not supported by this analyzer yet; supported: DATA_QUALITY, MODEL_BIAS, MODEL_EXPLAINABILITY, MODEL_QUALITY (also when analysis_type is unset)
     """
-    _load_builtins()
     key = (analysis_type or DEFAULT_ANALYSIS).strip().upper()
+    if key not in _REGISTRY and key.lower() in _BUILTIN_MODULES:
+        # only the module asked for: a data-quality job need not import scikit-learn and scipy (about 1 s)
+        importlib.import_module(f"{__package__}.{key.lower()}")
+    if key not in _REGISTRY:
+        _load_builtins()
     try:
         return _REGISTRY[key]
     except KeyError:

@@ -9,6 +9,9 @@ Per job, a folder ``<job root>/<account>/<region>/<job name>/`` stands in for ``
 - the command of :func:`~sagewatch.localstack.sagemaker.processing.images.resolve_command` runs with the
   request's ``Environment`` (paths left as ``/opt/ml/...``; ``SAGEWATCH_OPT_ML`` relocates them), AWS
   variables pointing at LocalStack, and the folder as working directory;
+- the built-in analyzer's interpreter starts in the job's folder while the inputs download and runs the job once
+  they are all in place (:mod:`~sagewatch.localstack.sagemaker.processing.standby`; its imports take about a
+  second);
 - its stdout and stderr go to CloudWatch Logs, group ``/aws/sagemaker/ProcessingJobs``, stream
   ``<job name>/algo-1-<epoch seconds>`` (and to ``sagewatch-job.log`` in the folder);
 - outputs are uploaded at the end, and every few seconds while it runs for ``S3UploadMode: Continuous``;
@@ -35,7 +38,14 @@ from typing import Any
 
 from sagewatch.localstack.sagemaker.common import jsonable
 from sagewatch.localstack.sagemaker.processing.aws import LOG_GROUP, AwsAccess
-from sagewatch.localstack.sagemaker.processing.images import ImageError, is_builtin_image, relocate, resolve_command
+from sagewatch.localstack.sagemaker.processing.images import (
+    ImageError,
+    analyzer_command,
+    is_builtin_image,
+    relocate,
+    resolve_command,
+)
+from sagewatch.localstack.sagemaker.processing.standby import dismiss, hand_over, start_standby
 from sagewatch.schemas.metric_lines import namespace_of_line, parse_metric_lines
 from sagewatch.schemas.s3_uri import split_s3_uri
 
@@ -151,6 +161,7 @@ class JobRunner:
         self._uploaded: dict[Path, tuple[int, int]] = {}
         self._upload_lock = threading.Lock()
         self._timed_out = False
+        self._standby: subprocess.Popen[bytes] | None = None
 
     # --- the whole run --------------------------------------------------------------------------------------
 
@@ -164,6 +175,9 @@ class JobRunner:
             outcome = Outcome("Failed", None, f"InternalServerError: sagewatch could not run the job: "
                                               f"{type(error).__name__}: {error}")
         finally:
+            if self._standby is not None:  # the job ended before its process was needed
+                dismiss(self._standby)
+                self._standby = None
             self._remove_inputs()
             self.service.register_runner(self.job, None)
         if self.job.stop_requested.is_set() and outcome.status != "Completed":
@@ -188,6 +202,7 @@ class JobRunner:
         except ImageError as error:
             raise _Ended("Failed", f"ClientError: {error}") from error
         self._write_config()
+        self._start_standby(command)
         self._download_inputs(deadline)
         return self._execute(command, deadline, limit)
 
@@ -202,6 +217,19 @@ class JobRunner:
                                                     encoding="utf-8")
         for folder in ("output", "output/metrics/cloudwatch", "processing"):
             (self.opt_ml / folder).mkdir(parents=True, exist_ok=True)
+
+    def _start_standby(self, command: list[str]) -> None:
+        """The analyzer's interpreter starts (and imports) while the inputs download (``standby``)."""
+        if not self.settings.warm_analyzer or command != analyzer_command():
+            return
+        try:
+            self._standby = start_standby(self.opt_ml, self._environment())
+        except OSError:
+            LOG.warning("sagewatch: cannot start a standby analyzer for job %s; it starts cold", self.job.name)
+
+    def _take_standby(self) -> subprocess.Popen[bytes] | None:
+        standby, self._standby = self._standby, None
+        return standby if standby is not None and hand_over(standby) else None
 
     def _local(self, container_path: str) -> Path:
         return Path(relocate(container_path, self.opt_ml))
@@ -302,7 +330,7 @@ class JobRunner:
         shipper = LogShipper(self.aws, LOG_GROUP, stream, self.opt_ml / LOG_FILE)
         shipper.start()
         try:
-            self.process = subprocess.Popen(  # noqa: S603 - the job's own command, run as the container would
+            self.process = self._take_standby() or subprocess.Popen(  # noqa: S603 - the job's own command
                 command, cwd=self.opt_ml, env=self._environment(), stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         except OSError as error:

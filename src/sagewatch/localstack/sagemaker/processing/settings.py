@@ -14,6 +14,9 @@ Variable                                   Default    Meaning
                                                       deleted by default; config, message and log stay)
 ``SAGEWATCH_SCHEDULE_START_DELAY_SECONDS``  60        How long after its scheduled time an execution starts
                                                       (SageMaker starts them 0–20 minutes after the hour)
+``SAGEWATCH_WARM_ANALYZER``                1          1 starts the analyzer's interpreter while a job's inputs
+                                                      download (:mod:`~sagewatch.localstack.sagemaker.processing.
+                                                      standby`); 0 starts it once they are in place
 =========================================  =========  ===========================================================
 """
 
@@ -57,6 +60,7 @@ class ProcessingSettings:
     keep_inputs: bool = False
     schedule_start_delay: float = 60.0
     scheduler_tick: float = 1.0
+    warm_analyzer: bool = True
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> ProcessingSettings:
@@ -74,6 +78,7 @@ class ProcessingSettings:
             stop_grace_seconds=_float(env, "SAGEWATCH_STOP_GRACE_SECONDS", 5.0, 0.0),
             keep_inputs=env.get("SAGEWATCH_KEEP_JOB_INPUTS", "").strip().lower() in ("1", "true", "yes"),
             schedule_start_delay=_float(env, "SAGEWATCH_SCHEDULE_START_DELAY_SECONDS", 60.0, 0.0),
+            warm_analyzer=env.get("SAGEWATCH_WARM_ANALYZER", "1").strip().lower() not in ("0", "false", "no"),
         )
 
     def job_root(self) -> Path:
