@@ -42,8 +42,9 @@ from sagewatch.job.execution_contract.constants import (ENDPOINT_INPUT_PATH, OUT
                                                         BATCH_OUTPUT_FOLDER)
 from sagewatch.job.execution_contract.window import (AnalysisWindow, WindowError, analysis_window, floor_hour,
                                                      ground_truth_hours, parse_offset)
-from sagewatch.job.execution_contract.plan import (CaptureHour, ExecutionPlan, GroundTruthHour, execution_job_name,
-                                                   report_s3_uri)
+from sagewatch.job.execution_contract.plan import (BatchManifestFile, CaptureHour, ExecutionPlan, GroundTruthHour,
+                                                   execution_job_name, report_s3_uri)
+from sagewatch.job.execution_contract.batch import batch_dataset_format, manifest_inputs
 from sagewatch.job.execution_contract.data_quality import data_quality_request
 from sagewatch.job.execution_contract.model_quality import (ground_truth_merge_request, merge_report_s3_uri,
                                                             merged_s3_prefix, merger_image_uri, model_quality_request)
@@ -65,5 +66,6 @@ __all__ = [
     "analysis_window", "ground_truth_hours", "execution_job_name", "report_s3_uri", "job_request", "job_requests",
     "REQUEST_BUILDERS", "UnsupportedMonitoringType", "GroundTruthHour", "merger_image_uri", "merged_s3_prefix",
     "merge_report_s3_uri", "ground_truth_merge_request", "model_quality_request", "data_quality_request",
-    "model_bias_request", "model_explainability_request",
+    "model_bias_request", "model_explainability_request", "BatchManifestFile", "batch_dataset_format",
+    "manifest_inputs",
 ]
