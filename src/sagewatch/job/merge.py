@@ -15,6 +15,13 @@ A thin shell over :func:`sagewatch.quality.merge.merge_ground_truth`, run as Sag
                           ``<output_path>/sagewatch-merge-reports/<job name>.json``
 ========================  =============================================================================
 
+With ``dataset_format`` set (CSV or JSON Lines, contract §4.2) the captures are a batch transform's files
+(contract §1.4), mounted from its capture manifests: ``dataset_source/output/yyyy/mm/dd/hh/<manifest>/…`` (the
+``.out`` files) and, for model bias, ``dataset_source/input/yyyy/mm/dd/hh/<manifest>/…`` (the input files, paired
+with ``<name>.out`` by name and record by record). Every output record becomes a capture record whose
+``inferenceId`` is the id ``GenerateInferenceId`` appended (:mod:`sagewatch.capture.transform_records`), and every
+output manifest is one group: ``<output_path>/output/yyyy/mm/dd/hh/<manifest>/<job name>.jsonl``.
+
 The job name is the ``ProcessingJobName`` of processingjobconfig.json. Every captured hour gets a file, empty
 when none of its records matched, so the analysis job that reads the hours finds each of them.
 
@@ -26,6 +33,7 @@ from __future__ import annotations
 
 import json
 import sys
+import tempfile
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,6 +53,7 @@ class MergeSettings:
     output_path: Path
     job_name: str
     ground_truth_s3_uri: str | None = None
+    dataset_format: str | None = None  # batch-transform files (contract §1.4); None: capture records
 
 
 @dataclass(frozen=True)
@@ -61,7 +70,8 @@ def merge_settings(environ: Mapping[str, str]) -> MergeSettings:
     paths = OptMlPaths.from_env(environ)
     settings = _load_config_environment(paths)
     settings.update({k: v for k, v in environ.items()
-                     if k in ("dataset_source", "ground_truth_source", "output_path", "sagewatch_ground_truth_s3_uri")})
+                     if k in ("dataset_source", "ground_truth_source", "output_path", "sagewatch_ground_truth_s3_uri",
+                              "dataset_format")})
     job_name = DEFAULT_JOB_NAME
     if paths.config_file.is_file():
         try:
@@ -77,7 +87,8 @@ def merge_settings(environ: Mapping[str, str]) -> MergeSettings:
         return paths.relocate(value)
 
     return MergeSettings(folder("dataset_source"), folder("ground_truth_source"), folder("output_path"),
-                         Path(job_name).name, settings.get("sagewatch_ground_truth_s3_uri") or None)
+                         Path(job_name).name, settings.get("sagewatch_ground_truth_s3_uri") or None,
+                         settings.get("dataset_format", "").strip() or None)
 
 
 def _files(folder: Path) -> list[Path]:
@@ -97,22 +108,96 @@ def run_merge(settings: MergeSettings) -> MergeOutcome:
     JobError
         Nothing to merge (the message says which and gives the counts), or a file cannot be read or written.
     """
+    from sagewatch.errors import JobError
+
+    if settings.dataset_format:
+        with tempfile.TemporaryDirectory(prefix="sagewatch-transform-") as staging:
+            folders = _transform_groups(settings, Path(staging))
+            return _merge_folders(settings, folders)
+    capture_files = _files(settings.dataset_source)
+    if not capture_files:
+        raise JobError(f"No captured data to merge: dataset_source {settings.dataset_source} holds no capture files.")
+    folders: dict[Path, list[Path]] = {}
+    for path in capture_files:
+        folders.setdefault(path.parent, []).append(path)
+    return _merge_folders(settings, folders)
+
+
+def _transform_groups(settings: MergeSettings, staging: Path) -> dict[Path, list[Path]]:
+    """Batch-transform files as capture records: output manifest folder -> the staged capture files of its
+    ``.out`` files (each paired with its input file when input manifests are mounted)."""
+    from sagewatch.capture._arrow import join_lines
+    from sagewatch.capture.transform_records import transform_capture_lines
+    from sagewatch.datasets.formats import parse_dataset_format
+    from sagewatch.errors import DatasetError, DatasetFormatError, JobError
+    from sagewatch.quality.merge import _read_bytes
+
+    try:
+        dataset_format = parse_dataset_format(settings.dataset_format or "")
+    except DatasetFormatError as e:
+        raise JobError(f"dataset_format: {e}") from e
+    source = settings.dataset_source
+    groups = sorted(p for p in source.glob("output/*/*/*/*/*") if p.is_dir())
+    inputs = {p.relative_to(source / "input"): p for p in source.glob("input/*/*/*/*/*/**/*") if p.is_file()} \
+        if (source / "input").is_dir() else None
+    if not groups:
+        raise JobError(f"No captured data to merge: dataset_source {source} holds no batch-transform output "
+                       "manifest (output/yyyy/mm/dd/hh/<manifest>/).")
+    folders: dict[Path, list[Path]] = {}
+    for group in groups:
+        staged = staging / group.relative_to(source)
+        folders[group] = []
+        for number, path in enumerate(_files(group)):
+            relative = path.relative_to(source / "output")
+            input_data = None
+            if inputs is not None:
+                input_path = _paired_input(relative, inputs)
+                if input_path is None:
+                    raise JobError(f"the transform output {relative.as_posix()} has no input file: no "
+                                   f"{relative.with_suffix('').name if relative.suffix == '.out' else relative.name} "
+                                   "in the input manifests of its hour (the features of model bias come from the "
+                                   "input file of every .out file)")
+                input_data = _read_bytes(input_path)
+            try:
+                records = transform_capture_lines(_read_bytes(path), input_data, dataset_format=dataset_format,
+                                                  output_name=relative.as_posix(),
+                                                  input_name=input_path.name if inputs is not None else "input")
+            except DatasetError as e:
+                raise JobError(f"cannot merge: {e}") from e
+            staged.mkdir(parents=True, exist_ok=True)
+            target = staged / f"{number:06d}.jsonl"
+            with open(target, "wb") as out:
+                out.write(memoryview(join_lines(records.lines)))
+            folders[group].append(target)
+    return folders
+
+
+def _paired_input(output: Path, inputs: Mapping[Path, Path]) -> Path | None:
+    """The input file of an output file ``yyyy/mm/dd/hh/<manifest>/<name>.out``: ``<name>`` in the input manifest
+    of the same hour and name, else the one ``<name>`` of that hour in any input manifest."""
+    name = output.relative_to(*output.parts[:5])
+    name = name.with_name(name.name[:-4]) if name.name.endswith(".out") else name
+    same = inputs.get(Path(*output.parts[:5]) / name)
+    if same is not None:
+        return same
+    hour = output.parts[:4]
+    found = [path for relative, path in inputs.items() if relative.parts[:4] == hour
+             and Path(*relative.parts[5:]) == name]
+    return found[0] if len(found) == 1 else None
+
+
+def _merge_folders(settings: MergeSettings, folders: Mapping[Path, list[Path]]) -> MergeOutcome:
     import pyarrow as pa
     import pyarrow.compute as pc
 
     from sagewatch.errors import DatasetError, JobError
     from sagewatch.quality.merge import merge_ground_truth
 
-    capture_files = _files(settings.dataset_source)
+    capture_files = [path for files in folders.values() for path in files]
     label_files = _files(settings.ground_truth_source)
     if settings.output_path.resolve().is_relative_to(settings.dataset_source.resolve()):
         raise JobError(f"output_path {settings.output_path} is inside dataset_source {settings.dataset_source}")
     where = settings.ground_truth_s3_uri or str(settings.ground_truth_source)
-    if not capture_files:
-        raise JobError(f"No captured data to merge: dataset_source {settings.dataset_source} holds no capture files.")
-    folders: dict[Path, list[Path]] = {}
-    for path in capture_files:
-        folders.setdefault(path.parent, []).append(path)
     results = {}
     try:
         for folder, files in folders.items():
@@ -148,7 +233,11 @@ def run_merge(settings: MergeSettings) -> MergeOutcome:
         failure = (f"Nothing to merge: none of the {_plural(counts['captures'], 'captured record')} matched any of "
                    f"the {_plural(valid_labels, 'ground-truth record')} under {where} (captures are matched on "
                    f"eventMetadata.inferenceId, else eventMetadata.eventId, to the label's eventMetadata.eventId; "
-                   f"{seen}).")
+                   f"{seen})." + (
+                       f" {_plural(counts['captures_without_id'], 'transform output record')} carried no inference "
+                       "id: the transform job needs DataCaptureConfig.GenerateInferenceId true, so that its records "
+                       "can be joined to ground truth." if settings.dataset_format and counts["captures_without_id"]
+                       else ""))
     else:
         failure = None
     _write_outputs(settings, results, report)

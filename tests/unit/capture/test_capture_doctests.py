@@ -7,7 +7,7 @@ import importlib
 
 import pytest
 
-MODULES = ["keys", "manifest", "skips", "tabular", "flatten"]
+MODULES = ["keys", "manifest", "skips", "tabular", "flatten", "transform_records"]
 
 
 @pytest.mark.parametrize("name", MODULES)

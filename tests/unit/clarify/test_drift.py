@@ -76,3 +76,15 @@ def test_baseline_reader_names_file_and_field(tmp_path):
         load_bias_analysis(path)
     assert info.value.field == "pre_training_bias_metrics.facets.a[0].metrics[0].value"
     assert str(path) in str(info.value)
+
+
+def test_a_continuous_facet_group_is_matched_by_its_threshold_not_by_the_datas_largest_value():
+    # "(threshold, largest value]": the monitored data's largest value is not the baseline's
+    baseline = _analysis({"DPPL": 0.07}, facet_value="(0.0, 2.5729]")
+    result = check_bias_drift(_analysis({"DPPL": 1.0}, facet_value="(0.0, 2.1033]"), baseline)
+    assert [(v["facet"], v["facet_value"], v["metric_name"]) for v in result.violations] == [
+        ("Age", "(0.0, 2.1033]", "DPPL")]
+    assert result.not_evaluated == ()
+    other_threshold = check_bias_drift(_analysis({"DPPL": 1.0}, facet_value="(1.0, 2.1033]"), baseline)
+    assert other_threshold.violations == () and other_threshold.not_evaluated == (
+        "post_training_bias_metrics/Age=(1.0, 2.1033]/DPPL",)

@@ -98,7 +98,9 @@ def test_the_contract_and_the_lambda_glue_import_the_standard_library_only():
     assert done.stdout.strip() == "[]"
 
 
-@pytest.mark.parametrize("name", ["sagewatch.job.execution_contract", "sagewatch.schemas.metric_lines",
+@pytest.mark.parametrize("name", ["sagewatch.job.execution_contract.window", "sagewatch.job.execution_contract.plan",
+                                  "sagewatch.job.execution_contract.model_quality",
+                                  "sagewatch.job.execution_contract.batch", "sagewatch.schemas.metric_lines",
                                   "sagewatch.schemas.s3_uri"])
 def test_docstring_examples(name):
     result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)

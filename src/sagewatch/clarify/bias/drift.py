@@ -5,12 +5,14 @@ Rule (DG; sagewatch's reading, contract §12): a metric violates when its curren
 ideal value than the baseline's: ``|current| > |baseline|``, and for DI (ideal 1)
 ``|current − 1| > |baseline − 1|``. Only metrics with a value in both files are compared (a facet value,
 metric or stage missing from either side, or a null value, is not evaluated and is listed as such).
-Infinite values compare as infinitely far.
+Infinite values compare as infinitely far. A continuous facet's group, ``(<threshold>, <largest value>]``, is
+matched by its threshold: the largest value is the data's, not the configuration's.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,13 +47,30 @@ def distance_from_ideal(code: str, value: float) -> float:
     return abs(value - IDEAL_VALUES.get(code, 0.0))
 
 
-def _values(analysis: BiasAnalysis) -> dict[tuple[str, str, str, str], float | int | None]:
-    out: dict[tuple[str, str, str, str], float | int | None] = {}
+# a continuous facet's group "(<threshold>, <largest value>]": its upper bound is the largest value of the data
+# measured, which differs between the baseline's dataset and the monitored one, so the group is named by its threshold
+_INTERVAL = re.compile(r"^\((?P<threshold>[^,\]]+), [^,\]]+\]$")
+
+
+def _group(value_or_threshold: str) -> str:
+    """The name a facet group is matched by: ``(0.0, 2.1]`` and ``(0.0, 2.5]`` are both ``(0.0, ...]``.
+
+    >>> _group("(0.0, 2.1033]"), _group("40")
+    ('(0.0, ...]', '40')
+    """
+    match = _INTERVAL.match(value_or_threshold)
+    return f"({match['threshold']}, ...]" if match else value_or_threshold
+
+
+def _values(analysis: BiasAnalysis) -> dict[tuple[str, str, str, str], tuple[str, float | int | None]]:
+    """(stage, facet, group name, metric) -> (the facet value as written, the metric value)."""
+    out: dict[tuple[str, str, str, str], tuple[str, float | int | None]] = {}
     for stage, report in analysis.stages().items():
         for facet, entries in report.facets.items():
             for entry in entries:
                 for metric in entry.metrics:
-                    out[(stage, facet, entry.value_or_threshold, metric.name)] = metric.value
+                    out[(stage, facet, _group(entry.value_or_threshold), metric.name)] = (
+                        entry.value_or_threshold, metric.value)
     return out
 
 
@@ -69,9 +88,9 @@ def check_bias_drift(current: BiasAnalysis, baseline: BiasAnalysis) -> DriftResu
     """
     base = _values(baseline)
     violations, not_evaluated = [], []
-    for key, value in _values(current).items():
-        stage, facet, facet_value, code = key
-        reference = base.get(key)
+    for key, (facet_value, value) in _values(current).items():
+        stage, facet, _, code = key
+        reference = base.get(key, ("", None))[1]
         if value is None or reference is None:
             not_evaluated.append(f"{stage}/{facet}={facet_value}/{code}")
             continue

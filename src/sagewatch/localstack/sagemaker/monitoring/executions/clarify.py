@@ -26,7 +26,7 @@ def clarify_plan(run: ExecutionRun, *, job_name: str, window: AnalysisWindow, ca
     """The :class:`~sagewatch.job.execution_contract.ExecutionPlan` of a Clarify execution of ``run``'s
     definition; *chain* adds the merge job's fields (model bias)."""
     definition = run.definition
-    endpoint_input = definition.endpoint_input or {}
+    endpoint_input = definition.endpoint_input or definition.job_input.get("BatchTransformInput") or {}
     s3_output = definition.s3_output
     return ExecutionPlan(
         monitoring_type=definition.monitoring_type, job_name=job_name, endpoint_name=definition.endpoint_name or "",

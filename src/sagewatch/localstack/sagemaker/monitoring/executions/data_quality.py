@@ -13,17 +13,21 @@
 - everything else (baseline and script paths, the report folder, the environment) is the execution contract's
   (:func:`sagewatch.job.execution_contract.data_quality_request`).
 
-Batch-transform inputs fail at once with a FailureReason saying they are not supported yet.
+A ``BatchTransformInput`` reads the transform's input files instead: the input manifests of the window
+(:mod:`.batch`) as ``ManifestFile`` inputs, with ``BatchTransformInput.DatasetFormat``'s ``dataset_format``; the
+report goes to ``<S3Uri>/<schedule>/yyyy/mm/dd/hh`` and the metrics carry the ``MonitoringSchedule`` dimension only.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 from sagewatch.job import baseline_report_input
 from sagewatch.job.execution_contract import AnalysisWindow, CaptureHour, ExecutionPlan
 from sagewatch.localstack.sagemaker.common import iso_z
 from sagewatch.localstack.sagemaker.monitoring.executions.base import ExecutionFailure, ExecutionRun
+from sagewatch.localstack.sagemaker.monitoring.executions.batch import batch_plan_fields, manifests_in_window
 from sagewatch.localstack.sagemaker.monitoring.jobdefs import ExecutionDefinition
 from sagewatch.localstack.sagemaker.processing.aws import AwsAccess
 from sagewatch.schemas.s3_uri import split_s3_uri
@@ -93,7 +97,7 @@ def data_quality_plan(*, job_name: str, schedule_name: str, definition: Executio
                       capture_destination_uri: str | None = None,
                       baseline_report_uri: str | None = None) -> ExecutionPlan:
     """The :class:`~sagewatch.job.execution_contract.ExecutionPlan` of a data-quality execution of *definition*."""
-    endpoint_input = definition.endpoint_input or {}
+    endpoint_input = definition.endpoint_input or definition.job_input.get("BatchTransformInput") or {}
     s3_output = definition.s3_output
     app = definition.app_specification
     return ExecutionPlan(
@@ -113,11 +117,15 @@ def data_quality_plan(*, job_name: str, schedule_name: str, definition: Executio
 
 
 def plan_execution(run: ExecutionRun) -> ExecutionPlan:
-    """The plan of one data-quality execution, or :class:`ExecutionFailure` (no captures, batch transform)."""
+    """The plan of one data-quality execution, or :class:`ExecutionFailure` (no captures or manifests)."""
     definition = run.definition
-    if definition.endpoint_input is None:
-        raise ExecutionFailure("DataQuality monitoring of batch-transform captures (BatchTransformInput) is not "
-                               "supported by this emulator yet; only EndpointInput executions run.")
+    if definition.endpoint_input is None:  # BatchTransformInput: the transform's input files (contract §1.4)
+        window, manifests = manifests_in_window(run)
+        constraints, statistics = run.baseline()
+        plan = data_quality_plan(job_name=run.job_name, schedule_name=run.schedule_name, definition=definition,
+                                 scheduled=run.scheduled, window=window, captures=[], constraints_uri=constraints,
+                                 statistics_uri=statistics, baseline_report_uri=baseline_report(run.aws, statistics))
+        return replace(plan, **batch_plan_fields(run, manifests))
     window, destination, captures = captures_in_window(run)
     constraints, statistics = run.baseline()
     return data_quality_plan(job_name=run.job_name, schedule_name=run.schedule_name, definition=definition,

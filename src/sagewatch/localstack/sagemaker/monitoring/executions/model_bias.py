@@ -10,14 +10,19 @@ with its counts. Then ``model-bias-monitoring-<yyyymmddHHMM>-<hex>`` (same hex) 
 baseline ``ConstraintsResource`` (or ``analysis.json`` of ``BaseliningJobName``) its baseline, and the
 ``EndpointInput`` attributes (features, inference, probability, threshold) say where features and predictions are.
 
-Batch-transform inputs fail at once with a FailureReason saying they are not supported yet.
+A ``BatchTransformInput`` merges the transform's files instead of captured hours: its input and output manifests
+of the window (:mod:`.batch`), each output record joined to its input record (the features) by position and to its
+label by the inference id ``GenerateInferenceId`` gave it (:mod:`sagewatch.job.merge`).
 """
 
 from __future__ import annotations
 
-from sagewatch.job.execution_contract import (MERGE_JOB_PREFIX, MODEL_BIAS_JOB_PREFIX, ExecutionPlan,
+from dataclasses import replace
+
+from sagewatch.job.execution_contract import (BATCH_INPUT_FOLDER, BATCH_OUTPUT_FOLDER, MERGE_JOB_PREFIX, MODEL_BIAS_JOB_PREFIX, ExecutionPlan,
                                               execution_job_name, ground_truth_hours)
 from sagewatch.localstack.sagemaker.monitoring.executions.base import ExecutionFailure, ExecutionRun
+from sagewatch.localstack.sagemaker.monitoring.executions.batch import batch_plan_fields, manifests_in_window
 from sagewatch.localstack.sagemaker.monitoring.executions.clarify import clarify_plan, config_uri
 from sagewatch.localstack.sagemaker.monitoring.executions.data_quality import captures_in_window
 from sagewatch.localstack.sagemaker.monitoring.executions.model_quality import find_ground_truth
@@ -27,20 +32,23 @@ __all__ = ["plan_execution"]
 
 def plan_execution(run: ExecutionRun) -> ExecutionPlan:
     """The plan of one model-bias execution, or :class:`ExecutionFailure` (no captures, no ground-truth location,
-    no ``ConfigUri``, batch transform)."""
+    no ``ConfigUri``, no manifests)."""
     definition = run.definition
-    if definition.endpoint_input is None:
-        raise ExecutionFailure("ModelBias monitoring of batch-transform captures (BatchTransformInput) is not "
-                               "supported by this emulator yet; only EndpointInput executions run.")
     config = config_uri(definition)
     ground_truth_uri = (definition.job_input.get("GroundTruthS3Input") or {}).get("S3Uri")
     if not ground_truth_uri:
         raise ExecutionFailure("The ModelBias job definition has no ModelBiasJobInput.GroundTruthS3Input: bias "
                                "metrics need the ground-truth labels.")
-    window, _, captures = captures_in_window(run, why=", so there is nothing to merge with ground truth")
+    why = ", so there is nothing to merge with ground truth"
+    if definition.endpoint_input is None:  # BatchTransformInput: the .out files and the input files (features)
+        window, manifests = manifests_in_window(run, kinds=(BATCH_INPUT_FOLDER, BATCH_OUTPUT_FOLDER), why=why)
+        captures, batch = [], batch_plan_fields(run, manifests)
+    else:
+        (window, _, captures), batch = captures_in_window(run, why=why), {}
     ground_truth = find_ground_truth(run.aws, ground_truth_uri, ground_truth_hours(window, run.scheduled))
     constraints, _ = run.baseline()
-    return clarify_plan(run, job_name=execution_job_name(MODEL_BIAS_JOB_PREFIX, run.scheduled, run.token),
+    plan = clarify_plan(run, job_name=execution_job_name(MODEL_BIAS_JOB_PREFIX, run.scheduled, run.token),
                         window=window, captures=captures, config=config, constraints_uri=constraints,
                         merge_job_name=execution_job_name(MERGE_JOB_PREFIX, run.scheduled, run.token),
                         ground_truth=tuple(ground_truth), ground_truth_s3_uri=ground_truth_uri)
+    return replace(plan, **batch) if batch else plan

@@ -14,17 +14,21 @@
   and threshold attributes from ``ModelQualityJobInput.EndpointInput``.
 
 A merge with nothing to merge (no ground truth, or no capture matched a label) fails, and the execution with it.
-Batch-transform inputs fail at once with a FailureReason saying they are not supported yet.
+A ``BatchTransformInput`` merges the transform's ``.out`` files instead of captured hours: the output manifests of
+the window (:mod:`.batch`) are the merge job's ``ManifestFile`` inputs, and every output record is joined to its
+label by the inference id ``GenerateInferenceId`` gave it (:mod:`sagewatch.job.merge`).
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
-from sagewatch.job.execution_contract import (MERGE_JOB_PREFIX, MODEL_QUALITY_JOB_PREFIX, AnalysisWindow,
+from sagewatch.job.execution_contract import (BATCH_OUTPUT_FOLDER, MERGE_JOB_PREFIX, MODEL_QUALITY_JOB_PREFIX, AnalysisWindow,
                                               CaptureHour, ExecutionPlan, GroundTruthHour, execution_job_name,
                                               ground_truth_hours)
 from sagewatch.localstack.sagemaker.monitoring.executions.base import ExecutionFailure, ExecutionRun
+from sagewatch.localstack.sagemaker.monitoring.executions.batch import batch_plan_fields, manifests_in_window
 from sagewatch.localstack.sagemaker.monitoring.executions.data_quality import captures_in_window
 from sagewatch.localstack.sagemaker.monitoring.jobdefs import ExecutionDefinition
 from sagewatch.localstack.sagemaker.processing.aws import AwsAccess
@@ -48,7 +52,7 @@ def model_quality_plan(*, token: str, schedule_name: str, definition: ExecutionD
                        window: tuple[datetime, datetime], captures: list[CaptureHour],
                        ground_truth: list[GroundTruthHour], constraints_uri: str | None = None) -> ExecutionPlan:
     """The :class:`~sagewatch.job.execution_contract.ExecutionPlan` of a model-quality execution of *definition*."""
-    endpoint_input = definition.endpoint_input or {}
+    endpoint_input = definition.endpoint_input or definition.job_input.get("BatchTransformInput") or {}
     s3_output = definition.s3_output
     app = definition.app_specification
     return ExecutionPlan(
@@ -75,11 +79,8 @@ def model_quality_plan(*, token: str, schedule_name: str, definition: ExecutionD
 
 def plan_execution(run: ExecutionRun) -> ExecutionPlan:
     """The plan of one model-quality execution, or :class:`ExecutionFailure` (no captures, no problem type, no
-    ground-truth location, batch transform)."""
+    ground-truth location, no output manifests)."""
     definition = run.definition
-    if definition.endpoint_input is None:
-        raise ExecutionFailure("ModelQuality monitoring of batch-transform captures (BatchTransformInput) is not "
-                               "supported by this emulator yet; only EndpointInput executions run.")
     problem_type = definition.app_specification.get("ProblemType") or definition.environment.get("problem_type")
     if not problem_type:
         raise ExecutionFailure("The ModelQuality job definition has no ModelQualityAppSpecification.ProblemType "
@@ -87,9 +88,15 @@ def plan_execution(run: ExecutionRun) -> ExecutionPlan:
     ground_truth_uri = (definition.job_input.get("GroundTruthS3Input") or {}).get("S3Uri")
     if not ground_truth_uri:
         raise ExecutionFailure("The ModelQuality job definition has no ModelQualityJobInput.GroundTruthS3Input.")
-    window, _, captures = captures_in_window(run, why=", so there is nothing to merge with ground truth")
+    why = ", so there is nothing to merge with ground truth"
+    if definition.endpoint_input is None:  # BatchTransformInput: the transform's .out files (contract §1.4)
+        window, manifests = manifests_in_window(run, kinds=(BATCH_OUTPUT_FOLDER,), why=why)
+        captures, batch = [], batch_plan_fields(run, manifests)
+    else:
+        (window, _, captures), batch = captures_in_window(run, why=why), {}
     ground_truth = find_ground_truth(run.aws, ground_truth_uri, ground_truth_hours(window, run.scheduled))
     constraints, _ = run.baseline()
-    return model_quality_plan(token=run.token, schedule_name=run.schedule_name, definition=definition,
+    plan = model_quality_plan(token=run.token, schedule_name=run.schedule_name, definition=definition,
                               scheduled=run.scheduled, window=window, captures=captures, ground_truth=ground_truth,
                               constraints_uri=constraints)
+    return replace(plan, **batch) if batch else plan
