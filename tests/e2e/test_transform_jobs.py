@@ -1,0 +1,148 @@
+"""Batch transform jobs with data capture (CreateTransformJob and friends), as a boto3 user drives them."""
+
+from __future__ import annotations
+
+import time
+from datetime import timezone
+
+import pytest
+from botocore.exceptions import ClientError
+from sw_endpoints import CLEAR_ROWS, deploying, trained_model_tarball
+
+from sagewatch.capture.manifest import parse_manifest, split_generated_ids_line
+
+pytestmark = pytest.mark.e2e
+
+RESOURCES = {"InstanceType": "ml.m5.large", "InstanceCount": 1}
+
+
+@pytest.fixture
+def deployer(aws_client, bucket, unique_name):
+    yield from deploying(aws_client, bucket, unique_name)
+
+
+def wait_for_transform(sagemaker, name, timeout=150.0, done=("Completed", "Failed", "Stopped")):
+    deadline = time.monotonic() + timeout
+    while True:
+        described = sagemaker.describe_transform_job(TransformJobName=name)
+        if described["TransformJobStatus"] in done:
+            return described
+        assert time.monotonic() < deadline, f"{name} still {described['TransformJobStatus']} after {timeout:g} s"
+        time.sleep(0.3)
+
+
+def transform_request(name, model, bucket, **extra):
+    request = {
+        "TransformJobName": name,
+        "ModelName": model,
+        "TransformInput": {"DataSource": {"S3DataSource": {"S3DataType": "S3Prefix",
+                                                           "S3Uri": f"s3://{bucket}/batch/in/"}},
+                           "ContentType": "text/csv", "SplitType": "Line"},
+        "TransformOutput": {"S3OutputPath": f"s3://{bucket}/batch/out/{name}", "Accept": "text/csv",
+                            "AssembleWith": "Line"},
+        "TransformResources": RESOURCES,
+    }
+    request.update(extra)
+    return request
+
+
+def read(s3, bucket, key):
+    return s3.get_object(Bucket=bucket, Key=key)["Body"].read().decode("utf-8")
+
+
+def test_multi_record_job_with_capture_and_inference_ids(aws_client, bucket, deployer, unique_name):
+    sagemaker, s3 = aws_client("sagemaker"), aws_client("s3")
+    model = deployer.model(trained_model_tarball())
+    deployer.upload("batch/in/part-1.csv", (CLEAR_ROWS + "\n").encode())
+    deployer.upload("batch/in/more/part-2.csv", CLEAR_ROWS.split("\n")[0].encode())  # no trailing newline
+    name = unique_name("transform")
+    arn = sagemaker.create_transform_job(**transform_request(
+        name, model, bucket, BatchStrategy="MultiRecord", MaxPayloadInMB=1, MaxConcurrentTransforms=2,
+        DataCaptureConfig={"DestinationS3Uri": f"s3://{bucket}/batch-capture", "GenerateInferenceId": True},
+        Tags=[{"Key": "team", "Value": "ml"}]))["TransformJobArn"]
+    assert arn == f"arn:aws:sagemaker:us-east-1:000000000000:transform-job/{name}"
+    described = wait_for_transform(sagemaker, name)
+    assert described["TransformJobStatus"] == "Completed", described.get("FailureReason")
+    assert described["CreationTime"] <= described["TransformStartTime"] <= described["TransformEndTime"]
+    assert described["DataCaptureConfig"]["GenerateInferenceId"] is True
+
+    lines = read(s3, bucket, f"batch/out/{name}/part-1.csv.out").splitlines()
+    split = [split_generated_ids_line(line) for line in lines]
+    assert [record for record, _, _ in split] == ["1", "0", "1"]
+    assert len({inference_id for _, inference_id, _ in split}) == 3
+    start = described["TransformStartTime"].astimezone(timezone.utc).replace(microsecond=0)
+    assert {when for _, _, when in split} == {start}
+    assert [r for r, _, _ in map(split_generated_ids_line, read(s3, bucket,
+            f"batch/out/{name}/more/part-2.csv.out").splitlines())] == ["1"]
+
+    hour = start.strftime("%Y/%m/%d/%H")
+    inputs = parse_manifest(read(s3, bucket, f"batch-capture/input/{hour}/{name}.jsonl"))
+    outputs = parse_manifest(read(s3, bucket, f"batch-capture/output/{hour}/{name}.jsonl"))
+    assert inputs.uris() == [f"s3://{bucket}/batch/in/more/part-2.csv", f"s3://{bucket}/batch/in/part-1.csv"]
+    assert outputs.uris() == [f"s3://{bucket}/batch/out/{name}/more/part-2.csv.out",
+                              f"s3://{bucket}/batch/out/{name}/part-1.csv.out"]
+    assert sagemaker.list_tags(ResourceArn=arn)["Tags"] == [{"Key": "team", "Value": "ml"}]
+    listed = sagemaker.list_transform_jobs(NameContains=name, StatusEquals="Completed")["TransformJobSummaries"]
+    assert [(s["TransformJobName"], s["TransformJobArn"]) for s in listed] == [(name, arn)]
+
+
+def test_single_record_job_without_capture(aws_client, bucket, deployer, unique_name):
+    sagemaker, s3 = aws_client("sagemaker"), aws_client("s3")
+    model = deployer.model(trained_model_tarball())
+    deployer.upload("batch/in/rows.csv", (CLEAR_ROWS + "\n\n").encode())
+    name = unique_name("transform")
+    sagemaker.create_transform_job(**transform_request(name, model, bucket, BatchStrategy="SingleRecord"))
+    described = wait_for_transform(sagemaker, name)
+    assert described["TransformJobStatus"] == "Completed", described.get("FailureReason")
+    assert read(s3, bucket, f"batch/out/{name}/rows.csv.out") == "1\n0\n1\n"
+    assert "DataCaptureConfig" not in described
+
+
+def test_record_the_model_rejects_fails_the_job_naming_it(aws_client, bucket, deployer, unique_name):
+    sagemaker, s3 = aws_client("sagemaker"), aws_client("s3")
+    model = deployer.model(trained_model_tarball())
+    deployer.upload("batch/in/rows.csv", b"3,3,-3,0\n1,2,three,4\n")
+    name = unique_name("transform")
+    sagemaker.create_transform_job(**transform_request(name, model, bucket, BatchStrategy="SingleRecord",
+                                                       DataCaptureConfig={"DestinationS3Uri": f"s3://{bucket}/cap"}))
+    described = wait_for_transform(sagemaker, name)
+    assert described["TransformJobStatus"] == "Failed"
+    assert described["FailureReason"].startswith(
+        f"ClientError: The model could not transform record 2 of s3://{bucket}/batch/in/rows.csv: the model "
+        "answered 4")
+    assert "Contents" not in s3.list_objects_v2(Bucket=bucket, Prefix="cap/")
+    failed = sagemaker.list_transform_jobs(NameContains=name, StatusEquals="Failed")["TransformJobSummaries"]
+    assert [s["FailureReason"] for s in failed] == [described["FailureReason"]]
+
+
+def test_stop_ends_the_job_stopped(aws_client, bucket, deployer, unique_name):
+    sagemaker = aws_client("sagemaker")
+    model = deployer.model(trained_model_tarball())
+    deployer.upload("batch/in/rows.csv", ("\n".join([CLEAR_ROWS] * 3000) + "\n").encode())
+    name = unique_name("transform")
+    sagemaker.create_transform_job(**transform_request(name, model, bucket, BatchStrategy="SingleRecord"))
+    sagemaker.stop_transform_job(TransformJobName=name)
+    assert sagemaker.describe_transform_job(TransformJobName=name)["TransformJobStatus"] in ("Stopping", "Stopped")
+    described = wait_for_transform(sagemaker, name)
+    assert described["TransformJobStatus"] == "Stopped"
+    assert "FailureReason" not in described
+
+
+def test_requests_are_checked_as_sagemaker_checks_them(aws_client, bucket, deployer, unique_name):
+    sagemaker = aws_client("sagemaker")
+    model = deployer.model(trained_model_tarball())
+    name = unique_name("transform")
+    body = transform_request(name, model, bucket)
+    body["TransformInput"] = {**body["TransformInput"], "SplitType": "RecordIO"}
+    with pytest.raises(ClientError) as caught:
+        sagemaker.create_transform_job(**body)
+    assert caught.value.response["Error"]["Code"] == "ValidationException"
+    assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    assert "SplitType RecordIO is not emulated" in caught.value.response["Error"]["Message"]
+    with pytest.raises(ClientError) as caught:
+        sagemaker.create_transform_job(**transform_request(name, "no-such-model", bucket))
+    assert caught.value.response["Error"]["Code"] == "ValidationException"
+    with pytest.raises(ClientError) as caught:
+        sagemaker.describe_transform_job(TransformJobName=name)
+    assert caught.value.response["Error"]["Code"] == "ResourceNotFound"
+    assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
