@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import timezone
 
@@ -146,3 +147,56 @@ def test_requests_are_checked_as_sagemaker_checks_them(aws_client, bucket, deplo
         sagemaker.describe_transform_job(TransformJobName=name)
     assert caught.value.response["Error"]["Code"] == "ResourceNotFound"
     assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+
+
+def test_model_that_cannot_load_fails_the_job(aws_client, bucket, deployer, unique_name):
+    from sw_endpoints import tar_gz
+
+    sagemaker = aws_client("sagemaker")
+    model = deployer.model(tar_gz({"model.joblib": b"not a model"}))
+    deployer.upload("batch/in/rows.csv", (CLEAR_ROWS + "\n").encode())
+    name = unique_name("transform")
+    sagemaker.create_transform_job(**transform_request(name, model, bucket))
+    described = wait_for_transform(sagemaker, name)
+    assert described["TransformJobStatus"] == "Failed"
+    assert described["FailureReason"].startswith(f"ClientError: The container of model {model} did not start: ")
+
+
+def test_state_change_events_and_kms_encrypted_outputs(aws_client, bucket, deployer, unique_name):
+    sagemaker, s3, events, sqs, kms = (aws_client(s) for s in ("sagemaker", "s3", "events", "sqs", "kms"))
+    key_arn = kms.create_key(Description="sagewatch transform e2e")["KeyMetadata"]["Arn"]
+    rule, queue_url = unique_name("tj-rule"), sqs.create_queue(QueueName=unique_name("tj-queue"))["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    events.put_rule(Name=rule, EventPattern=json.dumps({
+        "source": ["aws.sagemaker"], "detail-type": ["SageMaker Transform Job State Change"]}))
+    events.put_targets(Rule=rule, Targets=[{"Id": "queue", "Arn": queue_arn}])
+    try:
+        model = deployer.model(trained_model_tarball())
+        deployer.upload("batch/in/rows.csv", (CLEAR_ROWS + "\n").encode())
+        name = unique_name("transform")
+        request = transform_request(name, model, bucket, DataCaptureConfig={
+            "DestinationS3Uri": f"s3://{bucket}/kms-capture", "KmsKeyId": key_arn})
+        request["TransformOutput"] = {**request["TransformOutput"], "KmsKeyId": key_arn}
+        arn = sagemaker.create_transform_job(**request)["TransformJobArn"]
+        described = wait_for_transform(sagemaker, name)
+        assert described["TransformJobStatus"] == "Completed", described.get("FailureReason")
+        head = s3.head_object(Bucket=bucket, Key=f"batch/out/{name}/rows.csv.out")
+        assert (head["ServerSideEncryption"], head["SSEKMSKeyId"]) == ("aws:kms", key_arn)
+        capture_keys = [item["Key"] for item in s3.list_objects_v2(Bucket=bucket, Prefix="kms-capture/")["Contents"]]
+        assert len(capture_keys) == 2
+        assert all(s3.head_object(Bucket=bucket, Key=key)["SSEKMSKeyId"] == key_arn for key in capture_keys)
+
+        statuses = []
+        deadline = time.monotonic() + 20
+        while len(statuses) < 2 and time.monotonic() < deadline:
+            for message in sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10,
+                                               WaitTimeSeconds=1).get("Messages", []):
+                event = json.loads(message["Body"])
+                if event["resources"] == [arn]:
+                    statuses.append(event["detail"]["TransformJobStatus"])
+                    assert event["source"] == "aws.sagemaker" and event["detail"]["TransformJobName"] == name
+        assert sorted(statuses) == ["Completed", "InProgress"]
+    finally:
+        events.remove_targets(Rule=rule, Ids=["queue"])
+        events.delete_rule(Name=rule)
+        sqs.delete_queue(QueueUrl=queue_url)
