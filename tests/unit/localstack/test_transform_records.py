@@ -140,7 +140,7 @@ def test_multiline_json_document_is_taken_whole():
     assert json.loads(marked) == {"p": 1, "SageMakerInferenceId": "a", "SageMakerInferenceTime": "T"}
 
 
-@pytest.mark.parametrize("name", ["records", "capture", "service"])
+@pytest.mark.parametrize("name", ["records", "capture", "service", "jsonpath", "data_processing"])
 def test_docstring_examples(name):
     module = importlib.import_module(f"sagewatch.localstack.sagemaker.transform.{name}")
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)

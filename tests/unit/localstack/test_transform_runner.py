@@ -255,3 +255,25 @@ def test_single_object_and_folder_uris(uri, expected):
         "DataSource": {"S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": uri}}})
     runner.run()
     assert sorted(k[len("out/"):-len(".out")] for (_, k) in s3.objects if k.startswith("out/")) == expected
+
+
+def test_data_processing_join_and_filters_in_multi_record_jobs():
+    s3 = MemoryS3({("b", "in/a.csv"): b"id-1,1,x\nid-2,2,y\nid-3,3,z\n"})
+    model = CsvModel()
+    _, job, runner = make_job(s3, model, BatchStrategy="MultiRecord", DataProcessing={
+        "InputFilter": "$[1:]", "JoinSource": "Input", "OutputFilter": "$[0,-1]"},
+        DataCaptureConfig={"DestinationS3Uri": "s3://b/capture", "GenerateInferenceId": True})
+    runner.run()
+    assert job.status == "Completed", job.failure_reason
+    assert model.payloads == [b"1,x\n2,y\n3,z"]  # the id column is not sent
+    lines = s3.objects[("b", "out/a.csv.out")].decode().splitlines()
+    assert [split_generated_ids_line(line)[0] for line in lines] == ["id-1,2.0", "id-2,4.0", "id-3,6.0"]
+
+
+def test_data_processing_failure_names_file_and_record():
+    s3 = MemoryS3({("b", "in/a.csv"): b"1,2\n3\n"})
+    _, job, runner = make_job(s3, CsvModel(), DataProcessing={"InputFilter": "$[1]"})
+    runner.run()
+    assert job.status == "Failed"
+    assert job.failure_reason == ("ClientError: s3://b/in/a.csv: InputFilter $[1]: record 2: index 1 is outside the "
+                                  "record's 1 elements")

@@ -1,6 +1,7 @@
 """The transform-job API of the emulator (service.py): request checks, statuses, List, Stop, events, tags."""
 
 import json
+import re
 from datetime import datetime, timedelta, timezone
 from types import SimpleNamespace
 
@@ -106,13 +107,23 @@ def test_create_refuses_split_types_not_emulated(service, split):
         service.handle_create(CONTEXT, body)
 
 
-def test_create_refuses_data_processing_filters_but_accepts_the_identity(service):
-    with pytest.raises(ValidationException, match="DataProcessing .* is not emulated"):
-        service.handle_create(CONTEXT, request(DataProcessing={"InputFilter": "$[1:]"}))
-    with pytest.raises(ValidationException, match="DataProcessing .* is not emulated"):
-        service.handle_create(CONTEXT, request(DataProcessing={"JoinSource": "Input"}))
-    service.handle_create(CONTEXT, request(DataProcessing={"InputFilter": "$", "OutputFilter": "$",
-                                                           "JoinSource": "None"}))
+@pytest.mark.parametrize("processing, message", [
+    ({"InputFilter": "$..features"}, "unsupported at '..features'"),
+    ({"OutputFilter": "$[0,1].x"}, "a selection of several elements must be the last step"),
+    ({"InputFilter": "features"}, "must start with $"),
+])
+def test_create_refuses_filters_outside_the_jsonpath_subset(service, processing, message):
+    with pytest.raises(ValidationException, match=re.escape(message)) as caught:
+        service.handle_create(CONTEXT, request(DataProcessing=processing))
+    assert caught.value.message.startswith("DataProcessing: JSONPath")
+
+
+def test_create_accepts_the_documented_filters(service):
+    service.handle_create(CONTEXT, request("a", DataProcessing={"InputFilter": "$[1:]", "OutputFilter": "$[0,-1]",
+                                                                "JoinSource": "Input"}))
+    service.handle_create(CONTEXT, request("b", DataProcessing={"InputFilter": "$.features",
+                                                                "OutputFilter": "$['id','SageMakerOutput']"}))
+    assert service.handle_describe(CONTEXT, {"TransformJobName": "a"})["DataProcessing"]["JoinSource"] == "Input"
 
 
 def test_create_with_unknown_model_is_a_validation_error(service):

@@ -25,6 +25,7 @@ from sagewatch.errors import InvalidParameterError, SchemaError
 from sagewatch.localstack.sagemaker.common import iso_z
 from sagewatch.localstack.sagemaker.processing.runner import relative_key
 from sagewatch.localstack.sagemaker.transform.capture import capture_manifests
+from sagewatch.localstack.sagemaker.transform.data_processing import DataProcessing, is_json_type
 from sagewatch.localstack.sagemaker.transform.records import (
     MIB,
     Batch,
@@ -97,6 +98,7 @@ class TransformRunner:
         self.service, self.job, self.s3, self._open_model = service, job, s3, open_model
         self.request: dict[str, Any] = job.request
         self.model: ModelHandle | None = None
+        self.processing = DataProcessing.from_request(self.request)  # checked by CreateTransformJob
 
     def run(self) -> None:
         status, reason = "Completed", None
@@ -198,14 +200,15 @@ class TransformRunner:
         try:
             records = split_records(decompress(data, transform_input.get("CompressionType") or "None"),
                                     transform_input.get("SplitType") or "None")
-            batches = plan_batches(records, self.request.get("BatchStrategy") or "SingleRecord",
+            sent = self.processing.filter_records(records) if self.processing else records
+            batches = plan_batches(sent, self.request.get("BatchStrategy") or "SingleRecord",
                                    payload_mb * MIB if payload_mb else None)
         except RecordError as error:
             raise _Ended("Failed", f"ClientError: {item.uri}: {error}") from error
         answers = []
         # map keeps the file's order; submitting lazily would not bound the queue better than one file does
         for batch, answer in zip(batches, pool.map(lambda b: self._send(item, b), batches)):
-            answers.append(self._marked(item, batch, answer))
+            answers.append(self._finished(item, records, batch, answer))
         return assemble(answers, self.request["TransformOutput"].get("AssembleWith") or "None")
 
     def _send(self, item: InputFile, batch: Batch) -> Any:
@@ -238,13 +241,26 @@ class TransformRunner:
         raise _Ended("Failed", f"ClientError: The model could not transform {batch.describe()} of {item.uri}: "
                                f"{problem}")
 
-    def _marked(self, item: InputFile, batch: Batch, answer: Any) -> bytes:
+    def _finished(self, item: InputFile, records: Any, batch: Batch, answer: Any) -> bytes:
+        """The answer as it goes into the ``.out`` file: ``DataProcessing`` applied, then the inference ids."""
+        body = bytes(answer.body)
+        content_type = answer.content_type or self.request["TransformOutput"].get("Accept")
+        output_json = is_json_type(content_type)
+        if self.processing is not None:
+            starts = records.starts[batch.first:batch.last + 1].tolist()
+            ends = records.ends[batch.first:batch.last + 1].tolist()
+            originals = [records.data[start:end] for start, end in zip(starts, ends)]
+            try:
+                body, output_json = self.processing.process_answer(originals, body, output_json, batch.first)
+            except (RecordError, UnicodeDecodeError) as error:
+                raise _Ended("Failed", f"ClientError: DataProcessing: the answer to {batch.describe()} of "
+                                       f"{item.uri}: {error}") from error
         capture = self.request.get("DataCaptureConfig") or {}
         if not capture.get("GenerateInferenceId"):
-            return bytes(answer.body)
-        content_type = answer.content_type or self.request["TransformOutput"].get("Accept")
+            return body
         try:
-            return with_inference_ids(answer.body, content_type, iso_z(self.job.start_time))
+            return with_inference_ids(body, "application/json" if output_json else "text/csv",
+                                      iso_z(self.job.start_time))
         except (RecordError, UnicodeDecodeError) as error:
             raise _Ended("Failed", f"ClientError: GenerateInferenceId: the answer to {batch.describe()} of "
                                    f"{item.uri}: {error}") from error

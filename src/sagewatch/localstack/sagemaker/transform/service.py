@@ -8,8 +8,8 @@ Requests are checked against botocore's ``sagemaker`` shapes (required members, 
 enums; :func:`~sagewatch.localstack.sagemaker.endpoints.validation.shape_errors`) and against the limits the
 API reference states in prose (``MaxPayloadInMB`` ≤ 100, ``MaxConcurrentTransforms × MaxPayloadInMB`` ≤ 100,
 16 ``Environment`` entries). What the emulator does not do is refused with a ``ValidationException`` that says
-so: ``SplitType`` ``RecordIO``/``TFRecord`` and ``DataProcessing`` filters other than the identity (``$``,
-``JoinSource: None``).
+so: ``SplitType`` ``RecordIO``/``TFRecord``, and ``DataProcessing`` filters outside the JSONPath subset SageMaker
+documents (:mod:`~sagewatch.localstack.sagemaker.transform.jsonpath`).
 
 A job is ``InProgress`` from creation; a :class:`~sagewatch.localstack.sagemaker.transform.runner.TransformRunner`
 thread ends it ``Completed``, ``Failed`` (with ``FailureReason``) or ``Stopped`` (``Stopping`` in between). Every
@@ -41,6 +41,8 @@ from sagewatch.localstack.sagemaker.common import (
     without_none,
 )
 from sagewatch.localstack.sagemaker.store import SageMakerStore
+from sagewatch.localstack.sagemaker.transform.data_processing import DataProcessing
+from sagewatch.localstack.sagemaker.transform.jsonpath import JsonPathError
 
 __all__ = ["TRANSFORM_JOB_STATE_CHANGE", "TransformJob", "TransformService", "transform_job_state_event",
            "validate_transform_request"]
@@ -53,7 +55,6 @@ STATUSES = ("InProgress", "Completed", "Failed", "Stopping", "Stopped")
 REASON_LIMIT = 1024
 MAX_PAYLOAD_MB = 100
 MAX_ENVIRONMENT = 16
-IDENTITY_FILTER = "$"
 
 ModelLookup = Callable[[Any, str], "Mapping[str, Any] | None"]
 """``(context, model name) -> DescribeModel answer`` or None when the account has no such model."""
@@ -149,13 +150,10 @@ def validate_transform_request(request: Mapping[str, Any], shape: Any = None) ->
     if split in ("RecordIO", "TFRecord"):
         raise ValidationException(f"SplitType {split} is not emulated by sagewatch: it splits input files by Line "
                                   "or not at all (None).")
-    processing = request.get("DataProcessing") or {}
-    if (processing.get("InputFilter") or IDENTITY_FILTER) != IDENTITY_FILTER \
-            or (processing.get("OutputFilter") or IDENTITY_FILTER) != IDENTITY_FILTER \
-            or (processing.get("JoinSource") or "None") != "None":
-        raise ValidationException("DataProcessing (InputFilter, OutputFilter, JoinSource) is not emulated by "
-                                  "sagewatch: leave it out, or use InputFilter and OutputFilter \"$\" with "
-                                  "JoinSource None.")
+    try:
+        DataProcessing.from_request(request)
+    except JsonPathError as error:
+        raise ValidationException(f"DataProcessing: {error}") from error
     source = transform_input["DataSource"]["S3DataSource"]
     if not str(source["S3Uri"]).startswith("s3://"):
         raise ValidationException.constraint("transformInput.dataSource.s3DataSource.s3Uri", source["S3Uri"],
