@@ -200,3 +200,22 @@ def test_state_change_events_and_kms_encrypted_outputs(aws_client, bucket, deplo
         events.remove_targets(Rule=rule, Ids=["queue"])
         events.delete_rule(Name=rule)
         sqs.delete_queue(QueueUrl=queue_url)
+
+
+def test_data_processing_joins_ids_with_predictions(aws_client, bucket, deployer, unique_name):
+    sagemaker, s3 = aws_client("sagemaker"), aws_client("s3")
+    model = deployer.model(trained_model_tarball())
+    rows = [f"id-{i},{row}" for i, row in enumerate(CLEAR_ROWS.split("\n"))]
+    deployer.upload("batch/in/rows.csv", ("\n".join(rows) + "\n").encode())
+    name = unique_name("transform")
+    sagemaker.create_transform_job(**transform_request(
+        name, model, bucket, BatchStrategy="MultiRecord",
+        DataProcessing={"InputFilter": "$[1:]", "JoinSource": "Input", "OutputFilter": "$[0,-1]"}))
+    described = wait_for_transform(sagemaker, name)
+    assert described["TransformJobStatus"] == "Completed", described.get("FailureReason")
+    assert read(s3, bucket, f"batch/out/{name}/rows.csv.out") == "id-0,1\nid-1,0\nid-2,1\n"
+    with pytest.raises(ClientError) as caught:
+        sagemaker.create_transform_job(**transform_request(unique_name("transform"), model, bucket,
+                                                           DataProcessing={"InputFilter": "$..x"}))
+    assert caught.value.response["Error"]["Code"] == "ValidationException"
+    assert "unsupported at '..x'" in caught.value.response["Error"]["Message"]
