@@ -1,9 +1,9 @@
 """The JSONPath subset of batch transform's ``DataProcessing`` filters (DG "Associate prediction results with
 input records", table "JSONPath operators supported").
 
-Written here because no installed library implements exactly this subset with SageMaker's CSV reading (a CSV
-record is an array of its columns) and multi-selections that keep their container (``$['id','SageMakerOutput']``
-gives an object, ``$[0,-1]`` an array):
+Written here rather than on jsonpath-ng (which LocalStack installs) because jsonpath-ng accepts far more than
+SageMaker does (``..``, filters), which must be refused, and returns a list of matches where SageMaker keeps the
+container of a multi-selection (``$['id','SageMakerOutput']`` gives an object, ``$[0,-1]`` an array):
 
 ============================ ===========================================================
 ``$``                        the whole record
