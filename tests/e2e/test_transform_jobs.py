@@ -97,6 +97,13 @@ def test_single_record_job_without_capture(aws_client, bucket, deployer, unique_
     assert described["TransformJobStatus"] == "Completed", described.get("FailureReason")
     assert read(s3, bucket, f"batch/out/{name}/rows.csv.out") == "1\n0\n1\n"
     assert "DataCaptureConfig" not in described
+    logs = aws_client("logs")
+    streams = logs.describe_log_streams(logGroupName="/aws/sagemaker/TransformJobs",
+                                        logStreamNamePrefix=f"{name}/")["logStreams"]
+    assert [s["logStreamName"] for s in streams] == [f"{name}/i-sagewatch-0"]
+    messages = [e["message"] for e in logs.get_log_events(logGroupName="/aws/sagemaker/TransformJobs",
+                                                          logStreamName=streams[0]["logStreamName"])["events"]]
+    assert messages  # the model server's own log lines
 
 
 def test_record_the_model_rejects_fails_the_job_naming_it(aws_client, bucket, deployer, unique_name):

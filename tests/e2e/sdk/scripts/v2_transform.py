@@ -19,7 +19,7 @@ transformer = Transformer(model_name=params["model"], instance_count=1, instance
                           strategy="MultiRecord", assemble_with="Line", output_path=params["output"],
                           accept="text/csv", max_concurrent_transforms=2, max_payload=1, sagemaker_session=session)
 transformer.transform(data=params["input"], data_type="S3Prefix", content_type="text/csv", split_type="Line",
-                      job_name=params["job"], wait=True, logs=False,
+                      job_name=params["job"], wait=True, logs=True,
                       batch_data_capture_config=BatchDataCaptureConfig(destination_s3_uri=params["capture"],
                                                                        generate_inference_id=True))
 described = session.describe_transform_job(transformer.latest_transform_job.job_name)

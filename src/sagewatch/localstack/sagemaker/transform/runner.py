@@ -15,6 +15,7 @@ read end it ``Failed`` with a reason naming the file and the record; ``StopTrans
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -282,15 +283,36 @@ class TransformRunner:
 # --- the model server of a job --------------------------------------------------------------------------------
 
 
+LOG_GROUP = "/aws/sagemaker/TransformJobs"
+INSTANCE_ID = "i-sagewatch-0"
+
+
 class _HostedModel:
-    def __init__(self, server: Any) -> None:
-        self.server = server
+    """The job's model server; closing it stops the server and ships its log to CloudWatch Logs
+    (``/aws/sagemaker/TransformJobs``, stream ``<job>/i-sagewatch-0``), where the SDK's ``logs=True`` reads it."""
+
+    def __init__(self, server: Any, job: Any, log_offset: int) -> None:
+        self.server, self.job, self.log_offset = server, job, log_offset
 
     def invoke(self, body: bytes, content_type: str | None, accept: str | None) -> Any:
         return self.server.invoke(body, content_type, accept)
 
     def close(self) -> None:
         self.server.stop()
+        try:
+            with open(self.server.log_file, "rb") as log:
+                log.seek(self.log_offset)
+                lines = [line for line in log.read().decode("utf-8", "replace").splitlines() if line.strip()]
+            if lines:
+                from sagewatch.localstack.sagemaker.processing.aws import InternalAws
+
+                aws = InternalAws(self.job.account_id, self.job.region)
+                stream = f"{self.job.name}/{INSTANCE_ID}"
+                aws.ensure_log_stream(LOG_GROUP, stream)
+                now = int(time.time() * 1000)
+                aws.put_log_events(LOG_GROUP, stream, [{"timestamp": now, "message": line} for line in lines])
+        except Exception:  # noqa: BLE001 - the log is a courtesy; the job's outcome does not depend on it
+            LOG.exception("sagewatch: could not ship the model server log of transform job %s", self.job.name)
 
 
 def hosted_model(job: Any) -> ModelHandle:
@@ -326,8 +348,10 @@ def hosted_model(job: Any) -> ModelHandle:
         invocation_timeout=float(client.get("InvocationsTimeoutInSeconds", DEFAULT_INVOCATION_TIMEOUT)),
         registry=hosting.registry,
     )
+    offset = server.log_file.stat().st_size if server.log_file.exists() else 0
     try:
         server.start(hosting.settings.startup_timeout)
     except ServerStartError as error:
+        _HostedModel(server, job, offset).close()
         raise ModelStartError(f"{error} (model server log: {server.log_file})") from error
-    return _HostedModel(server)
+    return _HostedModel(server, job, offset)
