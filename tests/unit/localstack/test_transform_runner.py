@@ -277,3 +277,35 @@ def test_data_processing_failure_names_file_and_record():
     assert job.status == "Failed"
     assert job.failure_reason == ("ClientError: s3://b/in/a.csv: InputFilter $[1]: record 2: index 1 is outside the "
                                   "record's 1 elements")
+
+
+class NoBucketS3(MemoryS3):
+    def __init__(self, objects, missing):
+        super().__init__(objects)
+        self.missing = missing
+
+    def list_objects(self, bucket, prefix):
+        if bucket == self.missing:
+            raise RuntimeError("NoSuchBucket: The specified bucket does not exist")
+        return super().list_objects(bucket, prefix)
+
+    def put(self, bucket, key, body, kms_key_id=None):
+        if bucket == self.missing:
+            raise RuntimeError("NoSuchBucket: The specified bucket does not exist")
+        super().put(bucket, key, body, kms_key_id)
+
+
+def test_missing_output_bucket_fails_naming_the_output():
+    s3 = NoBucketS3({("b", "in/a.csv"): b"1\n"}, missing="gone")
+    _, job, runner = make_job(s3, CsvModel(), TransformOutput={"S3OutputPath": "s3://gone/out"})
+    runner.run()
+    assert job.status == "Failed"
+    assert job.failure_reason == ("ClientError: Cannot write the output s3://gone/out/a.csv.out: NoSuchBucket: The "
+                                  "specified bucket does not exist")
+
+
+def test_missing_input_bucket_fails_naming_the_input():
+    _, job, runner = make_job(NoBucketS3({}, missing="b"), CsvModel())
+    runner.run()
+    assert job.status == "Failed"
+    assert job.failure_reason.startswith('ClientError: Cannot list the input "s3://b/in": NoSuchBucket')

@@ -151,7 +151,12 @@ class TransformRunner:
                 self._check_stop()
                 body = self._transform_file(item, pool)
                 self._check_stop()
-                self.s3.put(out_bucket, f"{out_key}{item.relative}.out", body, output.get("KmsKeyId"))
+                key = f"{out_key}{item.relative}.out"
+                try:
+                    self.s3.put(out_bucket, key, body, output.get("KmsKeyId"))
+                except Exception as error:  # noqa: BLE001 - a missing bucket, a refused KMS key
+                    raise _Ended("Failed", f"ClientError: Cannot write the output s3://{out_bucket}/{key}: "
+                                           f"{error}") from error
         self._write_capture(input_prefix, [item.relative for item in inputs])
 
     def _inputs(self) -> tuple[list[InputFile], str]:
@@ -161,7 +166,10 @@ class TransformRunner:
         bucket, prefix = split_s3_uri(uri)
         if source["S3DataType"] == "ManifestFile":
             return self._manifest_inputs(bucket, prefix)
-        keys = [key for key in self.s3.list_objects(bucket, prefix) if not key.endswith("/")]
+        try:
+            keys = [key for key in self.s3.list_objects(bucket, prefix) if not key.endswith("/")]
+        except Exception as error:  # noqa: BLE001 - a missing bucket
+            raise _Ended("Failed", f'ClientError: Cannot list the input "{uri}": {error}') from error
         if not keys:
             raise _Ended("Failed", f'ClientError: No S3 objects found under S3 URL "{uri}" given in input data '
                                    f"source. Please ensure that the bucket exists in the selected region "
