@@ -14,6 +14,7 @@ read end it ``Failed`` with a reason naming the file and the record; ``StopTrans
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Callable
@@ -340,6 +341,8 @@ def hosted_model(job: Any) -> ModelHandle:
         served = ServedModel.from_description(job.model)
     except ValueError as error:
         raise ModelStartError(str(error)) from error
+    # the job's Environment on top of the model's, as the job's container gets both
+    served = dataclasses.replace(served, environment={**served.environment, **(job.request.get("Environment") or {})})
     if not hosting.servable(served.image):
         raise ModelStartError(f"sagewatch cannot serve the image {served.image or '(none)'}: it serves the SageMaker "
                               "scikit-learn and XGBoost images, sagewatch-serving, and images mapped in "
@@ -350,8 +353,7 @@ def hosted_model(job: Any) -> ModelHandle:
         label=f"transform-job/{job.name}",
         workdir=hosting.work_dir / job.account_id / job.region / "transform-jobs" / job.name,
         log_file=hosting.state_dir / "logs" / job.account_id / job.region / "transform-jobs" / f"{job.name}.log",
-        environment={**hosting.clients.server_environment(job.account_id, job.region),
-                     **(job.request.get("Environment") or {})},
+        environment=hosting.clients.server_environment(job.account_id, job.region),
         workers=hosting.settings.serving_workers,
         invocation_timeout=float(client.get("InvocationsTimeoutInSeconds", DEFAULT_INVOCATION_TIMEOUT)),
         registry=hosting.registry,
