@@ -226,3 +226,40 @@ def test_data_processing_joins_ids_with_predictions(aws_client, bucket, deployer
                                                            DataProcessing={"InputFilter": "$..x"}))
     assert caught.value.response["Error"]["Code"] == "ValidationException"
     assert "unsupported at '..x'" in caught.value.response["Error"]["Message"]
+
+
+OFFSET_SCRIPT = """
+import os
+
+
+class Offset:
+    def predict(self, rows):
+        return rows.sum(axis=1) + float(os.environ["SW_OFFSET"])
+
+
+def model_fn(model_dir):
+    return Offset()
+"""
+
+
+def test_job_environment_over_the_model_and_json_inference_ids(aws_client, bucket, deployer, unique_name):
+    from sw_endpoints import tar_gz
+
+    sagemaker, s3 = aws_client("sagemaker"), aws_client("s3")
+    source = deployer.upload("script/sourcedir.tar.gz", tar_gz({"inference.py": OFFSET_SCRIPT.encode()}))
+    model = deployer.model(environment={"SAGEMAKER_PROGRAM": "inference.py", "SAGEMAKER_SUBMIT_DIRECTORY": source,
+                                        "SW_OFFSET": "100"})
+    deployer.upload("batch/in/rows.csv", b"1,2\n3,4\n")
+    name = unique_name("transform")
+    request = transform_request(name, model, bucket, BatchStrategy="SingleRecord", Environment={"SW_OFFSET": "0.5"},
+                                DataCaptureConfig={"DestinationS3Uri": f"s3://{bucket}/cap",
+                                                   "GenerateInferenceId": True})
+    request["TransformOutput"] = {**request["TransformOutput"], "Accept": "application/json"}
+    sagemaker.create_transform_job(**request)
+    described = wait_for_transform(sagemaker, name)
+    assert described["TransformJobStatus"] == "Completed", described.get("FailureReason")
+    start = described["TransformStartTime"].astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    records = [json.loads(line) for line in read(s3, bucket, f"batch/out/{name}/rows.csv.out").splitlines()]
+    assert [r["predictions"] for r in records] == [[3.5], [7.5]]
+    assert [r["SageMakerInferenceTime"] for r in records] == [start, start]
+    assert len({r["SageMakerInferenceId"] for r in records}) == 2
