@@ -199,6 +199,21 @@ def test_list_filters_sorts_and_pages(service):
         service.handle_list(CONTEXT, {"SortBy": "Size"})
 
 
+@pytest.mark.parametrize("operation, body, message", [
+    ("handle_list", {"NameContains": "a b"}, "Value 'a b' at 'nameContains' failed to satisfy constraint: Member "
+                                             "must satisfy regular expression pattern: [a-zA-Z0-9\\-]+"),
+    ("handle_list", {"MaxResults": 101}, "Value '101' at 'maxResults' failed to satisfy constraint: Member must "
+                                         "have value less than or equal to 100"),
+    ("handle_describe", {"TransformJobName": "bad_name"}, "Value 'bad_name' at 'transformJobName' failed to satisfy "
+                                                          "constraint"),
+    ("handle_stop", {}, "Value null at 'transformJobName' failed to satisfy constraint: Member must not be null"),
+])
+def test_describe_list_stop_requests_are_checked_against_the_service_model(service, operation, body, message):
+    with pytest.raises(ValidationException) as caught:
+        getattr(service, operation)(CONTEXT, body)
+    assert message in caught.value.message
+
+
 def test_plane_answers_transform_operations_and_keeps_their_tags():
     plane = MonitoringPlane(ProcessingSettings(), transform_options={
         "start_runner": lambda service, job: None, "models": lambda context, name: MODEL,

@@ -30,7 +30,6 @@ from typing import Any
 from sagewatch.localstack.errors import ResourceInUse, ResourceNotFound, ValidationException
 from sagewatch.localstack.events import DEFAULT_BUS, SOURCE, event_detail, put_events
 from sagewatch.localstack.sagemaker.common import (
-    check_enum,
     check_environment,
     deep_copy,
     paginate,
@@ -51,7 +50,6 @@ LOG = logging.getLogger(__name__)
 
 TRANSFORM_JOB_STATE_CHANGE = "SageMaker Transform Job State Change"
 TERMINAL_STATUSES = frozenset({"Completed", "Failed", "Stopped"})
-STATUSES = ("InProgress", "Completed", "Failed", "Stopping", "Stopped")
 REASON_LIMIT = 1024
 MAX_PAYLOAD_MB = 100
 MAX_ENVIRONMENT = 16
@@ -119,10 +117,17 @@ def _shape_errors(request: Mapping[str, Any], shape: Any) -> list[str]:
     return errors
 
 
-def _request_shape() -> Any:
+def _request_shape(operation: str = "CreateTransformJob") -> Any:
     from localstack.aws.spec import load_service
 
-    return load_service("sagemaker").operation_model("CreateTransformJob").input_shape
+    return load_service("sagemaker").operation_model(operation).input_shape
+
+
+def _check_request(operation: str, request: Mapping[str, Any]) -> None:
+    """Describe, List and Stop requests against their botocore shapes (names, ranges, enums)."""
+    errors = _shape_errors(request, _request_shape(operation))
+    if errors:
+        raise ValidationException.detected(errors)
 
 
 def validate_transform_request(request: Mapping[str, Any], shape: Any = None) -> dict[str, Any]:
@@ -325,15 +330,16 @@ class TransformService:
         return {"TransformJobArn": self.create_job(context, request).arn}
 
     def handle_describe(self, context: Any, request: Mapping[str, Any]) -> dict[str, Any]:
+        _check_request("DescribeTransformJob", request)
         return self.get(context.account_id, context.region, request.get("TransformJobName", "")).describe()
 
     def handle_stop(self, context: Any, request: Mapping[str, Any]) -> dict[str, Any]:
+        _check_request("StopTransformJob", request)
         self.request_stop(self.get(context.account_id, context.region, request.get("TransformJobName", "")))
         return {}
 
     def handle_list(self, context: Any, request: Mapping[str, Any]) -> dict[str, Any]:
-        if request.get("StatusEquals") is not None:
-            check_enum(request["StatusEquals"], "statusEquals", STATUSES)
+        _check_request("ListTransformJobs", request)
         checks = time_filters(request, {"CreationTime": "CreationTime", "LastModifiedTime": "LastModifiedTime"})
         contains = (request.get("NameContains") or "").lower()
         summaries = [
