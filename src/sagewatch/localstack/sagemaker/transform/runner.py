@@ -110,7 +110,8 @@ class TransformRunner:
             status, reason = ended.status, ended.reason
         except Exception as error:  # noqa: BLE001 - any failure of ours ends the job, never LocalStack
             LOG.exception("sagewatch: transform job %s failed inside the emulator", self.job.name)
-            status, reason = "Failed", f"InternalServerError: sagewatch could not run the job: {type(error).__name__}: {error}"
+            status = "Failed"
+            reason = f"InternalServerError: sagewatch could not run the job: {type(error).__name__}: {error}"
         finally:
             model, self.model = self.model, None
             if model is not None:
