@@ -309,3 +309,20 @@ def test_missing_input_bucket_fails_naming_the_input():
     runner.run()
     assert job.status == "Failed"
     assert job.failure_reason.startswith('ClientError: Cannot list the input "s3://b/in": NoSuchBucket')
+
+
+def test_kill_closes_the_model_once_and_the_job_ends_stopped():
+    s3 = MemoryS3({("b", "in/a.csv"): b"1\n2\n3\n"})
+    closed = []
+
+    class KilledModel(CsvModel):
+        def invoke(self, body, content_type, accept):
+            runner.kill()  # LocalStack going down while a request is in flight
+            return super().invoke(body, content_type, accept)
+
+        def close(self):
+            closed.append(True)
+
+    _, job, runner = make_job(s3, KilledModel(), BatchStrategy="SingleRecord")
+    runner.run()
+    assert job.status == "Stopped" and closed == [True]

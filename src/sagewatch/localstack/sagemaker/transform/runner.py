@@ -126,7 +126,7 @@ class TransformRunner:
     def kill(self) -> None:
         """Stop the job's model server now (LocalStack is going down)."""
         self.job.stop_requested.set()
-        model = self.model
+        model, self.model = self.model, None  # closed once: here, not again when the run ends
         if model is not None:
             model.close()
 
