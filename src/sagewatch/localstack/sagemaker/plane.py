@@ -27,6 +27,7 @@ from sagewatch.localstack.sagemaker.processing.aws import AwsAccess
 from sagewatch.localstack.sagemaker.processing.service import ProcessingService
 from sagewatch.localstack.sagemaker.processing.settings import ProcessingSettings
 from sagewatch.localstack.sagemaker.store import SageMakerStore
+from sagewatch.localstack.sagemaker.transform.service import TransformService
 
 __all__ = ["MonitoringPlane", "get_plane", "overrides"]
 
@@ -48,7 +49,8 @@ class MonitoringPlane:
 
     def __init__(self, settings: ProcessingSettings | None = None,
                  aws_factory: Callable[[str, str], AwsAccess] | None = None,
-                 clock: Callable[[], datetime] = utcnow, **processing_options: Any) -> None:
+                 clock: Callable[[], datetime] = utcnow, transform_options: Mapping[str, Any] | None = None,
+                 **processing_options: Any) -> None:
         self.settings = settings or ProcessingSettings.from_environ()
         self.store = SageMakerStore()
         self.processing = ProcessingService(self.settings, aws_factory, clock, store=self.store, **processing_options)
@@ -58,6 +60,7 @@ class MonitoringPlane:
         self.alerts = AlertService(self.monitoring, clock)
         self.scheduler = Scheduler(self.monitoring, self.settings, clock)
         self.tags = TagStore(store=self.store)
+        self.transform = TransformService(clock, store=self.store, **(transform_options or {}))
 
     def _schedule_created(self) -> None:
         self.scheduler.ensure_started()
@@ -65,7 +68,7 @@ class MonitoringPlane:
     def handlers(self) -> dict[str, Callable[..., Any]]:
         """Every SageMaker operation the plane owns; Create/Delete handlers also keep the resources' tags."""
         table = {**self.processing.handlers(), **self.jobdefs.handlers(), **self.monitoring.handlers(),
-                 **self.alerts.handlers()}
+                 **self.alerts.handlers(), **self.transform.handlers()}
         wrapped = {name: self._with_tags(name, handler) for name, handler in table.items()}
         return {**wrapped, **self.tags.handlers()}
 
@@ -93,6 +96,7 @@ class MonitoringPlane:
     def shutdown(self) -> None:
         self.scheduler.stop()
         self.processing.shutdown()
+        self.transform.shutdown()
 
 
 _plane: MonitoringPlane | None = None

@@ -1,6 +1,6 @@
 """sagewatch's own SageMaker state, in one store keyed by account and region (as LocalStack's
 ``AccountRegionBundle`` or moto's ``BackendDict``): processing jobs, job definitions, monitoring schedules and
-executions, the schedules' alerts and their history, and the tags of those resources. moto keeps the rest (models, endpoint configs, endpoints).
+executions, the schedules' alerts and their history, transform jobs, and the tags of those resources. moto keeps the rest (models, endpoint configs, endpoints).
 
 The services of :mod:`~sagewatch.localstack.sagemaker.plane` share one :class:`SageMakerStore`; each guards
 the collections it owns with its own lock, and reads the others' (a job definition a schedule uses cannot be
@@ -34,6 +34,8 @@ class RegionState:
         Schedule name -> alert name -> ``MonitoringAlert``.
     alert_history : list
         ``AlertHistoryEntry`` (one per change of an alert's status) in creation order.
+    transform_jobs : dict
+        Name -> ``TransformJob``.
     tags : dict
         ARN -> tag key -> value, for the resources above.
     """
@@ -46,6 +48,7 @@ class RegionState:
     executions: list[Any] = field(default_factory=list)
     alerts: dict[str, dict[str, Any]] = field(default_factory=dict)
     alert_history: list[Any] = field(default_factory=list)
+    transform_jobs: dict[str, Any] = field(default_factory=dict)
     tags: dict[str, dict[str, str]] = field(default_factory=dict)
 
 

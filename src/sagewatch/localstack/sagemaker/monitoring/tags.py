@@ -22,7 +22,7 @@ __all__ = ["OWNED_RESOURCE_TYPES", "TagStore", "check_tags", "resource_type"]
 
 OWNED_RESOURCE_TYPES = frozenset({
     "processing-job", "monitoring-schedule", "data-quality-job-definition", "model-quality-job-definition",
-    "model-bias-job-definition", "model-explainability-job-definition",
+    "model-bias-job-definition", "model-explainability-job-definition", "transform-job",
 })
 MAX_TAGS = 50
 
