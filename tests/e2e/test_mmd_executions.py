@@ -125,7 +125,7 @@ def test_a_correlation_flip_is_found_by_the_emulator_execution(aws_client, endpo
     assert inputs["sagewatch_baseline_report"]["S3Uri"] == \
         f"s3://{module_bucket}/{correlated_baseline['prefix']}/sagewatch_report.json"
     assert inputs["sagewatch_baseline_report"]["LocalPath"] == "/opt/ml/processing/baseline/sagewatch"
-    assert job["Environment"]["sagewatch_baseline_report"] == \
+    assert job["Environment"]["baseline_sagewatch_report"] == \
         "/opt/ml/processing/baseline/sagewatch/sagewatch_report.json"
     # no single-feature check sees the change: no violation, no registry measure flags a feature
     assert read("constraint_violations.json")["violations"] == []
@@ -147,6 +147,6 @@ def test_a_sagemaker_baseline_runs_without_the_multivariate_test(aws_client, end
                                inline_definition(endpoint, module_bucket, sagemaker_baseline), flipped_traffic)
     assert status == "Completed", job.get("FailureReason")
     assert "sagewatch_baseline_report" not in {i["InputName"] for i in job["ProcessingInputs"]}
-    assert "sagewatch_baseline_report" not in job["Environment"]
+    assert "baseline_sagewatch_report" not in job["Environment"]
     assert read("sagewatch_report.json")["multivariate"] == {
         "mmd": None, "reason": "the baseline has no row sample (not made by sagewatch)"}

@@ -23,7 +23,7 @@ __all__ = ["BASELINE_REPORT_FILE", "BASELINE_REPORT_INPUT_NAME", "BASELINE_REPOR
 BASELINE_REPORT_FILE = "sagewatch_report.json"  # sagewatch.schemas.report.REPORT_FILE (that module needs pydantic)
 BASELINE_REPORT_INPUT_NAME = "sagewatch_baseline_report"  # SageMaker's own inputs never start with "sagewatch"
 BASELINE_REPORT_PATH = "/opt/ml/processing/baseline/sagewatch"
-BASELINE_REPORT_VARIABLE = "sagewatch_baseline_report"
+BASELINE_REPORT_VARIABLE = "baseline_sagewatch_report"  # beside baseline_statistics and baseline_constraints
 
 
 def baseline_report_uri(statistics_uri: str) -> str:

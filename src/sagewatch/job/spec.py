@@ -35,7 +35,7 @@ RESERVED_KEYS = frozenset({
     # sagewatch's model-quality report (docs/model-quality.md), beyond SageMaker's settings
     "slice_attribute", "slice_buckets", "low_confidence_threshold",
     # the baseline's sagewatch_report.json (its row sample for the MMD test), mounted by emulator executions
-    "sagewatch_baseline_report",
+    "baseline_sagewatch_report",
 })
 CLARIFY_ANALYSES = frozenset({"MODEL_BIAS", "MODEL_EXPLAINABILITY"})
 CLARIFY_PATHS = {"dataset_source": "/opt/ml/processing/input/data", "output_path": "/opt/ml/processing/output"}
@@ -108,7 +108,7 @@ class JobSpec:
     paths: OptMlPaths
     baseline_statistics: Path | None = None
     baseline_constraints: Path | None = None
-    baseline_report: Path | None = None  # sagewatch_baseline_report: the baseline's own sagewatch_report.json
+    baseline_report: Path | None = None  # baseline_sagewatch_report: the baseline's own sagewatch_report.json
     start_time: datetime | None = None
     end_time: datetime | None = None
     metric_time: datetime | None = None
@@ -246,7 +246,7 @@ def parse_job_spec(environ: Mapping[str, str] | None = None) -> JobSpec:
         paths=paths,
         baseline_statistics=path("baseline_statistics"),
         baseline_constraints=path("baseline_constraints"),
-        baseline_report=path("sagewatch_baseline_report"),
+        baseline_report=path("baseline_sagewatch_report"),
         start_time=start, end_time=end, metric_time=time("metric_time"),
         publish_cloudwatch_metrics=publish == "enabled",
         endpoint_name=settings.get("sagemaker_endpoint_name") or None,

@@ -108,7 +108,7 @@ def load_baseline_sample(statistics_path: Path | None, *, report_path: Path | No
     """The row sample of the baseline's ``sagewatch_report.json``; ``None`` when there is none.
 
     The report is looked for at ``report_path`` when given (a monitoring execution mounts it apart from the
-    statistics, as its own processing input named by ``sagewatch_baseline_report``), else next to
+    statistics, as its own processing input, and names it in ``baseline_sagewatch_report``), else next to
     ``statistics_path`` (a baseline folder on disk, as the CLI reads it).
 
     The file is optional (SageMaker baselines have none). A file that is present but malformed (not
