@@ -9,6 +9,7 @@ whole mechanism off (nothing is read or written).
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import threading
@@ -85,6 +86,7 @@ def saving_handlers(table: Mapping[str, Callable[..., Any]]) -> dict[str, Callab
     not on disk, so it must not be acknowledged as if it were.
     """
     def saved(handler: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(handler)
         def handle(context: Any, request: Any) -> Any:
             keeper = _keeper
             answer = handler(context, request)
@@ -98,6 +100,8 @@ def saving_handlers(table: Mapping[str, Callable[..., Any]]) -> dict[str, Callab
                     raise AwsError(f"The request was carried out but the emulator could not save its state: "
                                    f"{type(error).__name__}: {error}") from error
             return answer
+        if hasattr(handler, "__self__"):  # the service a bound handler belongs to stays visible
+            handle.__self__ = handler.__self__  # type: ignore[attr-defined]
         return handle
 
     return {name: handler if name.startswith(READ_ONLY_PREFIXES) else saved(handler)
