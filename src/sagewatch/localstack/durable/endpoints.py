@@ -20,7 +20,8 @@ from sagewatch.localstack.runtime.servers import ServedModel
 
 __all__ = ["EndpointRecord", "model_artefacts", "restore_endpoints", "snapshot_endpoints"]
 
-_VARIANT_FIELDS = ("current_weight", "desired_weight", "current_instance_count", "desired_instance_count")
+_VARIANT_FIELDS = ("current_weight", "desired_weight", "current_instance_count", "desired_instance_count",
+                   "deployed_at")
 
 
 @dataclass
