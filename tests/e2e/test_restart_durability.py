@@ -116,8 +116,7 @@ class Emulator:
         wait_until(lambda: _reaped(pid) and is_port_free(self.port), 60, "the killed LocalStack to release its port")
 
     def artefact_copies(self):
-        folder = self.state_dir / "fs" / "var" / "lib" / "localstack" / "sagewatch" / "durable" / "artefacts"
-        return list(folder.iterdir()) if folder.is_dir() else []
+        return [path for folder in self.state_dir.glob("fs/**/sagewatch/durable/artefacts") for path in folder.iterdir()]
 
 
 @pytest.fixture
@@ -261,6 +260,8 @@ def test_state_survives_down_up_and_kill_9(emulator):
     first_hung = "sw-durable-hung-1"
     sm.create_processing_job(**_sleeper(first_hung, first_hung))
     wait_until(lambda: _processes(first_hung), 30, "the hung job's process")
+    wait_until(lambda: sm.describe_monitoring_schedule(MonitoringScheduleName=names["schedule"])[
+        "MonitoringScheduleStatus"] == "Scheduled", 60, "the schedule to be Scheduled")
     before = _described(emulator, names)
 
     # (a) down + up

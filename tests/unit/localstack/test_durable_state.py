@@ -447,7 +447,7 @@ def test_reset_clears_the_state_and_refuses_while_the_emulator_runs(tmp_path, mo
     from sagewatch.localstack import launcher, process
 
     state_dir = tmp_path / "ls"
-    saved = state_dir / "fs" / "var" / "lib" / "localstack" / "sagewatch" / "durable" / STATE_FILE
+    saved = state_dir / "fs" / "var" / "lib" / "localstack" / "lib" / "sagewatch" / "durable" / STATE_FILE
     saved.parent.mkdir(parents=True)
     saved.write_text("{}")
     (state_dir / "localstack.log").write_text("log")
