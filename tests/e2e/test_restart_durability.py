@@ -75,7 +75,8 @@ def _sleeper(name, marker):
     """A processing job that hangs (a Python one-liner that sleeps); *marker* finds its process."""
     return {"ProcessingJobName": name, "RoleArn": ROLE, "ProcessingResources": CLUSTER,
             "AppSpecification": {"ImageUri": "registry.example.com/team/sagewatch-analyzer:0.1",
-                                 "ContainerEntrypoint": ["python3", "-c", f"import time; '{marker}'; time.sleep(3600)"]}}
+                                 "ContainerEntrypoint": ["python3", "-c",
+                                                         f"import time; '{marker}'; time.sleep(3600)"]}}
 
 
 def _processes(marker):
@@ -116,7 +117,8 @@ class Emulator:
         wait_until(lambda: _reaped(pid) and is_port_free(self.port), 60, "the killed LocalStack to release its port")
 
     def artefact_copies(self):
-        return [path for folder in self.state_dir.glob("fs/**/sagewatch/durable/artefacts") for path in folder.iterdir()]
+        folders = self.state_dir.glob("fs/**/sagewatch/durable/artefacts")
+        return [path for folder in folders for path in folder.iterdir()]
 
 
 @pytest.fixture

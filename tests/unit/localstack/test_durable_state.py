@@ -115,7 +115,8 @@ def test_an_unregistered_class_names_the_field_that_cannot_be_saved():
 
     state = RegionState(ACCOUNT, REGION)
     state.processing_jobs["t"] = TransformJob("t")
-    with pytest.raises(jsoncodec.StateCodecError, match=r"processing_jobs\.t: .*TransformJob cannot be saved.*register"):
+    with pytest.raises(jsoncodec.StateCodecError,
+                       match=r"processing_jobs\.t: .*TransformJob cannot be saved.*register"):
         jsoncodec.encode(state)
 
 
@@ -124,6 +125,23 @@ def test_a_state_file_cannot_name_a_class_to_load():
         jsoncodec.decode({"$object": "os.system", "fields": {}})
     with pytest.raises(jsoncodec.StateCodecError, match=r"MonitoringAlert has no field\(s\) \['evil'\]"):
         jsoncodec.decode({"$object": "MonitoringAlert", "fields": {"evil": 1}})
+
+
+def test_the_encoder_reuses_unchanged_records_and_sees_every_change():
+    plane = populated_plane()
+    state = _state(plane)
+    schedule, execution = state.schedules["s"], state.executions[-1]
+    encoder = jsoncodec.Encoder()
+    first = encoder.document(lambda encode: [encode(schedule), encode(execution)])
+    again = encoder.document(lambda encode: [encode(schedule), encode(execution)])
+    assert again[0] is first[0] and again[1] is first[1]
+    plane.monitoring.update_execution(execution, status="Failed", failure_reason="boom")  # fields reassigned
+    schedule.scheduled_times.add(T0 + timedelta(hours=9))  # a container edited in place, growing
+    changed = encoder.document(lambda encode: [encode(schedule), encode(execution)])
+    assert changed[1]["fields"]["status"] == "Failed" and changed[1]["fields"]["failure_reason"] == "boom"
+    times = [item[0]["fields"]["scheduled_times"]["$set"] for item in (first, changed)]
+    assert len(times[1]) == len(times[0]) + 1
+    assert changed == jsoncodec.encode([schedule, execution])
 
 
 def test_transient_fields_need_defaults():
@@ -160,7 +178,8 @@ def test_every_region_state_field_round_trips(tmp_path):
     assert schedule.scheduled_times == original.schedules["s"].scheduled_times
     assert schedule.expression == original.schedules["s"].expression and isinstance(schedule.expression.hours, tuple)
     assert again.job_definitions["DataQuality"]["dq"].kind is not None
-    assert again.job_definitions["DataQuality"]["dq"].describe() == original.job_definitions["DataQuality"]["dq"].describe()
+    definition = original.job_definitions["DataQuality"]["dq"]
+    assert again.job_definitions["DataQuality"]["dq"].describe() == definition.describe()
     assert again.processing_jobs["done"].describe() == original.processing_jobs["done"].describe()
     assert again.processing_jobs["done"].finished is not original.processing_jobs["done"].finished
     assert [a.summary() for a in again.alerts["s"].values()] == [a.summary() for a in original.alerts["s"].values()]
@@ -191,8 +210,10 @@ def test_restore_serves_the_same_answers_and_fails_what_was_running(tmp_path):
     assert hung["ProcessingJobStatus"] == "Failed" and hung["FailureReason"] == RESTART_REASON
     assert hung["ProcessingEndTime"] == T0 + timedelta(hours=2)
     assert fresh.store[ACCOUNT, REGION].processing_jobs["hung"].finished.is_set()
-    assert handlers["DescribeProcessingJob"](context, {"ProcessingJobName": "done"})["ProcessingJobStatus"] == "Completed"
-    executions = handlers["ListMonitoringExecutions"](context, {"SortOrder": "Ascending"})["MonitoringExecutionSummaries"]
+    done = handlers["DescribeProcessingJob"](context, {"ProcessingJobName": "done"})
+    assert done["ProcessingJobStatus"] == "Completed"
+    listed = handlers["ListMonitoringExecutions"](context, {"SortOrder": "Ascending"})
+    executions = listed["MonitoringExecutionSummaries"]
     assert [e["MonitoringExecutionStatus"] for e in executions] == ["CompletedWithViolations", "Failed"]
     assert executions[1]["FailureReason"] == EXECUTION_RESTART_REASON
 
@@ -390,6 +411,7 @@ def test_endpoints_come_back_in_service_with_their_servers_weights_and_times(tmp
         assert (back.creation_time, back.last_modified_time) == (endpoint.creation_time, endpoint.last_modified_time)
         variant = back.deployment.variants["A"]
         assert (variant.current_weight, variant.desired_instance_count) == (3.0, 2)
+        assert variant.deployed_at == endpoint.deployment.variants["A"].deployed_at
         assert back.deployment.capture is not None  # data capture is on again
         deployment = back.enter()
         try:

@@ -46,9 +46,9 @@ class EndpointRecord:
     def of(cls, endpoint: EndpointRuntime) -> EndpointRecord:
         with endpoint.lock:
             deployment = endpoint.deployment or endpoint.pending
-            weights = {} if endpoint.deployment is None else {
+            weights = {} if deployment is None else {
                 name: {key: getattr(variant, key) for key in _VARIANT_FIELDS}
-                for name, variant in endpoint.deployment.variants.items()}
+                for name, variant in deployment.variants.items()}
             return cls(endpoint.account_id, endpoint.region, endpoint.name, endpoint.arn, endpoint.config_name,
                        endpoint.status, endpoint.creation_time, endpoint.last_modified_time, endpoint.failure_reason,
                        endpoint.pending_config_name, endpoint.pending_since,

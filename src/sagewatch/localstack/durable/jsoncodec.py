@@ -26,13 +26,14 @@ from __future__ import annotations
 import base64
 import dataclasses
 import json
-from collections.abc import Iterable
+import operator
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
 from sagewatch.errors import SagewatchError
 
-__all__ = ["StateCodecError", "decode", "encode", "register", "registered"]
+__all__ = ["Encoder", "StateCodecError", "decode", "encode", "register", "registered"]
 
 
 class StateCodecError(SagewatchError, ValueError):
@@ -43,14 +44,28 @@ class StateCodecError(SagewatchError, ValueError):
 class _Registration:
     cls: type
     transient: frozenset[str]
+    cached: bool = False
+    names: tuple[str, ...] = ()
+    """The fields that are written, in declaration order."""
+
+    @property
+    def values(self) -> Callable[[Any], tuple[Any, ...]]:
+        getter = operator.attrgetter(*self.names)
+        return getter if len(self.names) > 1 else (lambda value: (getter(value),))
 
 
 _REGISTRY: dict[str, _Registration] = {}
 _NAMES: dict[type, str] = {}
+_VALUES: dict[str, Callable[[Any], tuple[Any, ...]]] = {}
+_SIZED = (dict, list, set, frozenset)
 
 
-def register(cls: type, *, transient: Iterable[str] = (), name: str | None = None) -> type:
-    """Allow dataclass *cls* in the state file; *transient* fields are not written (they must have defaults)."""
+def register(cls: type, *, transient: Iterable[str] = (), name: str | None = None, cached: bool = False) -> type:
+    """Allow dataclass *cls* in the state file; *transient* fields are not written (they must have defaults).
+
+    *cached*: an :class:`Encoder` reuses the encoding of an instance until one of its fields is reassigned or a
+    container field changes size. Only for records whose nested values are replaced, never edited in place.
+    """
     if not dataclasses.is_dataclass(cls):
         raise TypeError(f"{cls.__qualname__} is not a dataclass")
     key = name or cls.__qualname__
@@ -63,7 +78,9 @@ def register(cls: type, *, transient: Iterable[str] = (), name: str | None = Non
             raise TypeError(f"transient field {cls.__qualname__}.{item} needs a default")
     if _REGISTRY.get(key, _Registration(cls, frozenset())).cls is not cls:
         raise TypeError(f"another class is registered as {key!r}")
-    _REGISTRY[key] = _Registration(cls, frozenset(transient))
+    names = tuple(name for name in fields if name not in set(transient))
+    _REGISTRY[key] = _Registration(cls, frozenset(transient), cached, names)
+    _VALUES[key] = _REGISTRY[key].values
     _NAMES[cls] = key
     return cls
 
@@ -75,32 +92,65 @@ def registered() -> dict[str, type]:
 
 def encode(value: Any, where: str = "state") -> Any:
     """A JSON-serializable form of *value*; :class:`StateCodecError` names the first value that has none."""
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return value
-    if isinstance(value, datetime):
-        return {"$datetime": value.isoformat()}
-    if isinstance(value, dict):
-        items = list(value.items())  # one C-level copy: safe while another thread adds entries
-        if all(isinstance(key, str) and not key.startswith("$") for key, _ in items):
-            return {key: encode(item, f"{where}.{key}") for key, item in items}
-        return {"$map": [[encode(key, where), encode(item, f"{where}[{key!r}]")] for key, item in items]}
-    if isinstance(value, list):
-        return [encode(item, f"{where}[{index}]") for index, item in enumerate(list(value))]
-    if isinstance(value, tuple):
-        return {"$tuple": [encode(item, f"{where}[{index}]") for index, item in enumerate(value)]}
-    if isinstance(value, (set, frozenset)):
-        members = [encode(item, where) for item in list(value)]
-        return {"$set": sorted(members, key=lambda item: json.dumps(item, sort_keys=True))}
-    if isinstance(value, bytes):
-        return {"$bytes": base64.b64encode(value).decode("ascii")}
-    name = _NAMES.get(type(value))
-    if name is not None:
-        transient = _REGISTRY[name].transient
-        fields = {f.name: encode(getattr(value, f.name), f"{where}.{f.name}")
-                  for f in dataclasses.fields(value) if f.name not in transient}
-        return {"$object": name, "fields": fields}
-    raise StateCodecError(f"{where}: a {type(value).__module__}.{type(value).__qualname__} cannot be saved in the "
-                          "emulator's state file; register its class in sagewatch.localstack.durable.records")
+    return Encoder(cache=False).encode(value, where)
+
+
+class Encoder:
+    """:func:`encode` with a cache of the records registered ``cached=True`` (a state with thousands of finished
+    executions is encoded again in a few milliseconds); the unchanged records' encodings are the same objects,
+    so two documents compare equal by identity. Not thread-safe: one encoder per writer."""
+
+    def __init__(self, cache: bool = True) -> None:
+        self._use_cache = cache
+        self._cache: dict[int, tuple[Any, tuple[Any, ...], Any]] = {}
+        self._seen: set[int] = set()
+
+    def document(self, build: Any) -> Any:
+        """``build(encode)`` with entries of records no longer in the state dropped from the cache afterwards."""
+        self._seen = set()
+        result = build(self.encode)
+        for key in set(self._cache) - self._seen:
+            del self._cache[key]
+        return result
+
+    def encode(self, value: Any, where: str = "state") -> Any:
+        if value is None or isinstance(value, (bool, int, float, str)):
+            return value
+        if isinstance(value, datetime):
+            return {"$datetime": value.isoformat()}
+        if isinstance(value, dict):
+            items = list(value.items())  # one C-level copy: safe while another thread adds entries
+            if all(isinstance(key, str) and not key.startswith("$") for key, _ in items):
+                return {key: self.encode(item, f"{where}.{key}") for key, item in items}
+            return {"$map": [[self.encode(key, where), self.encode(item, f"{where}[{key!r}]")] for key, item in items]}
+        if isinstance(value, list):
+            return [self.encode(item, f"{where}[{index}]") for index, item in enumerate(list(value))]
+        if isinstance(value, tuple):
+            return {"$tuple": [self.encode(item, f"{where}[{index}]") for index, item in enumerate(value)]}
+        if isinstance(value, (set, frozenset)):
+            members = [self.encode(item, where) for item in list(value)]
+            return {"$set": sorted(members, key=_set_order)}
+        if isinstance(value, bytes):
+            return {"$bytes": base64.b64encode(value).decode("ascii")}
+        name = _NAMES.get(type(value))
+        if name is None:
+            raise StateCodecError(f"{where}: a {type(value).__module__}.{type(value).__qualname__} cannot be saved in "
+                                  "the emulator's state file; register its class in "
+                                  "sagewatch.localstack.durable.records")
+        registration = _REGISTRY[name]
+        names, values = registration.names, _VALUES[name](value)
+        if not (self._use_cache and registration.cached):
+            return {"$object": name, "fields": {key: self.encode(item, f"{where}.{key}")
+                                                 for key, item in zip(names, values)}}
+        token = (*map(id, values), *[len(item) for item in values if isinstance(item, _SIZED)])
+        self._seen.add(id(value))
+        entry = self._cache.get(id(value))
+        if entry is not None and entry[0] is value and entry[1] == token:
+            return entry[2]
+        encoded = {"$object": name, "fields": {key: self.encode(item, f"{where}.{key}")
+                                               for key, item in zip(names, values)}}
+        self._cache[id(value)] = (value, token, encoded)  # the record is held: its id cannot be reused meanwhile
+        return encoded
 
 
 def decode(data: Any, where: str = "state") -> Any:
@@ -133,6 +183,13 @@ def decode(data: Any, where: str = "state") -> Any:
     except (TypeError, ValueError, AttributeError) as error:
         raise StateCodecError(f"{where}: unreadable {tag} value: {error}") from error
     raise StateCodecError(f"{where}: unknown tag {tag!r}")
+
+
+def _set_order(member: Any) -> str:
+    """A deterministic order of encoded set members (a set's own order depends on hashing)."""
+    if isinstance(member, dict) and len(member) == 1 and "$datetime" in member:
+        return member["$datetime"]  # the common case, a schedule's scheduled times: no dumps per member
+    return json.dumps(member, sort_keys=True)
 
 
 def _decode_object(name: Any, fields: Any, where: str) -> Any:

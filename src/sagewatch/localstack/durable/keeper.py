@@ -26,6 +26,7 @@ import dataclasses
 import json
 import logging
 import threading
+import time
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -34,8 +35,13 @@ from typing import Any
 from sagewatch.localstack.durable import records  # noqa: F401 - registers the persisted classes
 from sagewatch.localstack.durable.artefacts import ArtefactStore
 from sagewatch.localstack.durable.atomic import StateFileError, read_state, set_aside, write_atomically
-from sagewatch.localstack.durable.endpoints import EndpointRecord, model_artefacts, restore_endpoints, snapshot_endpoints
-from sagewatch.localstack.durable.jsoncodec import StateCodecError, decode, encode
+from sagewatch.localstack.durable.endpoints import (
+    EndpointRecord,
+    model_artefacts,
+    restore_endpoints,
+    snapshot_endpoints,
+)
+from sagewatch.localstack.durable.jsoncodec import Encoder, StateCodecError, decode
 from sagewatch.localstack.durable.moto_records import restore_moto, snapshot_moto
 from sagewatch.localstack.sagemaker.common import utcnow
 from sagewatch.localstack.sagemaker.store import RegionState, SageMakerStore
@@ -92,7 +98,8 @@ class StateKeeper:
         self.moto = moto
         self.clock = clock
         self._lock = threading.Lock()
-        self._last: bytes | None = None
+        self._last: Any = None
+        self._encoder = Encoder()
         self._frozen = False
         self._unrestored_endpoints: list[EndpointRecord] | None = None
         self._stop = threading.Event()
@@ -106,14 +113,18 @@ class StateKeeper:
         return snapshot_endpoints(self.hosting) if self.hosting is not None else []
 
     def document(self) -> dict[str, Any]:
-        """The state as the JSON document that is written."""
-        return {
-            "format": FORMAT,
-            "version": VERSION,
-            "sagemaker": [encode(state, f"sagemaker[{state.account_id}/{state.region}]") for state in self.store.states()],
-            "endpoints": [encode(record, f"endpoints[{record.name}]") for record in self._endpoint_records()],
-            "moto": snapshot_moto() if self.moto else [],
-        }
+        """The state as the JSON document that is written (call under the keeper's lock: the encoder is shared)."""
+        def build(encode: Callable[[Any, str], Any]) -> dict[str, Any]:
+            return {
+                "format": FORMAT,
+                "version": VERSION,
+                "sagemaker": [encode(state, f"sagemaker[{state.account_id}/{state.region}]")
+                              for state in self.store.states()],
+                "endpoints": [encode(record, f"endpoints[{record.name}]") for record in self._endpoint_records()],
+                "moto": snapshot_moto() if self.moto else [],
+            }
+
+        return self._encoder.document(build)
 
     def save(self) -> bool:
         """Write the state if it changed since the last write; whether it wrote.
@@ -126,11 +137,11 @@ class StateKeeper:
         with self._lock:
             if self._frozen:
                 return False
-            data = json.dumps(self.document(), sort_keys=True, separators=(",", ":"), allow_nan=True).encode()
-            if data == self._last:
+            document = self.document()
+            if document == self._last:  # unchanged records are the same objects: compared by identity
                 return False
-            write_atomically(self.path, data)
-            self._last = data
+            write_atomically(self.path, json.dumps(document, sort_keys=True, separators=(",", ":")).encode())
+            self._last = document
             return True
 
     def freeze(self) -> None:
@@ -152,8 +163,9 @@ class StateKeeper:
         self._thread.start()
 
     def _loop(self, interval: float) -> None:
-        failing = False
-        while not self._stop.wait(interval):
+        failing, pause = False, interval
+        while not self._stop.wait(pause):
+            started = time.monotonic()
             try:
                 self.save()
                 self.keep_artefacts()
@@ -162,6 +174,8 @@ class StateKeeper:
                 if not failing:
                     LOG.exception("sagewatch: saving the emulator's state failed (retrying every %.0f s)", interval)
                 failing = True
+            # a very large state is checked less often: the passes use at most about 5% of one core
+            pause = max(interval, 20 * (time.monotonic() - started))
 
     def keep_artefacts(self) -> None:
         """Copy the model artefacts of endpoints in service that are not kept yet."""

@@ -1,8 +1,10 @@
 """The classes the emulator's state file may hold: every value type of
 :class:`~sagewatch.localstack.sagemaker.store.RegionState`, with the fields that are not saved.
 
-A new ``RegionState`` field whose values are a new class needs one line here. The unit tests round-trip every
-``RegionState`` field, and saving a value of a class missing here fails loudly (the log names the field).
+A new ``RegionState`` field whose values are a new class needs one line here (``cached=True`` when the records'
+nested values are replaced, never edited in place: then an unchanged record is not encoded again). The unit tests
+round-trip every ``RegionState`` field, and saving a value of a class missing here fails loudly (the log names
+the field).
 """
 
 from __future__ import annotations
@@ -18,13 +20,13 @@ from sagewatch.localstack.sagemaker.store import RegionState
 __all__ = ["PERSISTED"]
 
 PERSISTED = (
-    register(RegionState),
-    register(ProcessingJob, transient=("stop_requested", "finished", "listeners")),
-    register(Kind),
-    register(JobDefinition),
-    register(ScheduleExpression),
-    register(MonitoringSchedule),
-    register(MonitoringExecution),
-    register(MonitoringAlert),
-    register(AlertHistoryEntry),
+    register(RegionState),  # its collections change in place: never cached
+    register(ProcessingJob, transient=("stop_requested", "finished", "listeners"), cached=True),
+    register(Kind, cached=True),
+    register(JobDefinition, cached=True),
+    register(ScheduleExpression, cached=True),
+    register(MonitoringSchedule, cached=True),
+    register(MonitoringExecution, cached=True),
+    register(MonitoringAlert, cached=True),
+    register(AlertHistoryEntry, cached=True),
 )
