@@ -3,7 +3,8 @@
 runs it in this process and answers one JSON line per case on stdout.
 
 Reproduce one case by hand: ``python tests/fuzz/sw_fuzz_worker.py --case capture_file:123`` (or
-``--case fixed:null_capture_file``) runs it and shows the traceback.
+``--case fixed:null_capture_file``) runs it and shows the outcome: a traceback only for an exception other than
+sagewatch's clear errors.
 """
 
 from __future__ import annotations
@@ -169,7 +170,11 @@ def main(argv: list[str]) -> int:
             ctx = Context(Path(folder))
             print("input:", repr(build(case, ctx)[1])[:2000])
             family, value = build(case, ctx)
-            print("outcome:", families()[family][1](value, ctx))
+            from sagewatch.errors import SagewatchError
+            try:
+                print("outcome:", families()[family][1](value, ctx))
+            except SagewatchError as e:  # a clear error is a correct outcome: no traceback for it
+                print(f"outcome: error: {type(e).__name__}: {e}")
         return 0
     serve(Path(argv[0]))
     return 0

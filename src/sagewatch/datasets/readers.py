@@ -204,17 +204,19 @@ class DatasetReader:
             raise DatasetError(self._empty_message(capture))
 
     def _empty_message(self, capture: bool) -> str:
-        skipped = self.skips.to_dict()
+        counts = self.skips.to_dict()
+        skipped = (f"skipped {counts}" if counts else
+                   "none skipped: the records hold no fields" if self.records else "none skipped")
         if capture and (self.start_time is not None or self.end_time is not None):
             start = format_inference_time(self.start_time) if self.start_time else "-inf"
             end = format_inference_time(self.end_time) if self.end_time else "+inf"
             return (
                 f"no capture records with inferenceTime in [{start}, {end}) under {self.source}: "
-                f"{self.records} records in {self.files_read} files, skipped {skipped}"
+                f"{self.records} records in {self.files_read} files, {skipped}"
             )
         return (
             f"no records could be read from {self.source}: {self.records} records in "
-            f"{self.files_read} files, skipped {skipped}"
+            f"{self.files_read} files, {skipped}"
         )
 
 

@@ -126,6 +126,12 @@ def test_json_lines_file_of_only_null_is_an_error_with_the_count(tmp_path):
         _read(tmp_path, LINES)
 
 
+def test_json_lines_file_of_only_empty_objects_says_the_records_hold_no_fields(tmp_path):
+    (tmp_path / "d.jsonl").write_text("{}\n{}\n")
+    with pytest.raises(DatasetError, match=r"2 records in 1 files, none skipped: the records hold no fields$"):
+        _read(tmp_path, LINES)
+
+
 def test_json_lines_latin1_line_is_a_counted_skip(tmp_path):
     (tmp_path / "d.jsonl").write_bytes(b'{"a": "caf\xe9"}\n{"a": "ok"}\n')
     assert _read(tmp_path, LINES) == ({"a": ["ok"]}, {"not_utf8": 1})

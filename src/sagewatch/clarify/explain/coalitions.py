@@ -109,7 +109,7 @@ def _sampler_class() -> type:
 
         def solve(self, fraction_evaluated: float, dim: int) -> tuple[np.ndarray, np.ndarray]:
             if getattr(self, "sampled", False):
-                return np.zeros(self.M), np.ones(self.M)  # placeholder, replaced by finish()
+                return np.zeros(self.M), np.ones(self.M)  # provisional: finish() overwrites them
             return super().solve(fraction_evaluated, dim)
 
     return _Sampler
@@ -157,7 +157,7 @@ class CoalitionSampler:
         # the record's own answer is only read by solve (later) or, with at most one varying group, for phi;
         # that case draws no random numbers, so finish() explains it again with the real answer
         self._answers.answer = np.zeros((1, explainer.D)) if explainer.vector_out else np.zeros(1)
-        self._explain(record)  # values are placeholders until finish()
+        self._explain(record)  # values are provisional until finish()
         if not explainer.sampled:
             return SampledRecord(record)
         return SampledRecord(record, explainer.maskMatrix, explainer.kernelWeights, explainer.nsamplesAdded,
