@@ -446,6 +446,25 @@ def test_an_endpoint_whose_model_artefact_vanished_comes_back_failed(tmp_path):
         hosting.shutdown(timeout=5)
 
 
+def test_an_endpoint_that_cannot_come_back_does_not_keep_the_others_away(tmp_path, caplog):
+    from sagewatch.localstack.durable.endpoints import restore_endpoints
+
+    broken = EndpointRecord(ACCOUNT, REGION, "broken", "arn:broken", "c", "InService", T0, T0,
+                            source={"config": None, "models": {}})
+    failed = EndpointRecord(ACCOUNT, REGION, "failed", "arn:failed", "c", "Failed", T0, T0, failure_reason="no")
+    hosting = _hosting(tmp_path, "h")
+    try:
+        with caplog.at_level(logging.ERROR):
+            restore_endpoints(hosting, [broken, failed], lambda *args: None)
+        assert hosting.get(ACCOUNT, REGION, "failed").failure_reason == "no"
+        back = hosting.get(ACCOUNT, REGION, "broken")
+        assert back.status == "Failed" and back.failure_reason.startswith(
+            "The emulator restarted and could not start the endpoint again: AttributeError")
+        assert any("endpoint broken cannot be started again" in r.getMessage() for r in caplog.records)
+    finally:
+        hosting.shutdown(timeout=5)
+
+
 def test_kept_model_artefacts_are_put_back_in_s3(tmp_path):
     objects = {("b", "m.tar.gz"): b"model"}
     calls = S3Calls(exists=lambda a, r, bucket, key: (bucket, key) in objects,

@@ -9,6 +9,7 @@ a model is deleted later, as SageMaker keeps serving them) and the variants' wei
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -19,6 +20,8 @@ from sagewatch.localstack.runtime.hosting import EndpointRuntime, Hosting
 from sagewatch.localstack.runtime.servers import ServedModel
 
 __all__ = ["EndpointRecord", "model_artefacts", "restore_endpoints", "snapshot_endpoints"]
+
+LOG = logging.getLogger(__name__)
 
 _VARIANT_FIELDS = ("current_weight", "desired_weight", "current_instance_count", "desired_instance_count",
                    "deployed_at")
@@ -89,9 +92,12 @@ def restore_endpoints(hosting: Hosting, records: list[EndpointRecord],
     """Hand every record back to hosting; *artefact_missing* ``(account, region, uri)`` says why a model
     artefact cannot be had (None when it is in S3)."""
     for record in records:
-        unavailable = None
-        for uri in model_artefacts(record):
-            unavailable = artefact_missing(record.account_id, record.region, uri)
-            if unavailable:
-                break
-        hosting.restore(record.runtime(), record.source, record.weights, unavailable)
+        try:
+            unavailable = None
+            for uri in model_artefacts(record):
+                unavailable = artefact_missing(record.account_id, record.region, uri)
+                if unavailable:
+                    break
+            hosting.restore(record.runtime(), record.source, record.weights, unavailable)
+        except Exception:  # noqa: BLE001 - one endpoint that cannot come back must not keep the others away
+            LOG.exception("sagewatch: endpoint %s of the saved state could not be restored", record.name)

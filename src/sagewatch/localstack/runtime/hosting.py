@@ -229,7 +229,13 @@ class Hosting:
             self._endpoints[(endpoint.account_id, endpoint.region, endpoint.name)] = endpoint
         if source is None or endpoint.status == FAILED:
             return
-        plan = self._plan(endpoint, endpoint.config_name, source["config"], source["models"])
+        try:
+            plan = self._plan(endpoint, endpoint.config_name, source["config"], source["models"])
+        except Exception as error:  # a saved deployment that cannot be planned again: say so, keep the endpoint
+            LOG.exception("sagewatch: the saved deployment of endpoint %s cannot be started again", endpoint.name)
+            endpoint.touch(FAILED, "The emulator restarted and could not start the endpoint again: "
+                                   f"{type(error).__name__}: {error}")
+            return
         for name, saved in (weights or {}).items():
             variant = plan.variants.get(name)
             if variant is not None:
