@@ -111,6 +111,13 @@ class Emulator:
     def up(self):
         launcher.up(port=self.port, state_dir=self.state_dir, timeout=180)
 
+    def down(self):
+        pid = launcher.status(state_dir=self.state_dir)["pid"]
+        launcher.down(state_dir=self.state_dir)
+        # a stopped multi-threaded process keeps its sockets until its last thread is gone and it is reaped
+        wait_until(lambda: _reaped(pid) and is_port_free(self.port), 120, "the stopped LocalStack's port to be free",
+                   interval=0.5)
+
     def kill(self):
         pid = launcher.status(state_dir=self.state_dir)["pid"]
         os.kill(pid, signal.SIGKILL)
@@ -267,7 +274,7 @@ def test_state_survives_down_up_and_kill_9(emulator):
     before = _described(emulator, names)
 
     # (a) down + up
-    launcher.down(state_dir=emulator.state_dir)
+    emulator.down()
     emulator.up()
     _check_restored(emulator, bucket, names, baseline, before, first_hung)
     executions_before_kill = sm.list_monitoring_executions(MonitoringScheduleName=names["schedule"])[
@@ -297,11 +304,11 @@ def test_local_reset_clears_the_state(emulator, capsys):
             "S3Uri": "s3://b/reports", "LocalPath": "/opt/ml/processing/output"}}]})
     assert launcher.main(["reset", "--state-dir", str(emulator.state_dir)]) == 1
     assert "reset does not stop it" in capsys.readouterr().err
-    launcher.down(state_dir=emulator.state_dir)
+    emulator.down()
     emulator.up()
     assert [d["MonitoringJobDefinitionName"] for d in sm.list_data_quality_job_definitions()[
         "JobDefinitionSummaries"]] == ["sw-durable-reset"]
-    launcher.down(state_dir=emulator.state_dir)
+    emulator.down()
     assert launcher.main(["reset", "--state-dir", str(emulator.state_dir)]) == 0
     assert "Emulator state cleared" in capsys.readouterr().out
     emulator.up()
