@@ -9,7 +9,7 @@ export SAGEWATCH_LOCALSTACK_PORT := $(LOCALSTACK_PORT)
 export SAGEWATCH_ENDPOINT_URL ?= http://127.0.0.1:$(LOCALSTACK_PORT)
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
-.PHONY: install cdk-install demo test test-unit up down status bench clean
+.PHONY: install cdk-install demo test test-unit up down status reset bench clean
 
 # Everything from the repository's own files: the package with LocalStack's pins (pyproject.toml,
 # constraints.txt), the CDK libraries and cfn-lint (requirements.txt), the CDK CLI (package-lock.json).
@@ -40,6 +40,10 @@ down: install
 
 status: install
 	$(VENV)/bin/sagewatch local status
+
+# forgets the emulator's saved state; refuses while it runs (`make down` first)
+reset: install
+	$(VENV)/bin/sagewatch local reset
 
 bench: install
 	$(PY) benchmarks/bench_data_quality.py

@@ -21,7 +21,9 @@ stop_started() { "$PY" -m sagewatch.localstack down --port "$PORT" || true; }
 if "$PY" -m sagewatch.localstack status --port "$PORT" >/dev/null 2>&1; then
   echo "run_tests: using the LocalStack already running on port $PORT (left running afterwards)"
   "$PY" -m pytest -m e2e -q -p no:cacheprovider --durations=25 || e2e_status=$?
-elif "$PY" -m sagewatch.localstack up --port "$PORT" --timeout 180; then
+# an instance started for the tests neither restores nor saves the emulator's durable state: the suite starts
+# from an empty emulator and leaves the state of the user's own runs (`make up`) as it was
+elif SAGEWATCH_DURABLE_STATE=0 "$PY" -m sagewatch.localstack up --port "$PORT" --timeout 180; then
   trap stop_started EXIT
   "$PY" -m pytest -m e2e -q -p no:cacheprovider --durations=25 || e2e_status=$?
 else

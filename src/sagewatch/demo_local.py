@@ -404,6 +404,9 @@ def run_local_demo(workdir: Path, *, rows: int = 400, keep: bool = False, port: 
     workdir.mkdir(parents=True)
     os.environ.setdefault("SAGEWATCH_CAPTURE_ROLL_SECONDS", "2")  # inherited by LocalStack if we start it
     os.environ.setdefault("SAGEWATCH_METRICS_INTERVAL", "5")
+    # a LocalStack started here keeps no state: its CloudFormation stacks are not durable, so SageMaker resources
+    # a failed run left would otherwise clash with the next run's stacks
+    os.environ.setdefault("SAGEWATCH_DURABLE_STATE", "0")
     info = launcher.up(port=port)
     started = not info.get("already_running")
     endpoint_url = info["endpoint"]

@@ -1,4 +1,4 @@
-"""``sagewatch local up|down|status|logs|run-schedule``: the command line of the LocalStack launcher.
+"""``sagewatch local up|down|status|logs|reset|run-schedule``: the command line of the LocalStack launcher.
 
 Process control (starting, stopping and inspecting the host process, its state folder and log) is
 :mod:`sagewatch.localstack.process`; this module parses arguments, calls it and prints the outcome. ``up``,
@@ -26,9 +26,10 @@ from sagewatch.localstack.hostmode import (
     LauncherSettings,
     resolve_settings,
 )
-from sagewatch.localstack.process import display_path, down, logs, status, up
+from sagewatch.localstack.process import display_path, down, logs, reset, status, up
 
-__all__ = ["LauncherError", "LauncherSettings", "down", "logs", "main", "resolve_settings", "status", "up"]
+__all__ = ["LauncherError", "LauncherSettings", "down", "logs", "main", "reset", "resolve_settings", "status",
+           "up"]
 
 
 # --- the command line ---------------------------------------------------------------------------------------------
@@ -57,6 +58,9 @@ def _build_parser(prog: str) -> argparse.ArgumentParser:
     show = commands.add_parser("logs", parents=[common], help="print LocalStack's log")
     show.add_argument("--lines", "-n", type=int, default=None, help="only the last N lines")
     show.add_argument("--follow", "-f", action="store_true", help="keep printing new lines (Ctrl-C stops)")
+    commands.add_parser("reset", parents=[common],
+                        help="forget the emulator's saved state (SageMaker resources, S3 copies, capture spool); "
+                             "refuses while LocalStack runs")
     from sagewatch.localstack.sagemaker.monitoring.cli import add_parser as add_run_schedule_parser
 
     add_run_schedule_parser(commands, common)
@@ -123,6 +127,14 @@ def main(argv: Sequence[str] | None = None, prog: str = "sagewatch local") -> in
                 print(f"LocalStack stopped (pid {result['pid']}){how}.")
             else:
                 print("LocalStack is not running; nothing to stop.")
+        elif args.command == "reset":
+            result = reset(args.port, args.state_dir)
+            if result["removed"]:
+                extra = f"; stopped {result['stopped']} process(es) a killed emulator left" if result["stopped"] else ""
+                print("Emulator state cleared (removed " + ", ".join(display_path(Path(p)) for p in result["removed"])
+                      + f"){extra}.")
+            else:
+                print("No emulator state to clear.")
         elif args.command == "run-schedule":
             from sagewatch.localstack.sagemaker.monitoring.cli import run as run_schedule
 

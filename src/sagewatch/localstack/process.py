@@ -48,7 +48,8 @@ from sagewatch.localstack.hostmode import (
     runtime_command,
 )
 
-__all__ = ["LauncherError", "LauncherSettings", "display_path", "down", "logs", "resolve_settings", "status", "up"]
+__all__ = ["LauncherError", "LauncherSettings", "display_path", "down", "logs", "reset", "resolve_settings", "status",
+           "up"]
 
 # --- instance records -------------------------------------------------------------------------------------
 
@@ -105,6 +106,56 @@ def _running_instance(settings: LauncherSettings) -> dict[str, Any] | None:
         _clear_instance(settings)
         return None
     return record
+
+
+def reset(port: int | None = None, state_dir: str | os.PathLike[str] | None = None,
+          environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Forget everything the emulator of the state folder saved; refuse while it runs.
+
+    Removes ``<state_dir>/fs`` (LocalStack's data folders and, below them, sagewatch's state: the saved SageMaker
+    state, the kept model artefacts, the capture spool, the model-server logs) and ``$SAGEWATCH_STATE_DIR`` when
+    that variable moves sagewatch's state elsewhere. Model servers and processing jobs a killed emulator left
+    are stopped first. The launcher's own files (``localstack.log``, ``instance.json``) stay.
+
+    Returns
+    -------
+    dict
+        ``removed``: the folders removed (list of str); ``stopped``: processes of a killed emulator stopped.
+
+    Raises
+    ------
+    LauncherError
+        The emulator of this state folder is running: stop it first with ``sagewatch local down``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> reset(state_dir=tempfile.mkdtemp(), environ={})
+    {'removed': [], 'stopped': 0}
+    """
+    from sagewatch.localstack.runtime.servers import ServerRegistry
+
+    settings = resolve_settings(port, state_dir)
+    record = _running_instance(settings)
+    if record is not None:
+        raise LauncherError(
+            f"LocalStack of {display_path(settings.state_dir)} is running (pid {record['pid']}); reset does not "
+            "stop it. Stop it first with `sagewatch local down`, then run `sagewatch local reset` again.")
+    env = os.environ if environ is None else environ
+    folders = [settings.filesystem_root]
+    if env.get("SAGEWATCH_STATE_DIR", "").strip():
+        folders.append(Path(env["SAGEWATCH_STATE_DIR"].strip()).expanduser().absolute())
+    stopped = 0
+    for folder in folders:
+        for registry in (*folder.rglob("servers"), *folder.rglob("job-processes")):
+            if registry.is_dir():
+                stopped += ServerRegistry(registry).stop_leftovers()
+    removed = []
+    for folder in folders:
+        if folder.exists():
+            shutil.rmtree(folder)
+            removed.append(str(folder))
+    return {"removed": removed, "stopped": stopped}
 
 
 def _tail(path: Path, lines: int) -> str:

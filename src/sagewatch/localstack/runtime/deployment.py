@@ -87,11 +87,15 @@ class Deployment:
         In the config's order.
     capture_config : CaptureConfig, optional
         The config's ``DataCaptureConfig``.
+    source : mapping, optional
+        What it was planned from (``{"config": DescribeEndpointConfig, "models": {name: DescribeModel}}``), kept
+        so that the emulator can start the same deployment again after a restart.
     """
 
     def __init__(self, config_name: str, variants: Sequence[VariantDeployment],
-                 capture_config: CaptureConfig | None = None) -> None:
+                 capture_config: CaptureConfig | None = None, source: Mapping[str, Any] | None = None) -> None:
         self.config_name = config_name
+        self.source = source
         self.variants: dict[str, VariantDeployment] = {variant.name: variant for variant in variants}
         self.capture_config = capture_config
         self.capture: EndpointCapture | None = None

@@ -13,6 +13,7 @@ The control plane (:mod:`sagewatch.localstack.sagemaker.endpoints.handlers`) and
 
 from __future__ import annotations
 
+import copy
 import logging
 import os
 import threading
@@ -215,6 +216,65 @@ class Hosting:
             deployments = [d for d in (endpoint.deployment, endpoint.pending) if d is not None]
         self._background(f"delete-{endpoint.name}", self._retire_all, deployments)
 
+    def restore(self, endpoint: EndpointRuntime, source: Mapping[str, Any] | None,
+                weights: Mapping[str, Mapping[str, Any]] | None = None, unavailable: str | None = None) -> None:
+        """Bring back an endpoint of a previous emulator run (:mod:`sagewatch.localstack.durable`).
+
+        *endpoint* keeps its saved status and times. An endpoint that was ``Creating`` is created again; one
+        that was ``InService`` or ``Updating`` starts the servers of its active deployment (*source*, with the
+        variants' saved *weights*) and keeps its status and times while they start; an update in progress is
+        not resumed. *unavailable* (a model artefact is gone) or servers that do not start make it ``Failed``.
+        """
+        with self._lock:
+            self._endpoints[(endpoint.account_id, endpoint.region, endpoint.name)] = endpoint
+        if source is None or endpoint.status == FAILED:
+            return
+        try:
+            plan = self._plan(endpoint, endpoint.config_name, source["config"], source["models"])
+        except Exception as error:  # a saved deployment that cannot be planned again: say so, keep the endpoint
+            LOG.exception("sagewatch: the saved deployment of endpoint %s cannot be started again", endpoint.name)
+            endpoint.touch(FAILED, "The emulator restarted and could not start the endpoint again: "
+                                   f"{type(error).__name__}: {error}")
+            return
+        for name, saved in (weights or {}).items():
+            variant = plan.variants.get(name)
+            if variant is not None:
+                for attribute, value in saved.items():
+                    setattr(variant, attribute, value)
+        plan.rebuild_routes()
+        with endpoint.lock:
+            if endpoint.status == UPDATING:
+                endpoint.status, endpoint.failure_reason = IN_SERVICE, (
+                    f"Update to endpoint config {endpoint.pending_config_name or 'unknown'} was interrupted by a "
+                    "restart of the emulator; the endpoint kept its active endpoint config.")
+            endpoint.pending = plan
+            endpoint.pending_config_name = endpoint.config_name
+            endpoint.pending_since = endpoint.pending_since or endpoint.creation_time
+        if endpoint.status == CREATING:
+            self._background(f"create-{endpoint.name}", self._deploy, endpoint, plan, None)
+        else:
+            self._background(f"restore-{endpoint.name}", self._relaunch, endpoint, plan, unavailable)
+
+    def _relaunch(self, endpoint: EndpointRuntime, plan: Deployment, unavailable: str | None) -> None:
+        try:
+            reason = unavailable or self._start_servers(endpoint, plan)
+        except Exception as error:  # never leave a restored endpoint without servers and without a reason
+            LOG.exception("sagewatch: restarting endpoint %s failed", endpoint.name)
+            reason = f"Internal error of the emulator: {type(error).__name__}: {error}"
+        with endpoint.lock:
+            endpoint.pending = None
+            abandoned = endpoint.deleted or reason is not None
+            if not endpoint.deleted and reason is not None:
+                endpoint.touch(FAILED, f"The emulator restarted and could not start the endpoint again: {reason}")
+            elif not abandoned:
+                if plan.capture_config is not None:
+                    plan.capture = self.capture.open_writer(endpoint.account_id, endpoint.region, endpoint.name,
+                                                            plan.capture_config)
+                endpoint.deployment = plan  # status and times stay as they were before the restart
+        if abandoned:
+            plan.retire(0)
+            plan.stop()
+
     # --- internals -----------------------------------------------------------------------------------------
 
     def _background(self, name: str, target: Callable[..., None], *args: Any) -> None:
@@ -230,7 +290,9 @@ class Hosting:
             planned = VariantDeployment.from_config(key, variant, served.image if served else "")
             planned.model = served
             variants.append(planned)
-        return Deployment(config_name, variants, CaptureConfig.from_request(config.get("DataCaptureConfig")))
+        source = copy.deepcopy({"config": dict(config), "models": {name: dict(m) for name, m in models.items()}})
+        return Deployment(config_name, variants, CaptureConfig.from_request(config.get("DataCaptureConfig")),
+                          source=source)
 
     def _deploy(self, endpoint: EndpointRuntime, plan: Deployment, previous: Deployment | None) -> None:
         """Start *plan*'s servers; make it the active deployment when all answer ``/ping``, else fail."""

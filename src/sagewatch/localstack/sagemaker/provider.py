@@ -38,3 +38,10 @@ class SageMakerProvider(FallThroughProvider):
 
         endpoints = endpoint_overrides(self.hosting)
         return {**endpoints, **monitoring_overrides(endpoints, self.plane)}
+
+    def dispatch_table(self) -> dict[str, Handler]:
+        """The table of :class:`FallThroughProvider`, each changing operation followed by a save of the emulator's
+        state (:func:`sagewatch.localstack.durable.service.saving_handlers`)."""
+        from sagewatch.localstack.durable.service import saving_handlers
+
+        return saving_handlers(super().dispatch_table())

@@ -336,6 +336,9 @@ class JobRunner:
         except OSError as error:
             shipper.close()
             raise _Ended("Failed", f"ClientError: cannot start {command[0]}: {error}") from error
+        registry = getattr(self.service, "process_registry", None)
+        if registry is not None:  # a killed emulator's successor stops the job's process
+            registry.add(self.process.pid, f"processing-job/{self.job.name}")
         readers = [threading.Thread(target=self._pump, args=(pipe, shipper), daemon=True)
                    for pipe in (self.process.stdout, self.process.stderr)]
         for reader in readers:
@@ -356,6 +359,8 @@ class JobRunner:
             for reader in readers:
                 reader.join(timeout=10)
         finally:
+            if registry is not None:
+                registry.remove(self.process.pid)
             uploader_stop.set()
             uploader.join(timeout=30)
             shipper.close()

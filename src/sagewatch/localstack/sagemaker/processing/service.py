@@ -231,7 +231,15 @@ class ProcessingService:
         ``(service, job) -> None`` starts running a new job; a :class:`JobRunner` thread by default.
     store : SageMakerStore, optional
         Where the jobs are kept (a new store by default).
+
+    Attributes
+    ----------
+    process_registry : ServerRegistry or None
+        Where the runners record their jobs' processes, so the next emulator stops those a killed one left
+        (set by :mod:`sagewatch.localstack.durable.service`).
     """
+
+    process_registry: Any = None
 
     def __init__(self, settings: ProcessingSettings,
                  aws_factory: Callable[[str, str], AwsAccess] | None = None,
