@@ -57,9 +57,24 @@ def _job(name):
             "Environment": {"A": "1"}, "StoppingCondition": {"MaxRuntimeInSeconds": 60}}
 
 
+TRANSFORM_MODEL = {"ModelName": "m", "PrimaryContainer": {"Image": "sagewatch-serving",
+                                                          "ModelDataUrl": "s3://b/model.tar.gz"}}
+
+
+def _transform(name):
+    return {"TransformJobName": name, "ModelName": "m",
+            "TransformInput": {"DataSource": {"S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": "s3://b/in/"}},
+                               "ContentType": "text/csv", "SplitType": "Line"},
+            "TransformOutput": {"S3OutputPath": "s3://b/out"},
+            "TransformResources": {"InstanceType": "ml.m5.large", "InstanceCount": 1}}
+
+
 def _plane():
     plane = MonitoringPlane(ProcessingSettings(), aws_factory=lambda account, region: None, clock=clock,
-                            start_runner=lambda service, job: None, publish=lambda *args: None)
+                            start_runner=lambda service, job: None, publish=lambda *args: None,
+                            transform_options={"start_runner": lambda service, job: None,
+                                               "models": lambda context, name: TRANSFORM_MODEL,
+                                               "publish": lambda entries, account, region: None})
     plane.monitoring._launch = lambda *args: None  # executions are recorded, not run
     return plane
 
@@ -83,6 +98,9 @@ def populated_plane():
     plane.monitoring.update_execution(finished, status="CompletedWithViolations", processing_job_arn=done.arn,
                                       processing_job_name=done.name)
     plane.monitoring.start_execution(schedule, T0.replace(microsecond=0))
+    transformed = plane.transform.create_job(context, _transform("transformed"))
+    plane.transform.update(transformed, status="Completed")
+    plane.transform.create_job(context, _transform("transforming"))
     plane.alerts.handlers()["UpdateMonitoringAlert"](context, {
         "MonitoringScheduleName": "s", "MonitoringAlertName": "monitoring-alert", "DatapointsToAlert": 2,
         "EvaluationPeriod": 3})
@@ -212,6 +230,12 @@ def test_restore_serves_the_same_answers_and_fails_what_was_running(tmp_path):
     assert fresh.store[ACCOUNT, REGION].processing_jobs["hung"].finished.is_set()
     done = handlers["DescribeProcessingJob"](context, {"ProcessingJobName": "done"})
     assert done["ProcessingJobStatus"] == "Completed"
+    transforming = handlers["DescribeTransformJob"](context, {"TransformJobName": "transforming"})
+    assert transforming["TransformJobStatus"] == "Failed" and transforming["FailureReason"] == RESTART_REASON
+    assert transforming["TransformEndTime"] == T0 + timedelta(hours=2)
+    assert fresh.store[ACCOUNT, REGION].transform_jobs["transforming"].finished.is_set()
+    transformed = handlers["DescribeTransformJob"](context, {"TransformJobName": "transformed"})
+    assert transformed == plane.handlers()["DescribeTransformJob"](context, {"TransformJobName": "transformed"})
     listed = handlers["ListMonitoringExecutions"](context, {"SortOrder": "Ascending"})
     executions = listed["MonitoringExecutionSummaries"]
     assert [e["MonitoringExecutionStatus"] for e in executions] == ["CompletedWithViolations", "Failed"]

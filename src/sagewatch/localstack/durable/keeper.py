@@ -255,6 +255,12 @@ def _fail_running(state: RegionState, now: datetime) -> None:
             job.end_time = job.last_modified_time = now
         if job.status not in _RUNNING_JOB:
             job.finished.set()
+    for transform in list(state.transform_jobs.values()):
+        if transform.status in _RUNNING_JOB:
+            transform.status, transform.failure_reason = "Failed", RESTART_REASON
+            transform.end_time = transform.last_modified_time = now
+        if transform.status not in _RUNNING_JOB:
+            transform.finished.set()
     for execution in list(state.executions):
         if execution.status in _RUNNING_EXECUTION:
             execution.status, execution.failure_reason = "Failed", EXECUTION_RESTART_REASON

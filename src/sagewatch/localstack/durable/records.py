@@ -16,6 +16,7 @@ from sagewatch.localstack.sagemaker.monitoring.jobdefs import JobDefinition, Kin
 from sagewatch.localstack.sagemaker.monitoring.schedules import MonitoringExecution, MonitoringSchedule
 from sagewatch.localstack.sagemaker.processing.service import ProcessingJob
 from sagewatch.localstack.sagemaker.store import RegionState
+from sagewatch.localstack.sagemaker.transform.service import TransformJob
 
 __all__ = ["PERSISTED"]
 
@@ -29,4 +30,5 @@ PERSISTED = (
     register(MonitoringExecution, cached=True),
     register(MonitoringAlert, cached=True),
     register(AlertHistoryEntry, cached=True),
+    register(TransformJob, transient=("stop_requested", "finished"), cached=True),
 )
