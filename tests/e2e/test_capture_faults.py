@@ -162,7 +162,8 @@ def test_full_spool_answers_invocations_and_counts_lost_records(tmp_path):
         _deploy(sagemaker, s3, bucket, name)
         started = datetime.now(timezone.utc) - timedelta(minutes=1)
         answers = [runtime.invoke_endpoint(EndpointName=name, Body=b"1,2,3,4", ContentType="text/csv",
-                                           InferenceId=f"full-{index}")["Body"].read() for index in range(40)]
+                                           Accept="text/csv", InferenceId=f"full-{index}")["Body"].read()
+                   for index in range(40)]
         assert all(answer.strip() in (b"0", b"1") for answer in answers)  # every call answered
 
         sagemaker.delete_endpoint(EndpointName=name)  # closes and uploads what was spooled
