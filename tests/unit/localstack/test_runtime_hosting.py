@@ -355,3 +355,38 @@ def test_variant_summary_shows_a_server_being_replaced():
     variant.replacing_reason, variant.replacing_since = "pid 7 was killed by signal 9", datetime.now(timezone.utc)
     (status,) = variant_summary(variant)["VariantStatus"]
     assert (status["Status"], status["StatusMessage"]) == ("Updating", "pid 7 was killed by signal 9")
+
+
+def test_a_replacement_that_does_not_start_is_tried_again_with_backoff(tmp_path, fakes, monkeypatch):
+    from sagewatch.localstack.runtime import hosting as hosting_module
+    from sagewatch.serving import ServerStartError
+
+    class Broken:
+        """A crashed server whose replacement never starts (its model is gone)."""
+
+        crashed, ready, pid, exit_code, log_file = True, False, 4242, -9, tmp_path / "server.log"
+
+        def __init__(self):
+            self.tries = 0
+
+        def restart(self, timeout):
+            self.tries += 1
+            raise ServerStartError("model.tar.gz does not exist")
+
+    clock = {"now": 1000.0}
+    monkeypatch.setattr(hosting_module.time, "monotonic", lambda: clock["now"])
+    settings = HostingSettings(startup_timeout=5, metrics_interval=3600)
+    instance = Hosting(settings, tmp_path / "state", tmp_path / "work", fakes.clients())
+    monkeypatch.setattr(instance, "_background", lambda name, target, *args: target(*args))  # run inline
+    server = Broken()
+    variant = VariantDeployment(VariantKey(ACCOUNT, REGION, "ep", "A"), "m", IMAGE, server)
+    endpoint = EndpointRuntime(ACCOUNT, REGION, "ep", "arn:ep", "c", status="InService",
+                               deployment=Deployment("c", [variant]))
+    instance._endpoints[(ACCOUNT, REGION, "ep")] = endpoint
+    tries = []
+    for _ in range(12):  # 12 checks over 12 s: tries at 0, 1, 3 and 7 s (back-off 1, 2, 4, 8 s)
+        instance._replace_crashed()
+        tries.append(server.tries)
+        clock["now"] += 1.0
+    assert tries == [1, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 4]
+    assert variant.replacing_since is not None and "killed by signal 9" in variant.replacing_reason

@@ -22,6 +22,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -44,6 +45,8 @@ CREATING, IN_SERVICE, UPDATING, FAILED, DELETING = "Creating", "InService", "Upd
 
 SERVER_CHECK_SECONDS = 1.0
 """How often the watcher looks for model servers that stopped."""
+RESTART_BACKOFF_SECONDS = (1.0, 60.0)
+"""After a replacement that did not start, the next try waits this long, doubling up to the cap."""
 
 
 @dataclass(frozen=True)
@@ -129,6 +132,7 @@ class Hosting:
         self._watch_wake = threading.Event()
         self._watcher: threading.Thread | None = None
         self._replacing: set[int] = set()
+        self._retry_at: dict[int, tuple[float, float]] = {}  # id(server) -> (monotonic time, back-off)
 
     # --- lifecycle -----------------------------------------------------------------------------------------
 
@@ -387,7 +391,8 @@ class Hosting:
             if deployment is None or endpoint.deleted or deployment.retired:
                 continue
             for variant, server in deployment.servers():
-                if server.crashed and id(server) not in self._replacing:
+                retry_at, _ = self._retry_at.get(id(server), (0.0, 0.0))
+                if server.crashed and id(server) not in self._replacing and time.monotonic() >= retry_at:
                     self._replacing.add(id(server))
                     self._background(f"replace-{endpoint.name}-{variant.name}", self._replace_server, endpoint,
                                      variant, server)
@@ -401,10 +406,15 @@ class Hosting:
         variant.replacing_reason, variant.replacing_since = reason, datetime.now(timezone.utc)
         try:
             seconds = server.restart(self.settings.startup_timeout)
-        except ServerStartError as error:  # tried again at the next check
-            LOG.error("sagewatch: endpoint %s: the new model server of production variant %s did not start: %s",
-                      endpoint.name, variant.name, error)
+        except ServerStartError as error:  # tried again later, with back-off
+            _, backoff = self._retry_at.get(id(server), (0.0, 0.0))
+            first, cap = RESTART_BACKOFF_SECONDS
+            backoff = min(cap, backoff * 2 if backoff else first)
+            self._retry_at[id(server)] = (time.monotonic() + backoff, backoff)
+            LOG.error("sagewatch: endpoint %s: the new model server of production variant %s did not start (%s); "
+                      "trying again in %.0f s", endpoint.name, variant.name, error, backoff)
         else:
+            self._retry_at.pop(id(server), None)
             if server.ready:
                 LOG.info("sagewatch: endpoint %s: production variant %s serves again (new model server pid %s, "
                          "ready in %.1f s)", endpoint.name, variant.name, server.pid, seconds)
