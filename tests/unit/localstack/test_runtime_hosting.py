@@ -390,3 +390,28 @@ def test_a_replacement_that_does_not_start_is_tried_again_with_backoff(tmp_path,
         clock["now"] += 1.0
     assert tries == [1, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 4]
     assert variant.replacing_since is not None and "killed by signal 9" in variant.replacing_reason
+
+
+def test_workers_left_by_a_killed_server_are_stopped_with_its_replacement(tmp_path, fakes):
+    settings = HostingSettings(startup_timeout=60, metrics_interval=3600, drain_timeout=10, serving_workers=2)
+    hosting = Hosting(settings, tmp_path / "state", tmp_path / "work", fakes.clients(), server_check_seconds=0.2)
+    hosting.start()
+    try:
+        url = _tarball(tmp_path / "m.tar.gz", 1)
+        endpoint = hosting.create(ACCOUNT, REGION, "workers", "arn:w", "c", _config("c", ("A", "m", 1.0)),
+                                  {"m": _model("m", url)})
+        _wait(endpoint)
+        server = endpoint.deployment.variants["A"].server
+        supervisor = psutil.Process(server.pid)
+        workers = supervisor.children()
+        assert len(workers) == 2
+        supervisor.kill()  # its forked workers live on, serving the old port, children of init now
+        deadline = time.monotonic() + 60
+        while not (server.ready and server.pid != supervisor.pid):
+            assert time.monotonic() < deadline, "no new model server"
+            time.sleep(0.05)
+        gone, alive = psutil.wait_procs(workers, timeout=5)
+        assert alive == []
+        assert _invoke(endpoint) == ("A", b"1")
+    finally:
+        hosting.shutdown(timeout=5)

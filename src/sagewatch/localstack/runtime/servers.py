@@ -218,6 +218,27 @@ class ServerRegistry:
         return stopped
 
 
+def _kill_orphans(process: subprocess.Popen[bytes]) -> int:
+    """Kill the worker processes a killed server left (forked, so with its command line, ``--port`` included,
+    and now children of init); the number killed."""
+    import psutil
+
+    command = [str(word) for word in process.args] if isinstance(process.args, (list, tuple)) else None
+    if not command:
+        return 0
+    orphans = []
+    for candidate in psutil.process_iter(["cmdline"]):
+        if candidate.info.get("cmdline") == command and candidate.pid != process.pid:
+            orphans.append(candidate)
+    for orphan in orphans:
+        try:
+            orphan.kill()
+        except psutil.Error:
+            pass
+    psutil.wait_procs(orphans, timeout=5)
+    return len(orphans)
+
+
 def failure_text(log_text: str, limit: int = 900) -> str:
     """The reason a model server gave for failing, from its log: its ERROR lines, else its last lines.
 
@@ -315,6 +336,7 @@ class ModelServer:
                 if old.poll() is None:
                     old.kill()
                 old.wait()
+                _kill_orphans(old)
                 if self._registry is not None:
                     self._registry.remove(old.pid)
             self.restarts += 1
