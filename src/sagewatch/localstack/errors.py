@@ -16,7 +16,7 @@ from localstack.aws.api import CommonServiceException
 
 __all__ = [
     "AwsError", "ValidationException", "ResourceNotFound", "ResourceInUse", "NotEmulated", "ValidationError",
-    "ModelError", "error_response",
+    "ModelError", "ServiceUnavailable", "error_response",
 ]
 
 
@@ -174,6 +174,14 @@ class ModelError(AwsError):
         if log_hint:
             text += f" See {log_hint} for more information."
         return cls(text, OriginalStatusCode=status, OriginalMessage=message, LogStreamArn=log_stream_arn)
+
+
+class ServiceUnavailable(AwsError):
+    """``ServiceUnavailable`` (503): the service cannot answer now; try the call again (botocore's
+    sagemaker-runtime model). The emulator answers it while a model server that stopped is being replaced."""
+
+    code = "ServiceUnavailable"
+    status_code = 503
 
 
 def error_response(error: CommonServiceException) -> Any:

@@ -18,6 +18,12 @@ Instance metrics, namespace ``/aws/sagemaker/Endpoints``, same dimensions, unit 
 (summed over the server's processes, so it can pass 100 on several cores, as on SageMaker),
 ``MemoryUtilization`` and ``DiskUtilization`` (of the file system holding the server's files), sampled with psutil.
 
+sagewatch's own data-capture metric, namespace ``sagewatch/DataCapture`` (not an AWS namespace: SageMaker
+publishes no such metric), same dimensions: ``CaptureRecordsLost`` (unit ``Count``), the sampled capture
+records that could not be written to the local spool (disk full, I/O error, ``SAGEWATCH_CAPTURE_SPOOL_MAX_BYTES``
+used up) while their invocations were answered. It is put only for intervals with a loss (alarm on it with
+``TreatMissingData=notBreaching``).
+
 :class:`InvocationMetrics` aggregates on the request path (a lock and a few additions);
 :class:`MetricsPublisher` drains the aggregates every interval and puts them on a background thread, counts as
 sums and latencies as statistic sets (``SampleCount``, ``Sum``, ``Minimum``, ``Maximum``).
@@ -33,12 +39,14 @@ from datetime import datetime, timezone
 from typing import Any, NamedTuple
 
 __all__ = [
+    "CAPTURE_NAMESPACE",
     "INSTANCE_NAMESPACE",
     "INVOCATION_NAMESPACE",
     "InvocationMetrics",
     "MetricsPublisher",
     "ServerSample",
     "VariantKey",
+    "capture_metric_data",
     "instance_metric_data",
     "invocation_metric_data",
 ]
@@ -47,6 +55,7 @@ LOG = logging.getLogger(__name__)
 
 INVOCATION_NAMESPACE = "AWS/SageMaker"
 INSTANCE_NAMESPACE = "/aws/sagemaker/Endpoints"
+CAPTURE_NAMESPACE = "sagewatch/DataCapture"
 
 
 class VariantKey(NamedTuple):
@@ -83,6 +92,7 @@ class _VariantTotals:
     invocations: int = 0
     errors_4xx: int = 0
     errors_5xx: int = 0
+    capture_lost: int = 0
     model_latency: _Statistics = field(default_factory=_Statistics)
     overhead_latency: _Statistics = field(default_factory=_Statistics)
 
@@ -127,6 +137,14 @@ class InvocationMetrics:
                 totals.model_latency.add(model_latency_us)
             totals.overhead_latency.add(overhead_latency_us)
 
+    def record_capture_lost(self, key: VariantKey) -> None:
+        """Count one sampled capture record of *key*'s variant that could not be spooled."""
+        with self._lock:
+            totals = self._totals.get(key)
+            if totals is None:
+                totals = self._totals[key] = _VariantTotals()
+            totals.capture_lost += 1
+
     def drain(self) -> dict[VariantKey, _VariantTotals]:
         """Return the totals gathered since the last call and start again from zero."""
         with self._lock:
@@ -151,6 +169,14 @@ def invocation_metric_data(key: VariantKey, totals: _VariantTotals, when: dateti
             data.append({"MetricName": name, "Dimensions": dimensions, "Timestamp": when,
                          "StatisticValues": statistics.as_statistic_values(), "Unit": "Microseconds"})
     return data
+
+
+def capture_metric_data(key: VariantKey, totals: _VariantTotals, when: datetime) -> list[dict[str, Any]]:
+    """``MetricData`` entries of ``sagewatch/DataCapture`` for one variant's totals (none without a loss)."""
+    if not totals.capture_lost:
+        return []
+    return [{"MetricName": "CaptureRecordsLost", "Dimensions": _dimensions(key), "Timestamp": when,
+             "Value": float(totals.capture_lost), "Unit": "Count"}]
 
 
 @dataclass(frozen=True)
@@ -217,8 +243,12 @@ class MetricsPublisher:
         when = datetime.now(timezone.utc)
         batches: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
         for key, totals in self.metrics.drain().items():
-            batches.setdefault((key.account_id, key.region, INVOCATION_NAMESPACE), []).extend(
-                invocation_metric_data(key, totals, when))
+            if totals.invocations:
+                batches.setdefault((key.account_id, key.region, INVOCATION_NAMESPACE), []).extend(
+                    invocation_metric_data(key, totals, when))
+            lost = capture_metric_data(key, totals, when)
+            if lost:
+                batches.setdefault((key.account_id, key.region, CAPTURE_NAMESPACE), []).extend(lost)
         for key, utilization in self._sample_servers():
             batches.setdefault((key.account_id, key.region, INSTANCE_NAMESPACE), []).extend(
                 instance_metric_data(key, utilization, when))

@@ -200,3 +200,133 @@ def test_flush_closes_open_files_now(tmp_path):
     assert len(store.objects) == 1
     service.shutdown(1)
 
+
+
+# --- faults: S3 down for long, disk full, spool quota ----------------------------------------------------------
+
+
+def test_uploader_never_gives_up_by_default(tmp_path):
+    """An S3 outage of many more tries than the old give-up limit (40) still ends with the file uploaded."""
+    store = Store(failures=60)
+    uploader = CaptureUploader(store.put, first_backoff=0.001, max_backoff=0.001)
+    uploader.start()
+    spool = _closed_spool(tmp_path)
+    uploader.submit(spool.data_path, spool.meta_path)
+    assert uploader.drain(10)
+    uploader.stop()
+    assert (uploader.failures, uploader.uploaded) == (60, 1)
+    assert store.objects == {TARGET.key: b'{"a":1}\n'}
+    assert not (tmp_path / "failed").exists()
+
+
+def _failing_write(monkeypatch, error_number, written_first=3):
+    """``os.write`` in the spool module writes *written_first* bytes of the next call, then raises."""
+    import errno
+    import os
+
+    from sagewatch.localstack.capture import spool as spool_module
+
+    real_write = os.write
+    calls = {"n": 0}
+
+    def write(fd, data):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            return real_write(fd, bytes(data[:written_first]))
+        raise OSError(error_number, os.strerror(error_number))
+
+    monkeypatch.setattr(spool_module.os, "write", write)
+    return errno, real_write
+
+
+@pytest.mark.parametrize("error_name", ["ENOSPC", "EIO"])
+def test_append_that_fails_midway_leaves_the_file_as_it_was(tmp_path, monkeypatch, error_name):
+    import errno
+
+    spool = SpoolFile(tmp_path, TARGET)
+    spool.append(b'{"n":1}\n')
+    _failing_write(monkeypatch, getattr(errno, error_name))
+    with pytest.raises(OSError) as raised:
+        spool.append(b'{"n":2}\n')
+    assert raised.value.errno == getattr(errno, error_name)
+    assert spool.data_path.read_bytes() == b'{"n":1}\n'  # the torn 3 bytes are cut off again
+    monkeypatch.undo()
+    spool.append(b'{"n":3}\n')
+    assert spool.data_path.read_bytes() == b'{"n":1}\n{"n":3}\n'
+    assert (spool.records, spool.size) == (2, 16)
+
+
+def _lost_calls():
+    calls = []
+    return calls, calls.append
+
+
+def test_disk_full_loses_the_record_not_the_invocation(tmp_path, monkeypatch):
+    import errno
+
+    store = Store()
+    service = _service(tmp_path, store)
+    service.start()
+    calls, on_lost = _lost_calls()
+    writer = service.open_writer("000000000000", "us-east-1", "ep", CONFIG, on_lost)
+    assert writer.capture("v", _invocation(1))
+    _failing_write(monkeypatch, errno.ENOSPC, written_first=0)
+    assert writer.capture("v", _invocation(2)) is False  # no exception reaches the request
+    assert (writer.records, writer.lost, calls) == (1, 1, ["v"])
+    monkeypatch.undo()
+    assert writer.capture("v", _invocation(3))
+    assert service.flush(5)
+    service.shutdown(1)
+    ((body),) = store.objects.values()
+    assert [json.loads(line)["eventMetadata"]["inferenceId"] for line in body.splitlines()] == ["i-1", "i-3"]
+
+
+def test_disk_full_when_a_file_is_opened_leaves_no_half_pair(tmp_path, monkeypatch):
+    import errno
+    import os
+
+    from sagewatch.localstack.capture import spool as spool_module
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(spool_module.os, "open", full)
+    service = _service(tmp_path, Store())
+    calls, on_lost = _lost_calls()
+    writer = service.open_writer("000000000000", "us-east-1", "ep", CONFIG, on_lost)
+    assert writer.capture("v", _invocation()) is False
+    assert (writer.lost, calls, writer.open_files) == (1, ["v"], 0)
+    assert [path.name for path in tmp_path.iterdir()] == []
+
+
+def test_spool_quota_behaves_like_a_full_disk_until_uploads_free_it(tmp_path):
+    store = Store()
+    line = len(json.dumps({"x": 1}))  # any record is longer than this
+    service = CaptureService(tmp_path, 60.0, store.put, max_spool_bytes=1200)
+    service.start()
+    calls, on_lost = _lost_calls()
+    writer = service.open_writer("000000000000", "us-east-1", "ep", CONFIG, on_lost)
+    written = [writer.capture("v", _invocation(index)) for index in range(10)]
+    assert line < service.quota.used <= 1200
+    assert written[0] and not written[-1]
+    kept = written.count(True)
+    assert (writer.records, writer.lost, len(calls)) == (kept, 10 - kept, 10 - kept)
+    assert service.flush(5)  # uploaded and deleted: the bytes are free again
+    assert service.quota.used == 0
+    assert writer.capture("v", _invocation(99))
+    service.shutdown(1)
+    uploaded = [json.loads(line)["eventMetadata"]["inferenceId"] for body in store.objects.values()
+                for line in body.splitlines()]
+    assert sorted(uploaded) == sorted([f"i-{index}" for index in range(kept)] + ["i-99"])
+
+
+def test_spool_quota_counts_files_a_previous_run_left(tmp_path):
+    first = _service(tmp_path, Store())
+    writer = first.open_writer("000000000000", "us-east-1", "ep", CONFIG)
+    writer.capture("v", _invocation())
+    left = sum(path.stat().st_size for path in tmp_path.glob("*.jsonl"))
+    store = Store(failures=1000)
+    second = CaptureService(tmp_path, 60.0, store.put, max_spool_bytes=10_000)
+    second.start()
+    assert second.quota.used == left
+    second.uploader.stop()

@@ -278,3 +278,140 @@ def test_a_crash_while_starting_a_variant_fails_the_endpoint(hosting, tmp_path, 
     _wait(endpoint)
     assert endpoint.status == "Failed"
     assert "production variant A did not start: RuntimeError: boom while starting" in endpoint.failure_reason
+
+
+def test_capture_records_lost_to_a_full_spool_are_published(tmp_path, fakes):
+    """SAGEWATCH_CAPTURE_SPOOL_MAX_BYTES fills up: records are lost, counted per variant, put as a metric."""
+    settings = HostingSettings(startup_timeout=60, capture_roll_seconds=3600, metrics_interval=3600,
+                               drain_timeout=10, capture_spool_max_bytes=1000)
+    hosting = Hosting(settings, tmp_path / "state", tmp_path / "work", fakes.clients())
+    hosting.start()
+    try:
+        url = _tarball(tmp_path / "m.tar.gz", 0)
+        capture = {"InitialSamplingPercentage": 100, "DestinationS3Uri": "s3://bucket/dc",
+                   "CaptureOptions": [{"CaptureMode": "Input"}, {"CaptureMode": "Output"}]}
+        endpoint = hosting.create(ACCOUNT, REGION, "full", "arn:full", "c",
+                                  _config("c", ("A", "m", 1.0), capture=capture), {"m": _model("m", url)})
+        _wait(endpoint)
+        deployment = endpoint.enter()
+        written = [deployment.capture.capture("A", CapturedInvocation(datetime.now(timezone.utc), b"1,1",
+                                                                      "text/csv", b"0", "text/csv"))
+                   for _ in range(20)]
+        deployment.exit()
+        lost = written.count(False)
+        assert 0 < lost < 20
+        hosting.publisher.publish()
+        (data,) = [data for namespace, data in fakes.metrics if namespace == "sagewatch/DataCapture"]
+        assert [(item["MetricName"], item["Value"], item["Unit"]) for item in data] == [
+            ("CaptureRecordsLost", float(lost), "Count")]
+        assert data[0]["Dimensions"] == [{"Name": "EndpointName", "Value": "full"},
+                                         {"Name": "VariantName", "Value": "A"}]
+        hosting.publisher.publish()  # nothing lost since: nothing put
+        assert len([1 for namespace, _ in fakes.metrics if namespace == "sagewatch/DataCapture"]) == 1
+    finally:
+        hosting.shutdown(timeout=5)
+
+
+def test_a_model_server_that_crashes_is_replaced(tmp_path, fakes):
+    settings = HostingSettings(startup_timeout=60, capture_roll_seconds=60, metrics_interval=3600, drain_timeout=10)
+    hosting = Hosting(settings, tmp_path / "state", tmp_path / "work", fakes.clients(), server_check_seconds=0.2)
+    hosting.start()
+    try:
+        url = _tarball(tmp_path / "m.tar.gz", 1)
+        endpoint = hosting.create(ACCOUNT, REGION, "crash", "arn:crash", "c", _config("c", ("A", "m", 1.0)),
+                                  {"m": _model("m", url)})
+        _wait(endpoint)
+        variant = endpoint.deployment.variants["A"]
+        server = variant.server
+        old_pid = server.pid
+        psutil.Process(old_pid).kill()
+        seen_updating = False
+        deadline = time.monotonic() + 60
+        while not (server.ready and server.pid != old_pid):
+            assert time.monotonic() < deadline, "no new model server"
+            seen_updating = seen_updating or variant.replacing_since is not None
+            time.sleep(0.02)
+        assert seen_updating and server.restarts == 1
+        assert endpoint.status == "InService"
+        assert _invoke(endpoint) == ("A", b"1")
+        assert variant.replacing_since is None  # DescribeEndpoint no longer shows it Updating
+        hosting.delete(endpoint)
+        new_pid = server.pid
+        deadline = time.monotonic() + 10
+        while psutil.pid_exists(new_pid) and psutil.Process(new_pid).status() != psutil.STATUS_ZOMBIE:
+            assert time.monotonic() < deadline, "the new server still runs after delete"
+            time.sleep(0.05)
+        time.sleep(0.5)
+        assert server.restarts == 1  # a server stopped on purpose is not replaced
+    finally:
+        hosting.shutdown(timeout=5)
+
+
+def test_variant_summary_shows_a_server_being_replaced():
+    from sagewatch.localstack.runtime.deployment import variant_summary
+
+    variant = VariantDeployment(VariantKey("a", "r", "e", "A"), "m", "i", None)
+    assert "VariantStatus" not in variant_summary(variant)
+    variant.replacing_reason, variant.replacing_since = "pid 7 was killed by signal 9", datetime.now(timezone.utc)
+    (status,) = variant_summary(variant)["VariantStatus"]
+    assert (status["Status"], status["StatusMessage"]) == ("Updating", "pid 7 was killed by signal 9")
+
+
+def test_a_replacement_that_does_not_start_is_tried_again_with_backoff(tmp_path, fakes, monkeypatch):
+    from sagewatch.localstack.runtime import hosting as hosting_module
+    from sagewatch.serving import ServerStartError
+
+    class Broken:
+        """A crashed server whose replacement never starts (its model is gone)."""
+
+        crashed, ready, pid, exit_code, log_file = True, False, 4242, -9, tmp_path / "server.log"
+
+        def __init__(self):
+            self.tries = 0
+
+        def restart(self, timeout):
+            self.tries += 1
+            raise ServerStartError("model.tar.gz does not exist")
+
+    clock = {"now": 1000.0}
+    monkeypatch.setattr(hosting_module.time, "monotonic", lambda: clock["now"])
+    settings = HostingSettings(startup_timeout=5, metrics_interval=3600)
+    instance = Hosting(settings, tmp_path / "state", tmp_path / "work", fakes.clients())
+    monkeypatch.setattr(instance, "_background", lambda name, target, *args: target(*args))  # run inline
+    server = Broken()
+    variant = VariantDeployment(VariantKey(ACCOUNT, REGION, "ep", "A"), "m", IMAGE, server)
+    endpoint = EndpointRuntime(ACCOUNT, REGION, "ep", "arn:ep", "c", status="InService",
+                               deployment=Deployment("c", [variant]))
+    instance._endpoints[(ACCOUNT, REGION, "ep")] = endpoint
+    tries = []
+    for _ in range(12):  # 12 checks over 12 s: tries at 0, 1, 3 and 7 s (back-off 1, 2, 4, 8 s)
+        instance._replace_crashed()
+        tries.append(server.tries)
+        clock["now"] += 1.0
+    assert tries == [1, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 4]
+    assert variant.replacing_since is not None and "killed by signal 9" in variant.replacing_reason
+
+
+def test_workers_left_by_a_killed_server_are_stopped_with_its_replacement(tmp_path, fakes):
+    settings = HostingSettings(startup_timeout=60, metrics_interval=3600, drain_timeout=10, serving_workers=2)
+    hosting = Hosting(settings, tmp_path / "state", tmp_path / "work", fakes.clients(), server_check_seconds=0.2)
+    hosting.start()
+    try:
+        url = _tarball(tmp_path / "m.tar.gz", 1)
+        endpoint = hosting.create(ACCOUNT, REGION, "workers", "arn:w", "c", _config("c", ("A", "m", 1.0)),
+                                  {"m": _model("m", url)})
+        _wait(endpoint)
+        server = endpoint.deployment.variants["A"].server
+        supervisor = psutil.Process(server.pid)
+        workers = supervisor.children()
+        assert len(workers) == 2
+        supervisor.kill()  # its forked workers live on, serving the old port, children of init now
+        deadline = time.monotonic() + 60
+        while not (server.ready and server.pid != supervisor.pid):
+            assert time.monotonic() < deadline, "no new model server"
+            time.sleep(0.05)
+        gone, alive = psutil.wait_procs(workers, timeout=5)
+        assert alive == []
+        assert _invoke(endpoint) == ("A", b"1")
+    finally:
+        hosting.shutdown(timeout=5)

@@ -14,7 +14,7 @@ from sagewatch.schemas.capture import parse_capture_record  # noqa: E402
 from sagewatch.localstack.capture import CaptureConfig, CaptureService  # noqa: E402
 from sagewatch.localstack.metrics import InvocationMetrics, VariantKey  # noqa: E402
 from sagewatch.localstack.runtime.deployment import Deployment, VariantDeployment  # noqa: E402
-from sagewatch.localstack.errors import ModelError, ValidationError  # noqa: E402
+from sagewatch.localstack.errors import ModelError, ServiceUnavailable, ValidationError  # noqa: E402
 from sagewatch.localstack.runtime.hosting import EndpointRuntime  # noqa: E402
 from sagewatch.localstack.runtime.provider import SageMakerRuntimeProvider, read_body  # noqa: E402
 from sagewatch.localstack.runtime.servers import ModelResponse, ServerUnavailableError  # noqa: E402
@@ -26,8 +26,8 @@ ACCOUNT, REGION = "000000000000", "us-east-1"
 class FakeServer:
     """Answers like a model server: the request body echoed, or a fixed error."""
 
-    def __init__(self, status=200, body=None, unavailable=False):
-        self.status, self.body, self.unavailable = status, body, unavailable
+    def __init__(self, status=200, body=None, unavailable=False, ready=True):
+        self.status, self.body, self.unavailable, self.ready = status, body, unavailable, ready
         self.requests = []
 
     def invoke(self, body, content_type, accept, custom_attributes=None):
@@ -44,6 +44,10 @@ class FakeHosting:
         self.uploaded = {}
         self.capture = CaptureService(tmp_path / "spool", 60.0,
                                       lambda target, body: self.uploaded.update({target.key: body}))
+        self.gone = 0
+
+    def server_gone(self):
+        self.gone += 1
 
     def get(self, account_id, region, name):
         return self.endpoints.get((account_id, region, name))
@@ -137,6 +141,15 @@ def test_server_that_does_not_answer_is_a_model_error(provider, hosting):
     hosting.add("ep", {"AllTraffic": FakeServer(unavailable=True)})
     with pytest.raises(ModelError, match="did not answer: connection refused"):
         _invoke(provider, EndpointName="ep")
+    assert hosting.metrics.drain()[VariantKey(ACCOUNT, REGION, "ep", "AllTraffic")].errors_5xx == 1
+
+
+def test_server_that_stopped_is_service_unavailable_and_reported(provider, hosting):
+    hosting.add("ep", {"AllTraffic": FakeServer(unavailable=True, ready=False)})
+    with pytest.raises(ServiceUnavailable, match="not running; a new one is being started") as error:
+        _invoke(provider, EndpointName="ep")
+    assert (error.value.code, error.value.status_code) == ("ServiceUnavailable", 503)
+    assert hosting.gone == 1  # hosting's watcher is woken at once
     assert hosting.metrics.drain()[VariantKey(ACCOUNT, REGION, "ep", "AllTraffic")].errors_5xx == 1
 
 

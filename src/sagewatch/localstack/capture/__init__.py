@@ -15,15 +15,17 @@ from __future__ import annotations
 import logging
 import threading
 import weakref
+from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 
 from sagewatch.localstack.capture.config import CaptureConfig
-from sagewatch.localstack.capture.spool import SpoolFile, SpoolTarget, leftover_files
+from sagewatch.localstack.capture.spool import SpoolFile, SpoolQuota, SpoolTarget, leftover_files
 from sagewatch.localstack.capture.uploader import CaptureUploader, PutObject
 from sagewatch.localstack.capture.writer import CapturedInvocation, EndpointCapture
 
-__all__ = ["CaptureConfig", "CaptureService", "CapturedInvocation", "EndpointCapture", "PutObject", "SpoolTarget"]
+__all__ = ["CaptureConfig", "CaptureService", "CapturedInvocation", "EndpointCapture", "PutObject", "SpoolQuota",
+           "SpoolTarget"]
 
 LOG = logging.getLogger(__name__)
 
@@ -39,12 +41,17 @@ class CaptureService:
         How long a capture file stays open at most (``SAGEWATCH_CAPTURE_ROLL_SECONDS``).
     put_object : callable
         Uploads one file (see :data:`sagewatch.localstack.capture.uploader.PutObject`).
+    max_spool_bytes : int, optional
+        The spool folder's byte budget (``SAGEWATCH_CAPTURE_SPOOL_MAX_BYTES``): records beyond it are lost and
+        counted as on a full disk. ``None``: only the disk limits it.
     """
 
-    def __init__(self, spool_dir: Path, roll_seconds: float, put_object: PutObject) -> None:
+    def __init__(self, spool_dir: Path, roll_seconds: float, put_object: PutObject,
+                 max_spool_bytes: int | None = None) -> None:
         self.spool_dir = spool_dir
         self.roll_seconds = roll_seconds
-        self.uploader = CaptureUploader(put_object)
+        self.quota = SpoolQuota(max_spool_bytes)
+        self.uploader = CaptureUploader(put_object, quota=self.quota)
         self._writers: weakref.WeakSet[EndpointCapture] = weakref.WeakSet()
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -55,6 +62,10 @@ class CaptureService:
         self.spool_dir.mkdir(parents=True, exist_ok=True)
         leftovers = list(leftover_files(self.spool_dir))
         for data_path, meta_path in leftovers:
+            try:
+                self.quota.add_existing(data_path.stat().st_size)
+            except OSError:
+                pass
             self.uploader.submit(data_path, meta_path)
         if leftovers:
             LOG.info("sagewatch: uploading %d capture file(s) left by a previous run", len(leftovers))
@@ -66,11 +77,14 @@ class CaptureService:
                 self._roller.start()
         return len(leftovers)
 
-    def open_writer(self, account_id: str, region: str, endpoint_name: str,
-                    config: CaptureConfig) -> EndpointCapture:
-        """A writer for one deployment of *endpoint_name*; close it with :meth:`EndpointCapture.close`."""
+    def open_writer(self, account_id: str, region: str, endpoint_name: str, config: CaptureConfig,
+                    on_lost: Callable[[str], None] | None = None) -> EndpointCapture:
+        """A writer for one deployment of *endpoint_name*; close it with :meth:`EndpointCapture.close`.
+
+        *on_lost(variant)* is called for every record that could not be spooled.
+        """
         writer = EndpointCapture(account_id, region, endpoint_name, config, self.spool_dir, self.roll_seconds,
-                                 self._closed)
+                                 self._closed, quota=self.quota, on_lost=on_lost)
         with self._lock:
             self._writers.add(writer)
         return writer

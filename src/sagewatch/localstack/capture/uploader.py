@@ -1,10 +1,14 @@
 """Background uploader: ships closed spool files to S3, then deletes them.
 
-Uploads run on one thread, never on the request path. A failed upload (bucket missing, S3 not up yet, a KMS
-key that does not exist) is retried with exponential back-off up to :attr:`CaptureUploader.max_backoff` seconds
-between tries; the spool file stays on disk meanwhile, so the next start uploads it too. After
-:attr:`CaptureUploader.max_attempts` failed tries (about half an hour with the defaults) the file is moved to
-the spool's ``failed/`` folder and left there, with an error in LocalStack's log.
+Uploads run on one thread, never on the request path. A failed upload (bucket missing, S3 down or not up yet, a
+KMS key that does not exist) is retried with exponential back-off up to :attr:`CaptureUploader.max_backoff`
+seconds between tries, for as long as it takes: the spool file stays on disk meanwhile (and the next start uploads
+it too), so an S3 outage delays capture files but never drops them. Every failure is logged with its cause.
+A file is uploaded to the key its meta file names, so a file uploaded again (the emulator was killed between the
+upload and the delete) replaces its first copy instead of adding a second one.
+
+With ``max_attempts`` set, a file is given up after that many failed tries: moved to the spool's ``failed/``
+folder and left there, with an error in LocalStack's log.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from sagewatch.localstack.capture.spool import SpoolTarget, complete_lines, read_target, remove_pair
+from sagewatch.localstack.capture.spool import SpoolQuota, SpoolTarget, complete_lines, read_target, remove_pair
 
 __all__ = ["CaptureUploader", "PutObject"]
 
@@ -37,8 +41,10 @@ class CaptureUploader:
         See :data:`PutObject`.
     first_backoff, max_backoff : float
         Seconds before the first retry of a failed upload, and the cap of the doubling back-off.
-    max_attempts : int
-        Tries before a file is given up (moved to ``failed/`` next to it).
+    max_attempts : int, optional
+        Tries before a file is given up (moved to ``failed/`` next to it); ``None`` (the default) never gives up.
+    quota : SpoolQuota, optional
+        The spool's byte budget: an uploaded and deleted file gives its bytes back.
 
     Examples
     --------
@@ -55,8 +61,9 @@ class CaptureUploader:
     """
 
     def __init__(self, put_object: PutObject, *, first_backoff: float = 1.0, max_backoff: float = 60.0,
-                 max_attempts: int = 40) -> None:
+                 max_attempts: int | None = None, quota: SpoolQuota | None = None) -> None:
         self._put_object = put_object
+        self.quota = quota or SpoolQuota()
         self.first_backoff = first_backoff
         self.max_backoff = max_backoff
         self.max_attempts = max_attempts
@@ -127,10 +134,12 @@ class CaptureUploader:
             meta_path.unlink(missing_ok=True)
             return
         target = read_target(meta_path)
-        body = complete_lines(data_path.read_bytes())
+        raw = data_path.read_bytes()
+        body = complete_lines(raw)
         if body:
             self._put_object(target, body)
         remove_pair(data_path, meta_path)
+        self.quota.release(len(raw))
 
     def _run(self) -> None:
         while True:
@@ -153,11 +162,11 @@ class CaptureUploader:
                 backoff = min(self.max_backoff, backoff * 2 if backoff else self.first_backoff)
                 self.failures += 1
                 attempts = self._attempts[data_path] = self._attempts.get(data_path, 0) + 1
-                if attempts >= self.max_attempts:
+                if self.max_attempts is not None and attempts >= self.max_attempts:
                     self._give_up(data_path, meta_path, error)
                     continue
-                LOG.warning("sagewatch: capture upload of %s failed (%s); retrying in %.0f s", data_path.name,
-                            error, backoff)
+                LOG.warning("sagewatch: capture upload of %s to s3://%s failed (try %d: %s); kept in the spool, "
+                            "retrying in %.0f s", data_path.name, _destination(meta_path), attempts, error, backoff)
                 with self._condition:
                     heapq.heappush(self._pending, (time.monotonic() + backoff, next(self._sequence), data_path,
                                                    meta_path, backoff))
@@ -180,3 +189,10 @@ class CaptureUploader:
             self._queued.discard(data_path)
             self._attempts.pop(data_path, None)
             self._condition.notify_all()
+
+
+def _destination(meta_path: Path) -> str:
+    try:
+        return read_target(meta_path).uri[len("s3://"):]
+    except (OSError, ValueError):
+        return "?"

@@ -4,12 +4,19 @@ One open file per production variant. A file is opened at its first record and n
 (``MM-SS-mmm-<uuid4>.jsonl`` in that time's UTC hour folder); it is closed when ``roll_seconds`` have passed
 since it was opened or the UTC hour ends, whichever comes first, by the next record or by the service's roller
 thread (:meth:`EndpointCapture.roll_expired`). Closed files go to the uploader.
+
+A record that cannot be spooled (disk full, I/O error, spool quota used up) is lost, not the invocation: the
+invocation is answered as usual, the loss is counted (:attr:`EndpointCapture.lost`) and reported through
+``on_lost`` (the endpoint's ``CaptureRecordsLost`` metric, :mod:`sagewatch.localstack.metrics`), and LocalStack's
+log says why (the first loss, then at most one line per :data:`LOSS_LOG_SECONDS`).
 """
 
 from __future__ import annotations
 
+import logging
 import random
 import threading
+import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -19,9 +26,14 @@ from pathlib import Path
 from sagewatch.capture.keys import capture_object_key
 from sagewatch.schemas.capture import make_capture_record, serialize_capture_record
 from sagewatch.localstack.capture.config import CaptureConfig
-from sagewatch.localstack.capture.spool import SpoolFile, SpoolTarget
+from sagewatch.localstack.capture.spool import SpoolFile, SpoolQuota, SpoolTarget
 
-__all__ = ["CapturedInvocation", "EndpointCapture"]
+__all__ = ["LOSS_LOG_SECONDS", "CapturedInvocation", "EndpointCapture"]
+
+LOG = logging.getLogger(__name__)
+
+LOSS_LOG_SECONDS = 10.0
+"""At most one log line per endpoint this often while records are being lost (a full disk at 300 requests/s)."""
 
 
 @dataclass(frozen=True)
@@ -60,6 +72,10 @@ class EndpointCapture:
         ``on_closed(spool_file)``: called with every closed file that holds records (the uploader's submit).
     sample : callable
         Returns a float in [0, 1); a record is written when ``sample() * 100 < sampling_percentage``.
+    quota : SpoolQuota, optional
+        The spool folder's byte budget (shared by every writer of the process).
+    on_lost : callable, optional
+        ``on_lost(variant)``: called once for every sampled record that could not be spooled.
 
     Examples
     --------
@@ -81,7 +97,8 @@ class EndpointCapture:
 
     def __init__(self, account_id: str, region: str, endpoint_name: str, config: CaptureConfig, spool_dir: Path,
                  roll_seconds: float, on_closed: Callable[[SpoolFile], None],
-                 sample: Callable[[], float] = random.random) -> None:
+                 sample: Callable[[], float] = random.random, quota: SpoolQuota | None = None,
+                 on_lost: Callable[[str], None] | None = None) -> None:
         self.account_id = account_id
         self.region = region
         self.endpoint_name = endpoint_name
@@ -96,7 +113,12 @@ class EndpointCapture:
         self._locks: dict[str, threading.Lock] = {}
         self._lock = threading.Lock()
         self._closed = False
+        self._quota = quota
+        self._on_lost = on_lost
+        self._last_loss_log = float("-inf")
+        self._unlogged_losses = 0
         self.records = 0
+        self.lost = 0
 
     def sampled(self) -> bool:
         """Decide, at random, whether one invocation is captured (``InitialSamplingPercentage``)."""
@@ -108,7 +130,9 @@ class EndpointCapture:
     def capture(self, variant: str, invocation: CapturedInvocation) -> bool:
         """Sample, then append the record of *invocation* to the variant's open file; whether it was written.
 
-        The record is in the spool file (handed to the OS) when this returns.
+        The record is in the spool file (handed to the OS) when this returns ``True``. A sampled record that
+        cannot be written (``OSError``: disk full, I/O error, spool quota) is counted as lost and ``False`` is
+        returned; it never raises for that.
         """
         if not self.sampled():
             return False
@@ -134,11 +158,29 @@ class EndpointCapture:
             if current is not None and when >= current.deadline:
                 self._close(variant)
                 current = None
-            if current is None:
-                current = self._open(variant, when)
-            current.spool.append(line)
+            try:
+                if current is None:
+                    current = self._open(variant, when)
+                current.spool.append(line)
+            except OSError as error:
+                self._lost(variant, error)
+                if current is not None and current.spool.closed:  # could not even undo a torn write
+                    self._close(variant)
+                return False
             self.records += 1
         return True
+
+    def _lost(self, variant: str, error: OSError) -> None:
+        self.lost += 1
+        self._unlogged_losses += 1
+        now = time.monotonic()
+        if now - self._last_loss_log >= LOSS_LOG_SECONDS:
+            LOG.error("sagewatch: %d capture record(s) of endpoint %s (variant %s) lost: the spool folder %s "
+                      "cannot take them (%s); the invocations were answered", self._unlogged_losses,
+                      self.endpoint_name, variant, self.spool_dir, error)
+            self._last_loss_log, self._unlogged_losses = now, 0
+        if self._on_lost is not None:
+            self._on_lost(variant)
 
     def roll_expired(self, now: datetime) -> None:
         """Close the files whose time is up (called by the roller thread)."""
@@ -175,7 +217,7 @@ class EndpointCapture:
         key = capture_object_key(self.config.prefix, self.endpoint_name, variant, when, str(uuid.uuid4()))
         target = SpoolTarget(self.account_id, self.region, self.config.bucket, key, self.config.kms_key_id)
         next_hour = when.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
-        opened = _OpenFile(SpoolFile(self.spool_dir, target), min(when + self.roll, next_hour))
+        opened = _OpenFile(SpoolFile(self.spool_dir, target, self._quota), min(when + self.roll, next_hour))
         self._files[variant] = opened
         return opened
 

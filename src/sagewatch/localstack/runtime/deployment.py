@@ -39,6 +39,9 @@ class VariantDeployment:
     serverless_config: Mapping[str, Any] | None = None
     model: ServedModel | None = None
     deployed_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    replacing_since: datetime | None = None
+    """Set while hosting replaces a model server that stopped (DescribeEndpoint shows the variant Updating)."""
+    replacing_reason: str | None = None
 
     @property
     def name(self) -> str:
@@ -73,6 +76,9 @@ def variant_summary(variant: VariantDeployment, status: str | None = None,
         summary["DesiredInstanceCount"] = variant.desired_instance_count
     if status is not None:
         summary["VariantStatus"] = [{"Status": status, "StartTime": started or variant.deployed_at}]
+    elif variant.replacing_since is not None:
+        summary["VariantStatus"] = [{"Status": "Updating", "StatusMessage": variant.replacing_reason or "",
+                                     "StartTime": variant.replacing_since}]
     return summary
 
 
@@ -148,6 +154,10 @@ class Deployment:
     @property
     def in_flight(self) -> int:
         return self._in_flight
+
+    @property
+    def retired(self) -> bool:
+        return self._retired
 
     def retire(self, timeout: float) -> bool:
         """Take no new requests and wait up to *timeout* seconds for the running ones; whether all finished."""

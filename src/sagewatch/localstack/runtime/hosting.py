@@ -6,6 +6,12 @@ name, an :class:`EndpointRuntime`: the real status (``Creating`` → ``InService
 servers, routing, capture writer) and the one being started by an update. It also owns the process-wide
 services: the capture spool and uploader, the metrics publisher and the model-server registry.
 
+A watcher thread checks the model servers of every active deployment each :data:`SERVER_CHECK_SECONDS` (and at
+once when an invocation finds its server gone): a server whose process ended (crashed, killed, ran out of memory)
+is replaced by a new one on the same model, without user action. Meanwhile the variant's invocations answer
+``ServiceUnavailable`` and ``DescribeEndpoint`` shows the variant ``Updating`` with the reason; the endpoint
+stays ``InService``, as SageMaker replaces an unhealthy instance.
+
 The control plane (:mod:`sagewatch.localstack.sagemaker.endpoints.handlers`) and the runtime provider
 (:mod:`sagewatch.localstack.runtime.provider`) share one :class:`Hosting`, created on first use by
 :func:`get_hosting` (LocalStack runs both providers in one process).
@@ -17,6 +23,7 @@ import copy
 import logging
 import os
 import threading
+import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -36,6 +43,11 @@ __all__ = ["AwsClients", "EndpointRuntime", "Hosting", "get_hosting", "shutdown_
 LOG = logging.getLogger(__name__)
 
 CREATING, IN_SERVICE, UPDATING, FAILED, DELETING = "Creating", "InService", "Updating", "Failed", "Deleting"
+
+SERVER_CHECK_SECONDS = 1.0
+"""How often the watcher looks for model servers that stopped."""
+RESTART_BACKOFF_SECONDS = (1.0, 60.0)
+"""After a replacement that did not start, the next try waits this long, doubling up to the cap."""
 
 
 @dataclass(frozen=True)
@@ -97,21 +109,31 @@ class Hosting:
     work_dir : Path
         Scratch space of the model servers (fetched models); may be emptied between runs.
     clients : AwsClients
+    server_check_seconds : float
+        How often the watcher looks for model servers that stopped.
     """
 
-    def __init__(self, settings: HostingSettings, state_dir: Path, work_dir: Path, clients: AwsClients) -> None:
+    def __init__(self, settings: HostingSettings, state_dir: Path, work_dir: Path, clients: AwsClients,
+                 server_check_seconds: float = SERVER_CHECK_SECONDS) -> None:
         self.settings = settings
         self.state_dir = state_dir
         self.work_dir = work_dir
         self.clients = clients
+        self.server_check_seconds = server_check_seconds
         self.registry = ServerRegistry(state_dir / "servers")
-        self.capture = CaptureService(state_dir / "capture-spool", settings.capture_roll_seconds, clients.put_object)
+        self.capture = CaptureService(state_dir / "capture-spool", settings.capture_roll_seconds, clients.put_object,
+                                      settings.capture_spool_max_bytes)
         self.metrics = InvocationMetrics()
         self.publisher = MetricsPublisher(self.metrics, self._server_samples, clients.put_metric_data,
                                           settings.metrics_interval)
         self._endpoints: dict[tuple[str, str, str], EndpointRuntime] = {}
         self._lock = threading.Lock()
         self._stopped = False
+        self._watch_stop = threading.Event()
+        self._watch_wake = threading.Event()
+        self._watcher: threading.Thread | None = None
+        self._replacing: set[int] = set()
+        self._retry_at: dict[int, tuple[float, float]] = {}  # id(server) -> (monotonic time, back-off)
 
     # --- lifecycle -----------------------------------------------------------------------------------------
 
@@ -122,6 +144,8 @@ class Hosting:
             LOG.info("sagewatch: stopped %d model server(s) of a previous run", stopped)
         self.capture.start()
         self.publisher.start()
+        self._watcher = threading.Thread(target=self._watch_servers, daemon=True, name="sagewatch-server-watch")
+        self._watcher.start()
 
     def shutdown(self, timeout: float = 20.0) -> None:
         """Stop every endpoint's servers, upload open capture files, put the last metrics."""
@@ -131,6 +155,8 @@ class Hosting:
             self._stopped = True
             endpoints = list(self._endpoints.values())
             self._endpoints.clear()
+        self._watch_stop.set()
+        self._watch_wake.set()
         deployments = []
         for endpoint in endpoints:
             endpoint.deleted = True
@@ -316,7 +342,7 @@ class Hosting:
                 abandoned = False
                 if plan.capture_config is not None:
                     plan.capture = self.capture.open_writer(endpoint.account_id, endpoint.region, endpoint.name,
-                                                            plan.capture_config)
+                                                            plan.capture_config, self._loss_counter(endpoint))
                 endpoint.deployment = plan  # the switch: new requests go to the new servers from here on
                 endpoint.config_name = plan.config_name
                 endpoint.touch(IN_SERVICE)
@@ -392,6 +418,71 @@ class Hosting:
                     f"check: {error}")
         variant.server = server
         return None
+
+    def _loss_counter(self, endpoint: EndpointRuntime) -> Callable[[str], None]:
+        """``on_lost(variant)`` of the endpoint's capture writer: counted into ``CaptureRecordsLost``."""
+        metrics = self.metrics
+
+        def lost(variant: str) -> None:
+            metrics.record_capture_lost(VariantKey(endpoint.account_id, endpoint.region, endpoint.name, variant))
+
+        return lost
+
+    # --- model servers that stop ---------------------------------------------------------------------------
+
+    def server_gone(self) -> None:
+        """An invocation found its model server gone: look at the servers now rather than at the next check."""
+        self._watch_wake.set()
+
+    def _watch_servers(self) -> None:
+        while not self._watch_stop.is_set():
+            self._watch_wake.wait(self.server_check_seconds)
+            self._watch_wake.clear()
+            if self._watch_stop.is_set():
+                return
+            try:
+                self._replace_crashed()
+            except Exception:  # the watcher must keep watching
+                LOG.exception("sagewatch: checking the model servers failed")
+
+    def _replace_crashed(self) -> None:
+        with self._lock:
+            endpoints = list(self._endpoints.values())
+        for endpoint in endpoints:
+            deployment = endpoint.deployment
+            if deployment is None or endpoint.deleted or deployment.retired:
+                continue
+            for variant, server in deployment.servers():
+                retry_at, _ = self._retry_at.get(id(server), (0.0, 0.0))
+                if server.crashed and id(server) not in self._replacing and time.monotonic() >= retry_at:
+                    self._replacing.add(id(server))
+                    self._background(f"replace-{endpoint.name}-{variant.name}", self._replace_server, endpoint,
+                                     variant, server)
+
+    def _replace_server(self, endpoint: EndpointRuntime, variant: VariantDeployment, server: ModelServer) -> None:
+        code = server.exit_code
+        how = f"was killed by signal {-code}" if code is not None and code < 0 else f"exited with code {code}"
+        reason = (f"The model server of production variant {variant.name} (pid {server.pid}) {how}; sagewatch is "
+                  "starting a new one.")
+        LOG.error("sagewatch: endpoint %s: %s See %s.", endpoint.name, reason, server.log_file)
+        variant.replacing_reason, variant.replacing_since = reason, datetime.now(timezone.utc)
+        try:
+            seconds = server.restart(self.settings.startup_timeout)
+        except ServerStartError as error:  # tried again later, with back-off
+            _, backoff = self._retry_at.get(id(server), (0.0, 0.0))
+            first, cap = RESTART_BACKOFF_SECONDS
+            backoff = min(cap, backoff * 2 if backoff else first)
+            self._retry_at[id(server)] = (time.monotonic() + backoff, backoff)
+            LOG.error("sagewatch: endpoint %s: the new model server of production variant %s did not start (%s); "
+                      "trying again in %.0f s", endpoint.name, variant.name, error, backoff)
+        else:
+            self._retry_at.pop(id(server), None)
+            if server.ready:
+                LOG.info("sagewatch: endpoint %s: production variant %s serves again (new model server pid %s, "
+                         "ready in %.1f s)", endpoint.name, variant.name, server.pid, seconds)
+                variant.replacing_reason = variant.replacing_since = None
+        finally:
+            self._replacing.discard(id(server))
 
     def log_file(self, account_id: str, region: str, endpoint_name: str, variant_name: str) -> Path:
         """The model server log of one variant (appended across deployments)."""

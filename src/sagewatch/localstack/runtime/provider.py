@@ -4,7 +4,8 @@ The endpoint's active deployment (:mod:`sagewatch.localstack.runtime.hosting`) p
 (``TargetVariant``, else at random by weight), the request goes to that variant's model server over a
 keep-alive connection, a sampled capture record is appended to the local spool before the answer leaves, and
 the invocation is counted for CloudWatch. moto's own ``InvokeEndpoint`` answers a fixed string and does not
-check that the endpoint exists, so it is never used. ``InvokeEndpointAsync`` and
+check that the endpoint exists, so it is never used. While a variant's model server that stopped is being
+replaced, its invocations answer ``ServiceUnavailable`` (503, retryable). ``InvokeEndpointAsync`` and
 ``InvokeEndpointWithResponseStream`` are not emulated and answer an AWS-shaped 501 error.
 """
 
@@ -19,7 +20,7 @@ from localstack.aws.api import RequestContext, ServiceRequest
 
 from sagewatch.localstack.capture import CapturedInvocation
 from sagewatch.localstack.dispatch import FallThroughProvider, Handler
-from sagewatch.localstack.errors import ModelError, NotEmulated, ValidationError
+from sagewatch.localstack.errors import ModelError, NotEmulated, ServiceUnavailable, ValidationError
 from sagewatch.localstack.runtime.hosting import Hosting, get_hosting, shutdown_hosting
 from sagewatch.localstack.runtime.servers import ServerUnavailableError
 
@@ -99,6 +100,11 @@ class SageMakerRuntimeProvider(FallThroughProvider):
             except ServerUnavailableError as error:
                 hosting.metrics.record(variant.key, model_latency_us=None, model_status=None,
                                        overhead_latency_us=(time.perf_counter() - started) * 1e6)
+                if not variant.server.ready:  # the server stopped: hosting starts a new one
+                    hosting.server_gone()
+                    raise ServiceUnavailable(f"The model server of production variant {variant.name} of endpoint "
+                                             f"{name} is not running; a new one is being started. Try your call "
+                                             "again.") from error
                 raise ModelError.from_model(500, f"The model server of production variant {variant.name} did not answer: "
                                        f"{error}", self._log_hint(endpoint, variant.name), from_model=False,
                                   log_stream_arn=_log_group_arn(context, name)) from error

@@ -218,6 +218,27 @@ class ServerRegistry:
         return stopped
 
 
+def _kill_orphans(process: subprocess.Popen[bytes]) -> int:
+    """Kill the worker processes a killed server left (forked, so with its command line, ``--port`` included,
+    and now children of init); the number killed."""
+    import psutil
+
+    command = [str(word) for word in process.args] if isinstance(process.args, (list, tuple)) else None
+    if not command:
+        return 0
+    orphans = []
+    for candidate in psutil.process_iter(["cmdline"]):
+        if candidate.info.get("cmdline") == command and candidate.pid != process.pid:
+            orphans.append(candidate)
+    for orphan in orphans:
+        try:
+            orphan.kill()
+        except psutil.Error:
+            pass
+    psutil.wait_procs(orphans, timeout=5)
+    return len(orphans)
+
+
 def failure_text(log_text: str, limit: int = 900) -> str:
     """The reason a model server gave for failing, from its log: its ERROR lines, else its last lines.
 
@@ -268,6 +289,9 @@ class ModelServer:
         self.process: subprocess.Popen[bytes] | None = None
         self.port: int | None = None
         self._pool: ConnectionPool | None = None
+        self._stopped = False
+        self._lifecycle = threading.Lock()
+        self.restarts = 0
 
     @property
     def pid(self) -> int | None:
@@ -276,6 +300,47 @@ class ModelServer:
     @property
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
+
+    @property
+    def ready(self) -> bool:
+        """Whether the server takes invocations now (started, answered ``/ping``, still running)."""
+        return self._pool is not None and self.alive
+
+    @property
+    def crashed(self) -> bool:
+        """Whether the server process ended without :meth:`stop` (killed, crashed, exited on its own)."""
+        return not self._stopped and self.process is not None and self.process.poll() is not None
+
+    @property
+    def exit_code(self) -> int | None:
+        """The ended process' return code (negative: the signal that ended it); None while it runs."""
+        return self.process.poll() if self.process is not None else None
+
+    def restart(self, timeout: float) -> float:
+        """Replace a server process that ended with a new one and wait until it answers ``/ping``; the seconds
+        it took. Does nothing (returns 0) once :meth:`stop` was called.
+
+        Raises
+        ------
+        ServerStartError
+            As :meth:`start`.
+        """
+        with self._lifecycle:
+            if self._stopped:
+                return 0.0
+            pool, self._pool = self._pool, None
+            if pool is not None:
+                pool.close()
+            old = self.process
+            if old is not None:
+                if old.poll() is None:
+                    old.kill()
+                old.wait()
+                _kill_orphans(old)
+                if self._registry is not None:
+                    self._registry.remove(old.pid)
+            self.restarts += 1
+            return self.start(timeout)
 
     def _server_environment(self) -> dict[str, str]:
         env = {key: os.environ[key] for key in _INHERITED if key in os.environ}
@@ -315,7 +380,7 @@ class ModelServer:
                 wait_until_ready(port, remaining, process=process)
             except ServerStartError as error:
                 text = self._log_since(offset)
-                self.stop()
+                self._stop_process(5.0)
                 if "Cannot listen" in text and attempt < 2:  # another program took the port first
                     continue
                 reason = failure_text(text) or str(error)
@@ -352,7 +417,12 @@ class ModelServer:
                              response_headers.get(CUSTOM_ATTRIBUTES_HEADER))
 
     def stop(self, grace: float = 5.0) -> None:
-        """Stop the server (SIGTERM, then SIGKILL after *grace* seconds); idempotent."""
+        """Stop the server (SIGTERM, then SIGKILL after *grace* seconds); idempotent. It is not restarted after."""
+        self._stopped = True
+        with self._lifecycle:  # a restart under way finishes first, then its new process is stopped here
+            self._stop_process(grace)
+
+    def _stop_process(self, grace: float) -> None:
         pool, self._pool = self._pool, None
         if pool is not None:
             pool.close()

@@ -1,22 +1,24 @@
 """Settings of the emulator's endpoints, read once from ``SAGEWATCH_*`` variables when LocalStack loads the plugin.
 
-==================================== ======================================================================
-variable                             meaning (default)
-==================================== ======================================================================
-``SAGEWATCH_MODEL_STARTUP_TIMEOUT``  seconds a model server may take to answer ``/ping`` (120)
-``SAGEWATCH_INVOCATION_TIMEOUT``     seconds a model server may take to answer one invocation (60, AWS's)
-``SAGEWATCH_SERVING_WORKERS``        worker processes per model server (1)
-``SAGEWATCH_CAPTURE_ROLL_SECONDS``   seconds a capture file stays open at most (60)
-``SAGEWATCH_METRICS_INTERVAL``       seconds between two CloudWatch puts (60)
-``SAGEWATCH_DRAIN_TIMEOUT``          seconds UpdateEndpoint/DeleteEndpoint wait for running requests (60)
-``SAGEWATCH_IMAGE_MAP``              more container images to serve with ``sagewatch.serving``: a JSON
-                                     object (or the path of a JSON file) ``{"<repository, URI or glob>":
-                                     "sagewatch-serving", ...}``; entries with another command are processing
-                                     images (:mod:`sagewatch.localstack.sagemaker.processing.images`)
-``SAGEWATCH_STATE_DIR``              where capture spool files, model-server logs and the server registry
-                                     live (default: ``sagewatch/`` under LocalStack's ``var/lib`` folder,
-                                     which survives restarts)
-==================================== ======================================================================
+======================================= ======================================================================
+variable                                meaning (default)
+======================================= ======================================================================
+``SAGEWATCH_MODEL_STARTUP_TIMEOUT``     seconds a model server may take to answer ``/ping`` (120)
+``SAGEWATCH_INVOCATION_TIMEOUT``        seconds a model server may take to answer one invocation (60, AWS's)
+``SAGEWATCH_SERVING_WORKERS``           worker processes per model server (1)
+``SAGEWATCH_CAPTURE_ROLL_SECONDS``      seconds a capture file stays open at most (60)
+``SAGEWATCH_CAPTURE_SPOOL_MAX_BYTES``   bytes the capture spool folder may hold (files not yet uploaded);
+                                        beyond it records are lost and counted as on a full disk (no limit)
+``SAGEWATCH_METRICS_INTERVAL``          seconds between two CloudWatch puts (60)
+``SAGEWATCH_DRAIN_TIMEOUT``             seconds UpdateEndpoint/DeleteEndpoint wait for running requests (60)
+``SAGEWATCH_IMAGE_MAP``                 more container images to serve with ``sagewatch.serving``: a JSON
+                                        object (or the path of a JSON file) ``{"<repository, URI or glob>":
+                                        "sagewatch-serving", ...}``; entries with another command are processing
+                                        images (:mod:`sagewatch.localstack.sagemaker.processing.images`)
+``SAGEWATCH_STATE_DIR``                 where capture spool files, model-server logs and the server registry
+                                        live (default: ``sagewatch/`` under LocalStack's ``var/lib`` folder,
+                                        which survives restarts)
+======================================= ======================================================================
 """
 
 from __future__ import annotations
@@ -147,6 +149,20 @@ def _number(environ: Mapping[str, str], name: str, default: float, minimum: floa
     return value
 
 
+def _optional_int(environ: Mapping[str, str], name: str, minimum: int) -> int | None:
+    """An integer setting that is off when unset or empty."""
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        value = int(raw)
+    except ValueError:
+        raise InvalidParameterError(f"{name}={raw!r} is not a whole number of bytes") from None
+    if value < minimum:
+        raise InvalidParameterError(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
 @dataclass(frozen=True)
 class HostingSettings:
     """The endpoint emulation's settings (see the module docstring for the variables).
@@ -154,14 +170,17 @@ class HostingSettings:
     Examples
     --------
     >>> settings = HostingSettings.from_environ({"SAGEWATCH_CAPTURE_ROLL_SECONDS": "2"})
-    >>> settings.capture_roll_seconds, settings.metrics_interval
-    (2.0, 60.0)
+    >>> settings.capture_roll_seconds, settings.metrics_interval, settings.capture_spool_max_bytes
+    (2.0, 60.0, None)
+    >>> HostingSettings.from_environ({"SAGEWATCH_CAPTURE_SPOOL_MAX_BYTES": "1048576"}).capture_spool_max_bytes
+    1048576
     """
 
     startup_timeout: float = 120.0
     invocation_timeout: float = 60.0
     serving_workers: int = 1
     capture_roll_seconds: float = 60.0
+    capture_spool_max_bytes: int | None = None
     metrics_interval: float = 60.0
     drain_timeout: float = 60.0
     image_map: tuple[tuple[str, str], ...] = field(default=())
@@ -175,6 +194,7 @@ class HostingSettings:
             invocation_timeout=_number(environ, "SAGEWATCH_INVOCATION_TIMEOUT", cls.invocation_timeout, 0.1),
             serving_workers=int(_number(environ, "SAGEWATCH_SERVING_WORKERS", cls.serving_workers, 1)),
             capture_roll_seconds=_number(environ, "SAGEWATCH_CAPTURE_ROLL_SECONDS", cls.capture_roll_seconds, 0.1),
+            capture_spool_max_bytes=_optional_int(environ, "SAGEWATCH_CAPTURE_SPOOL_MAX_BYTES", 0),
             metrics_interval=_number(environ, "SAGEWATCH_METRICS_INTERVAL", cls.metrics_interval, 0.1),
             drain_timeout=_number(environ, "SAGEWATCH_DRAIN_TIMEOUT", cls.drain_timeout, 0.0),
             image_map=_image_map(environ.get("SAGEWATCH_IMAGE_MAP")),
