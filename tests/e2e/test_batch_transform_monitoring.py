@@ -189,3 +189,18 @@ def test_model_quality_schedule_joins_the_transform_outputs_to_ground_truth(
     metrics = batch_metrics(aws_client("cloudwatch"), "model-metrics", name)
     assert all(m["Dimensions"] == [{"Name": "MonitoringSchedule", "Value": name}] for m in metrics)
     assert "accuracy" in {m["MetricName"] for m in metrics}
+
+
+def test_the_execution_of_the_hour_the_transform_started_in_says_which_scheduled_time_reads_it(
+        aws_client, chain_bucket, transformed, schedule):
+    job, _, _ = transformed
+    start = job["TransformStartTime"].astimezone(timezone.utc).replace(minute=0, second=0, microsecond=0)
+    # run-now's default is the current hour, whose window is the hour before: here, the hour before the transform
+    _, execution, _ = schedule("DataQuality", {"ImageUri": ANALYZER}, capture_input(chain_bucket), {},
+                               start - timedelta(hours=1))
+    assert execution["MonitoringExecutionStatus"] == "Failed"
+    assert execution["FailureReason"].startswith("Job inputs had no data: no batch-transform capture manifest")
+    assert execution["FailureReason"].endswith(
+        f"The newest manifest there is in the hour {start:%Y-%m-%dT%H:%M:%SZ} (a transform job writes its manifests "
+        "in the hour it started); an hourly schedule reads that hour in its execution for ScheduledTime "
+        f"{start + timedelta(hours=1):%Y-%m-%dT%H:%M:%SZ}.")
