@@ -10,6 +10,8 @@ execution (``Job inputs had no data: ...``) without starting a job.
 
 from __future__ import annotations
 
+import re
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from sagewatch.errors import InvalidParameterError
@@ -20,7 +22,9 @@ from sagewatch.localstack.sagemaker.monitoring.executions.base import ExecutionF
 from sagewatch.localstack.sagemaker.processing.aws import AwsAccess
 from sagewatch.schemas.s3_uri import join_s3_uri, split_s3_uri
 
-__all__ = ["find_manifests", "manifests_in_window", "batch_plan_fields"]
+__all__ = ["find_manifests", "newest_manifest_hour", "manifests_in_window", "batch_plan_fields"]
+
+_HOUR_FOLDER = re.compile(r"^(\d{4})/(\d{2})/(\d{2})/(\d{2})/[^/]+$")
 
 
 def find_manifests(aws: AwsAccess, destination: str, hours: list[Any], kinds: tuple[str, ...]
@@ -38,6 +42,32 @@ def find_manifests(aws: AwsAccess, destination: str, hours: list[Any], kinds: tu
     return found
 
 
+def newest_manifest_hour(aws: AwsAccess, destination: str, kind: str) -> datetime | None:
+    """The newest UTC hour folder ``<destination>/<kind>/yyyy/mm/dd/hh/`` that holds a manifest, or None."""
+    bucket, prefix = split_s3_uri(destination)
+    folder = join_s3_uri(prefix, kind) + "/"
+    hours = []
+    for key, _ in aws.list_objects(bucket, folder):
+        if match := _HOUR_FOLDER.match(key[len(folder):]):
+            try:
+                hours.append(datetime(*map(int, match.groups()), tzinfo=timezone.utc))
+            except ValueError:  # a folder that only looks like an hour (month 13)
+                continue
+    return max(hours, default=None)
+
+
+def _newest_hint(run: ExecutionRun, destination: str, kind: str) -> str:
+    """Where the captures are, when the window missed them: a transform job writes its manifests in the hour it
+    started, and an hourly execution reads the hour before its ScheduledTime (run-now defaults to the current
+    hour, so it misses a transform job that just ran)."""
+    newest = newest_manifest_hour(run.aws, destination, kind)
+    if newest is None:
+        return ""
+    return (f" The newest manifest there is in the hour {iso_z(newest)} (a transform job writes its manifests in the "
+            f"hour it started); an hourly schedule reads that hour in its execution for ScheduledTime "
+            f"{iso_z(newest + timedelta(hours=1))}.")
+
+
 def manifests_in_window(run: ExecutionRun, *, kinds: tuple[str, ...] = (BATCH_INPUT_FOLDER,), why: str = ""
                         ) -> tuple[AnalysisWindow, list[BatchManifestFile]]:
     """The window of a batch-transform execution and the manifests of *kinds* in it; :class:`ExecutionFailure`
@@ -52,7 +82,7 @@ def manifests_in_window(run: ExecutionRun, *, kinds: tuple[str, ...] = (BATCH_IN
                 f"Job inputs had no data: no batch-transform capture manifest between {iso_z(window.start)} and "
                 f"{iso_z(window.end)} under {join_s3_uri(destination, kind)}/yyyy/mm/dd/hh/{why}. Run a transform "
                 "job with DataCaptureConfig whose DestinationS3Uri is the DataCapturedDestinationS3Uri, or run the "
-                "schedule for another ScheduledTime.")
+                "schedule for another ScheduledTime." + _newest_hint(run, destination, kind))
     return window, manifests
 
 
