@@ -72,7 +72,7 @@ def payload_format(predictor: PredictorConfig, dataset_type: str, feature_names:
                                     "or $record and a record_template")
     if content == JSONLINES and predictor.content_template and "$features" not in predictor.content_template:
         raise InvalidParameterError(f"predictor.content_template {predictor.content_template!r} has no $features "
-                                    "placeholder")
+                                    "marker to put the record's features in")
     accept = predictor.accept_type or content
     return PayloadFormat(content, accept, predictor.content_template, predictor.record_template, predictor.label,
                          predictor.probability, tuple(str(f) for f in feature_names))
