@@ -354,11 +354,18 @@ def test_moto_records_round_trip_with_their_times_and_tags():
                                           "InitialInstanceCount": 1}], {"DestinationS3Uri": "s3://b/c"}, None, [], None)
     backend.create_endpoint("e", "c", [])
     backend.add_tags(model.arn, [{"Key": "b", "Value": "2"}])
+    backend.create_training_job(
+        "t", {"epochs": "2"}, {"TrainingImage": "img", "TrainingInputMode": "File"}, ROLE,
+        [{"ChannelName": "train", "DataSource": {"S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": "s3://b/d"}}}],
+        {"S3OutputPath": "s3://b/out"}, {"InstanceType": "ml.m5.large", "InstanceCount": 1, "VolumeSizeInGB": 1},
+        None, {"MaxRuntimeInSeconds": 60}, [{"Key": "c", "Value": "3"}], False, False, False, None, None, None,
+        None, None)
     entries = json.loads(json.dumps(snapshot_moto({ACCOUNT: {REGION: backend}})))
-    assert [e["collection"] for e in entries] == ["_models", "endpoint_configs", "endpoints"]
+    assert [e["collection"] for e in entries] == ["_models", "endpoint_configs", "endpoints", "training_jobs"]
 
     fresh = SageMakerModelBackend(REGION, ACCOUNT)
-    assert restore_moto(entries + [{"collection": "nope", "name": "x"}], {ACCOUNT: {REGION: fresh}}) == 3
+    assert restore_moto(entries + [{"collection": "nope", "name": "x"}], {ACCOUNT: {REGION: fresh}}) == 4
+    assert fresh.describe_training_job("t") == backend.describe_training_job("t")
     assert fresh.describe_model("m").response_object == model.response_object
     assert fresh.describe_model("m").creation_time == "2024-05-01 10:00:00"
     assert fresh.describe_endpoint_config("c") == backend.describe_endpoint_config("c")

@@ -1,4 +1,4 @@
-"""moto's SageMaker records (models, endpoint configs, endpoints and their tags) in the state file.
+"""moto's SageMaker records (models, endpoint configs, endpoints, training jobs and their tags) in the state file.
 
 moto keeps these as plain objects whose attributes are request members, strings and lists (times are
 ``YYYY-MM-DD HH:MM:SS`` strings), so the record of one is its attribute dict, written with
@@ -21,12 +21,13 @@ LOG = logging.getLogger(__name__)
 
 
 def _classes() -> dict[str, type]:
-    from moto.sagemaker.models import FakeEndpoint, FakeEndpointConfig, Model
+    from moto.sagemaker.models import FakeEndpoint, FakeEndpointConfig, FakeTrainingJob, Model
 
-    return {"_models": Model, "endpoint_configs": FakeEndpointConfig, "endpoints": FakeEndpoint}
+    return {"_models": Model, "endpoint_configs": FakeEndpointConfig, "endpoints": FakeEndpoint,
+            "training_jobs": FakeTrainingJob}
 
 
-COLLECTIONS = ("_models", "endpoint_configs", "endpoints")
+COLLECTIONS = ("_models", "endpoint_configs", "endpoints", "training_jobs")
 """The attributes of moto's ``SageMakerModelBackend`` that are saved, in the order they are restored."""
 
 
